@@ -1,0 +1,7 @@
+"""``python -m netgui``: the window, or a subcommand (see ``netgui.cli``)."""
+
+import sys
+
+from netgui.cli import main
+
+sys.exit(main())

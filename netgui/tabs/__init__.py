@@ -1,0 +1,34 @@
+"""The tabs and tools the main window offers, imported lazily by name.
+
+Each tab module is imported only when its tab is first shown, which keeps startup fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    """A notebook tab: ``module.cls`` is a ``netgui.tabs.base.Tab`` subclass."""
+
+    key: str
+    title: str
+    module: str
+    cls: str
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A Tools-menu entry: ``module.func(app)`` opens it."""
+
+    label: str
+    module: str
+    func: str
+
+
+TABS: list[TabSpec] = [
+]
+
+TOOLS: list[ToolSpec] = [
+]
