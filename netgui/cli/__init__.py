@@ -13,6 +13,7 @@ import sys
 from .. import __version__
 
 COMMAND_MODULES: list[str] = [
+    "netgui.cli.desktop",
 ]
 
 
@@ -20,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="netgui", description="A desktop client for internet services. "
                                      "Without a command, opens the window.")
     parser.add_argument("--version", action="version", version=f"netgui {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="open the window, run loopback round trips, exit 0 or print what failed")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -31,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     if not argv:
         from ..app import main as gui_main
         return gui_main()
+    if argv[0] == "--self-test":
+        from ..selftest import main as self_test
+        return self_test(argv[1:])
     args = build_parser().parse_args(argv)
     if not getattr(args, "func", None):
         build_parser().print_help()

@@ -1,0 +1,399 @@
+"""``netgui --self-test``: check that this netgui (source, wheel or executable) really works.
+
+It opens the main window, imports every tab, finds the keyring backends, a CA bundle and
+the assets, and runs loopback round trips through the bundled getfile and chat servers.
+It prints one line per failed check and exits 1, or prints a one-line summary and
+exits 0. Settings go to a temporary folder, so a self-test never changes the user's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+NET_TIMEOUT = 20.0
+WINDOW_TIMEOUT = 20.0
+
+
+class CheckFailed(Exception):
+    """A check's one-line reason for failing."""
+
+
+@dataclass
+class Result:
+    name: str
+    ok: bool
+    detail: str
+    seconds: float
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+def _describe(exc: BaseException) -> str:
+    """One line for an unexpected exception: type, message and where it came from."""
+    if isinstance(exc, CheckFailed):
+        return str(exc)
+    where = ""
+    tb = traceback.extract_tb(exc.__traceback__)
+    if tb:
+        frame = tb[-1]
+        where = f" (at {Path(frame.filename).name}:{frame.lineno})"
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}{where}" if text else f"{type(exc).__name__}{where}"
+
+
+def _import(module: str, what: str):
+    """Import ``module`` or fail the check saying which piece of netgui is missing."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise CheckFailed(f"{what} is missing: cannot import {module} ({exc})") from exc
+
+
+def _with_timeout(fn: Callable[[], None], seconds: float, what: str) -> None:
+    """Run ``fn`` in a helper thread so a hung network call fails the check, not the test."""
+    box: dict[str, BaseException] = {}
+
+    def body() -> None:
+        try:
+            fn()
+        except BaseException as exc:  # reported on the calling thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=body, name=f"selftest {what}", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise CheckFailed(f"{what} did not finish within {seconds:.0f} s")
+    if "error" in box:
+        raise box["error"]
+
+
+def _stop(server) -> None:
+    for name in ("stop", "close", "shutdown"):
+        method = getattr(server, name, None)
+        if callable(method):
+            try:
+                method()
+            except Exception:
+                pass
+            return
+
+
+def _server_port(server) -> int:
+    for attr in ("port", "server_port"):
+        port = getattr(server, attr, None)
+        if isinstance(port, int) and port > 0:
+            return port
+    address = getattr(server, "address", None) or getattr(server, "server_address", None)
+    if isinstance(address, tuple) and len(address) >= 2:
+        return int(address[1])
+    raise CheckFailed(f"{type(server).__name__} does not say which port it listens on")
+
+
+# -- the checks --------------------------------------------------------------------------
+
+def check_modules() -> None:
+    """Every tab, tool and subcommand module imports (the executable must carry them all)."""
+    from .cli import COMMAND_MODULES
+    from .tabs import TABS, TOOLS
+
+    broken = []
+    for spec in TABS:
+        try:
+            getattr(importlib.import_module(spec.module), spec.cls)
+        except Exception as exc:
+            broken.append(f"tab {spec.key} ({spec.module}.{spec.cls}: {_describe(exc)})")
+    for tool in TOOLS:
+        try:
+            getattr(importlib.import_module(tool.module), tool.func)
+        except Exception as exc:
+            broken.append(f"tool {tool.module}.{tool.func} ({_describe(exc)})")
+    for name in COMMAND_MODULES:
+        try:
+            importlib.import_module(name).register
+        except Exception as exc:
+            broken.append(f"command {name} ({_describe(exc)})")
+    if broken:
+        raise CheckFailed("cannot load " + "; ".join(broken))
+
+
+def check_libraries() -> None:
+    """The third-party libraries the tabs use import and work."""
+    import dns.message
+    import dns.rdatatype
+    import platformdirs  # noqa: F401
+    import sv_ttk
+    from PIL import Image
+
+    query = dns.message.make_query("example.com", dns.rdatatype.A)
+    if dns.message.from_wire(query.to_wire()).question[0].name.to_text() != "example.com.":
+        raise CheckFailed("dnspython does not round-trip a query")
+    Image.new("RGB", (2, 2)).tobytes()
+    theme = Path(sv_ttk.__file__).resolve().parent / "sv.tcl"
+    if not theme.is_file():
+        raise CheckFailed(f"sv_ttk's theme files are missing ({theme})")
+
+
+def check_keyring() -> None:
+    """keyring finds its backends (through entry points, which an executable must carry)."""
+    from importlib.metadata import entry_points
+
+    import keyring
+
+    eps = list(entry_points(group="keyring.backends"))
+    if not eps:
+        raise CheckFailed("no keyring backends registered (keyring's entry-point metadata is missing)")
+    broken = []
+    for ep in eps:
+        try:
+            ep.load()
+        except Exception as exc:
+            broken.append(f"{ep.name} ({_describe(exc)})")
+    if broken:
+        raise CheckFailed("keyring backends fail to load: " + "; ".join(broken))
+    keyring.get_keyring()
+
+
+def check_tls() -> None:
+    """A client TLS context has CA certificates to verify servers with."""
+    import ssl
+
+    from .net import connection
+
+    ctx = connection.tls_context()
+    if ctx.verify_mode != ssl.CERT_REQUIRED or not ctx.check_hostname:
+        raise CheckFailed("the default TLS context does not verify certificates")
+    if ctx.get_ca_certs() or connection._has_default_ca_paths():
+        return
+    raise CheckFailed("no CA certificates: the system has none and certifi is not bundled")
+
+
+def check_assets() -> None:
+    """The icon (and the rest of netgui/assets) is present and decodes."""
+    from PIL import Image
+
+    from .desktop import ICON_SIZES, icon_file
+
+    for size in ICON_SIZES:
+        path = icon_file(size)
+        if not path.is_file():
+            raise CheckFailed(f"asset missing: {path}")
+        with Image.open(path) as img:
+            if img.size != (size, size):
+                raise CheckFailed(f"asset {path.name} is {img.size[0]}x{img.size[1]}, not {size}x{size}")
+
+
+def check_window() -> None:
+    """The main window opens, shows every tab, and closes again."""
+    if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") \
+            and not os.environ.get("WAYLAND_DISPLAY"):
+        raise CheckFailed("no display: set DISPLAY (for example run it under xvfb-run)")
+    import tkinter
+
+    app_module = _import("netgui.app", "the main window (netgui.app)")
+    App = getattr(app_module, "App", None)
+    if App is None:
+        raise CheckFailed("the main window is missing: netgui.app has no App")
+    try:
+        app = App()
+    except tkinter.TclError as exc:
+        raise CheckFailed(f"cannot open the main window: {exc}") from exc
+    root = getattr(app, "root", app)
+    try:
+        deadline = time.monotonic() + WINDOW_TIMEOUT
+        while not root.winfo_ismapped():
+            root.update()
+            if time.monotonic() > deadline:
+                raise CheckFailed(f"the main window was not shown within {WINDOW_TIMEOUT:.0f} s")
+            time.sleep(0.01)
+        _visit_tabs(app, root, deadline)
+        if root.winfo_width() < 200 or root.winfo_height() < 150:
+            raise CheckFailed(f"the main window is only {root.winfo_width()}x{root.winfo_height()} px")
+    finally:
+        _close_window(app, root)
+
+
+def _visit_tabs(app, root, deadline: float) -> None:
+    """Select every notebook tab, so each lazily imported tab is really built."""
+    notebook = getattr(app, "notebook", None)
+    if notebook is None:
+        return
+    from .tabs import TABS
+
+    count = len(notebook.tabs())
+    if count < len(TABS):
+        raise CheckFailed(f"the window shows {count} tabs, expected {len(TABS)}")
+    for tab_id in notebook.tabs():
+        notebook.select(tab_id)
+        while time.monotonic() < deadline:
+            root.update()
+            if root.nametowidget(tab_id).winfo_children() or not hasattr(root, "nametowidget"):
+                break
+            time.sleep(0.01)
+
+
+def _close_window(app, root) -> None:
+    for name in ("destroy", "close"):
+        method = getattr(app, name, None)
+        if callable(method) and app is not root:
+            try:
+                method()
+                return
+            except Exception:
+                break
+    try:
+        root.destroy()
+    except Exception:
+        pass
+
+
+def check_getfile() -> None:
+    """Serve a temporary folder with the bundled getfile server and fetch a file from it."""
+    server_mod = _import("netgui.servers.getfile", "the getfile server")
+    client_mod = _import("netgui.net.getfile", "the getfile client")
+    payload = os.urandom(200_000) + b"netgui self-test\n"
+    with tempfile.TemporaryDirectory(prefix="netgui-selftest-") as tmp:
+        root = Path(tmp, "served")
+        dest = Path(tmp, "downloads")
+        root.mkdir()
+        dest.mkdir()
+        (root / "hello.bin").write_bytes(payload)
+        server = server_mod.GetfileServer(root, port=0)
+        server.start()
+        try:
+            port = _server_port(server)
+
+            def fetch() -> None:
+                client_mod.fetch("127.0.0.1", port, "hello.bin", dest, timeout=NET_TIMEOUT)
+
+            _with_timeout(fetch, NET_TIMEOUT, "the getfile download")
+        finally:
+            _stop(server)
+        got = dest / "hello.bin"
+        if not got.is_file():
+            raise CheckFailed(f"getfile download did not create {got.name}")
+        data = got.read_bytes()
+        if data != payload:
+            raise CheckFailed(f"getfile download differs: {len(data)} bytes received, {len(payload)} sent")
+
+
+def check_chat() -> None:
+    """Two clients of the bundled chat server see each other's line."""
+    server_mod = _import("netgui.servers.chat", "the chat server")
+    client_mod = _import("netgui.net.linechat", "the line chat client")
+    server = server_mod.ChatServer(port=0)
+    server.start()
+    try:
+        port = _server_port(server)
+
+        def round_trip() -> None:
+            _chat_round_trip(client_mod, port)
+
+        _with_timeout(round_trip, NET_TIMEOUT, "the chat round trip")
+    finally:
+        _stop(server)
+
+
+def _chat_round_trip(client_mod, port: int) -> None:
+    text = f"self-test {os.getpid()} {time.time():.3f}"
+    alice = client_mod.LineChatClient("127.0.0.1", port, timeout=NET_TIMEOUT)
+    bob = client_mod.LineChatClient("127.0.0.1", port, timeout=NET_TIMEOUT)
+    try:
+        alice.connect()
+        bob.connect()
+        alice.send(text)
+        for client, who in ((alice, "sender"), (bob, "other client")):
+            deadline = time.monotonic() + NET_TIMEOUT
+            while True:
+                if time.monotonic() > deadline:
+                    raise CheckFailed(f"chat: the {who} never saw the line it was sent")
+                line = client.receive()
+                if line is None:
+                    raise CheckFailed(f"chat: the server closed the {who}'s connection")
+                if str(line).endswith(text):
+                    break
+    finally:
+        for client in (alice, bob):
+            try:
+                client.close()
+            except Exception:
+                pass
+
+
+CHECKS: list[tuple[str, Callable[[], None]]] = [
+    ("modules", check_modules),
+    ("libraries", check_libraries),
+    ("keyring", check_keyring),
+    ("tls", check_tls),
+    ("assets", check_assets),
+    ("window", check_window),
+    ("getfile", check_getfile),
+    ("chat", check_chat),
+]
+
+
+def run_checks(names: list[str] | None = None) -> list[Result]:
+    """Run the named checks (default all), each isolated from the others' failures."""
+    results = []
+    for name, fn in CHECKS:
+        if names and name not in names:
+            continue
+        start = time.monotonic()
+        try:
+            fn()
+            results.append(Result(name, True, "", time.monotonic() - start))
+        except BaseException as exc:  # a check must never crash the self-test
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            results.append(Result(name, False, _describe(exc), time.monotonic() - start))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the self-test; exit code 0 when every check passed, else 1."""
+    parser = argparse.ArgumentParser(prog="netgui --self-test", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="also list the checks that passed")
+    parser.add_argument("--only", action="append", choices=[n for n, _ in CHECKS],
+                        help="run just this check (repeatable)")
+    args = parser.parse_args(argv or [])
+    if sys.stdout is None:  # a windowed executable on Windows has no console
+        sys.stdout = open(os.devnull, "w")
+
+    with tempfile.TemporaryDirectory(prefix="netgui-selftest-config-") as tmp:
+        saved = {k: os.environ.get(k) for k in ("NETGUI_CONFIG_DIR", "NETGUI_DATA_DIR")}
+        os.environ["NETGUI_CONFIG_DIR"] = str(Path(tmp, "config"))
+        os.environ["NETGUI_DATA_DIR"] = str(Path(tmp, "data"))
+        try:
+            results = run_checks(args.only)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+    failed = [r for r in results if not r.ok]
+    for r in results:
+        if not r.ok:
+            print(f"FAIL {r.name}: {r.detail}", flush=True)
+        elif args.verbose:
+            print(f"ok   {r.name} ({r.seconds:.2f} s)", flush=True)
+    if failed:
+        return 1
+    frozen = " (executable)" if getattr(sys, "frozen", False) else ""
+    print(f"netgui self-test passed{frozen}: {len(results)} checks", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
