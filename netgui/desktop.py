@@ -16,27 +16,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import APP_NAME, __version__
+from . import APP_NAME
 from .config import atomic_write_bytes, atomic_write_text
+from .resources import ICON_SIZES, asset_path
 
 DESKTOP_FILE = f"{APP_NAME}.desktop"
 ICON_NAME = APP_NAME
-ICON_SIZES = (16, 32, 48, 64, 128, 256)
 # Tk's WM_CLASS class part; the window must be created as tk.Tk(className="Netgui") to match.
 WM_CLASS = "Netgui"
 
 
-def assets_dir() -> Path:
-    """netgui's asset folder; works from source, a wheel and a PyInstaller bundle."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle and (Path(bundle) / "netgui" / "assets").is_dir():
-        return Path(bundle) / "netgui" / "assets"
-    return Path(__file__).resolve().parent / "assets"
-
-
 def icon_file(size: int) -> Path:
-    """The packaged PNG of the application icon at ``size`` px."""
-    return assets_dir() / f"netgui-icon-{size}.png"
+    """The packaged PNG of the application icon (the window's icon) at ``size`` px."""
+    return asset_path(f"netgui-{size}.png")
 
 
 def data_home() -> Path:
@@ -96,7 +88,6 @@ def desktop_entry(command: list[str] | None = None, icon: str = ICON_NAME) -> st
         "Keywords=mail;imap;smtp;ftp;http;irc;dns;getfile;",
         f"StartupWMClass={WM_CLASS}",
         "StartupNotify=true",
-        f"X-Netgui-Version={__version__}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -194,21 +194,19 @@ def check_assets() -> None:
 
 
 def check_window() -> None:
-    """The main window opens, shows every tab, and closes again."""
+    """The main window opens with the Sun Valley theme, builds every tab, and quits."""
     if sys.platform.startswith("linux") and not os.environ.get("DISPLAY") \
             and not os.environ.get("WAYLAND_DISPLAY"):
         raise CheckFailed("no display: set DISPLAY (for example run it under xvfb-run)")
     import tkinter
+    from tkinter import ttk
 
     app_module = _import("netgui.app", "the main window (netgui.app)")
-    App = getattr(app_module, "App", None)
-    if App is None:
-        raise CheckFailed("the main window is missing: netgui.app has no App")
     try:
-        app = App()
+        app = app_module.App()
     except tkinter.TclError as exc:
         raise CheckFailed(f"cannot open the main window: {exc}") from exc
-    root = getattr(app, "root", app)
+    root = app.root
     try:
         deadline = time.monotonic() + WINDOW_TIMEOUT
         while not root.winfo_ismapped():
@@ -216,45 +214,28 @@ def check_window() -> None:
             if time.monotonic() > deadline:
                 raise CheckFailed(f"the main window was not shown within {WINDOW_TIMEOUT:.0f} s")
             time.sleep(0.01)
-        _visit_tabs(app, root, deadline)
+        theme = ttk.Style(root).theme_use()
+        if not theme.startswith("sun-valley"):
+            raise CheckFailed(f"the Sun Valley theme did not load (theme in use: {theme})")
+        broken = []
+        for index, spec in enumerate(app.tab_specs):
+            app.select_tab(index)  # selecting a tab imports and builds it
+            root.update()
+            if app.tab(spec.key) is None:
+                broken.append(spec.title)
+        if broken:
+            raise CheckFailed("these tabs could not be built: " + ", ".join(broken))
+        root.update()
         if root.winfo_width() < 200 or root.winfo_height() < 150:
             raise CheckFailed(f"the main window is only {root.winfo_width()}x{root.winfo_height()} px")
     finally:
-        _close_window(app, root)
-
-
-def _visit_tabs(app, root, deadline: float) -> None:
-    """Select every notebook tab, so each lazily imported tab is really built."""
-    notebook = getattr(app, "notebook", None)
-    if notebook is None:
-        return
-    from .tabs import TABS
-
-    count = len(notebook.tabs())
-    if count < len(TABS):
-        raise CheckFailed(f"the window shows {count} tabs, expected {len(TABS)}")
-    for tab_id in notebook.tabs():
-        notebook.select(tab_id)
-        while time.monotonic() < deadline:
-            root.update()
-            if root.nametowidget(tab_id).winfo_children() or not hasattr(root, "nametowidget"):
-                break
-            time.sleep(0.01)
-
-
-def _close_window(app, root) -> None:
-    for name in ("destroy", "close"):
-        method = getattr(app, name, None)
-        if callable(method) and app is not root:
+        try:
+            app.quit(ask=False)
+        except Exception:
             try:
-                method()
-                return
+                root.destroy()
             except Exception:
-                break
-    try:
-        root.destroy()
-    except Exception:
-        pass
+                pass
 
 
 def check_getfile() -> None:

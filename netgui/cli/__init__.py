@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         from ..app import main as gui_main
-        return gui_main()
+        return gui_main([])
     if argv[0] == "--self-test":
         from ..selftest import main as self_test
         return self_test(argv[1:])
