@@ -9,6 +9,7 @@ exits 0. Settings go to a temporary folder, so a self-test never changes the use
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -253,19 +254,23 @@ def check_getfile() -> None:
         server.start()
         try:
             port = _server_port(server)
+            box = {}
 
             def fetch() -> None:
-                client_mod.fetch("127.0.0.1", port, "hello.bin", dest, timeout=NET_TIMEOUT)
+                box["result"] = client_mod.fetch("127.0.0.1", port, "hello.bin", dest,
+                                                 timeout=NET_TIMEOUT)
 
             _with_timeout(fetch, NET_TIMEOUT, "the getfile download")
         finally:
             _stop(server)
-        got = dest / "hello.bin"
+        got = Path(getattr(box.get("result"), "path", dest / "hello.bin"))
         if not got.is_file():
             raise CheckFailed(f"getfile download did not create {got.name}")
         data = got.read_bytes()
         if data != payload:
             raise CheckFailed(f"getfile download differs: {len(data)} bytes received, {len(payload)} sent")
+        if getattr(box.get("result"), "verified", True) is False:
+            raise CheckFailed("getfile download was not verified against the size the server sent")
 
 
 def check_chat() -> None:
@@ -290,18 +295,19 @@ def _chat_round_trip(client_mod, port: int) -> None:
     alice = client_mod.LineChatClient("127.0.0.1", port, timeout=NET_TIMEOUT)
     bob = client_mod.LineChatClient("127.0.0.1", port, timeout=NET_TIMEOUT)
     try:
-        alice.connect()
-        bob.connect()
+        for client in (alice, bob):
+            greeting = client.connect()
+            if not str(greeting).startswith("Welcome to the chat server"):
+                raise CheckFailed(f"chat: unexpected greeting {greeting!r}")
         alice.send(text)
         for client, who in ((alice, "sender"), (bob, "other client")):
             deadline = time.monotonic() + NET_TIMEOUT
             while True:
-                if time.monotonic() > deadline:
-                    raise CheckFailed(f"chat: the {who} never saw the line it was sent")
-                line = client.receive()
-                if line is None:
-                    raise CheckFailed(f"chat: the server closed the {who}'s connection")
-                if str(line).endswith(text):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise CheckFailed(f"chat: the {who} never got the line relayed")
+                line = client.receive(timeout=remaining)
+                if line is not None and str(line).endswith(": " + text):
                     break
     finally:
         for client in (alice, bob):
@@ -337,6 +343,9 @@ def run_checks(names: list[str] | None = None) -> list[Result]:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             results.append(Result(name, False, _describe(exc), time.monotonic() - start))
+        # Free Tk objects (images, variables) here, on the Tk thread: if a later check's
+        # worker thread collected them, Tcl would abort the process.
+        gc.collect()
     return results
 
 
