@@ -61,9 +61,11 @@ def test_installed_desktop_entry_launches_the_gui_script(installed):
     assert f"Exec={installed / 'bin' / 'netgui'}\n" in done.stdout
 
 
-def test_installed_self_test_headless_checks_pass(installed, tmp_path):
+def test_gui_script_runs_the_self_test(installed, tmp_path):
+    """``netgui --self-test`` through the installed gui-script: window, tabs, assets, keyring."""
     env = dict(os.environ, NETGUI_CONFIG_DIR=str(tmp_path / "cfg"))
-    done = run([installed / "bin" / "netgui-cli", "--self-test", "-v", "--only", "modules",
-                "--only", "libraries", "--only", "keyring", "--only", "tls", "--only", "assets"],
-               cwd=installed, env=env)
-    assert "netgui self-test passed: 5 checks" in done.stdout
+    checks = ["modules", "libraries", "keyring", "tls", "assets", "window"]
+    args = [a for name in checks for a in ("--only", name)]
+    done = run([installed / "bin" / "netgui", "--self-test", "-v", *args], cwd=installed, env=env)
+    assert f"netgui self-test passed: {len(checks)} checks" in done.stdout
+    assert not (tmp_path / "cfg").exists()
