@@ -22,7 +22,7 @@ from .resources import ICON_SIZES, asset_path
 
 DESKTOP_FILE = f"{APP_NAME}.desktop"
 ICON_NAME = APP_NAME
-# Tk's WM_CLASS class part; the window must be created as tk.Tk(className="Netgui") to match.
+# The class part of the window's WM_CLASS: Tk capitalises App's tk.Tk(className="netgui").
 WM_CLASS = "Netgui"
 
 

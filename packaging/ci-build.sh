@@ -24,4 +24,11 @@ else
     while [ ! -s "$run_dir/display" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     DISPLAY=":$(cat "$run_dir/display")" timeout 300 ./netgui --self-test -v
 fi
+# desktop integration from the executable: the entry must launch the executable itself
+./netgui install-desktop --data-home "$run_dir/share" >/dev/null
+if ! grep -qx "Exec=$run_dir/netgui" "$run_dir/share/applications/netgui.desktop"; then
+    echo "netgui ci-build: install-desktop from the executable wrote a wrong Exec line:" >&2
+    grep '^Exec=' "$run_dir/share/applications/netgui.desktop" >&2
+    exit 1
+fi
 echo "netgui ci-build: executable self-test passed in $(( $(date +%s) - start )) s total"
