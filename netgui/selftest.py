@@ -174,6 +174,13 @@ def check_tls() -> None:
     ctx = connection.tls_context()
     if ctx.verify_mode != ssl.CERT_REQUIRED or not ctx.check_hostname:
         raise CheckFailed("the default TLS context does not verify certificates")
+    if getattr(sys, "frozen", False):
+        # the executable must carry certifi's bundle for systems without a CA store
+        try:
+            import certifi
+            ssl.create_default_context(cafile=certifi.where())
+        except (ImportError, OSError, ssl.SSLError) as exc:
+            raise CheckFailed(f"the executable's CA bundle (certifi) is missing or broken: {exc}") from exc
     if ctx.get_ca_certs() or connection._has_default_ca_paths():
         return
     raise CheckFailed("no CA certificates: the system has none and certifi is not bundled")
