@@ -165,7 +165,7 @@ def check_keyring() -> None:
     keyring.get_keyring()
 
 
-def check_tls() -> None:
+def check_tls() -> str:
     """A client TLS context has CA certificates to verify servers with."""
     import ssl
 
@@ -181,8 +181,12 @@ def check_tls() -> None:
             ssl.create_default_context(cafile=certifi.where())
         except (ImportError, OSError, ssl.SSLError) as exc:
             raise CheckFailed(f"the executable's CA bundle (certifi) is missing or broken: {exc}") from exc
-    if ctx.get_ca_certs() or connection._has_default_ca_paths():
-        return
+    if os.environ.get("NETGUI_CA_FILE"):
+        return "CA certificates from $NETGUI_CA_FILE"
+    if connection._has_default_ca_paths():
+        return "the system's CA store"
+    if ctx.get_ca_certs():
+        return f"{len(ctx.get_ca_certs())} CA certificates from certifi"
     raise CheckFailed("no CA certificates: the system has none and certifi is not bundled")
 
 
@@ -324,7 +328,7 @@ def _chat_round_trip(client_mod, port: int) -> None:
                 pass
 
 
-CHECKS: list[tuple[str, Callable[[], None]]] = [
+CHECKS: list[tuple[str, Callable[[], str | None]]] = [
     ("modules", check_modules),
     ("libraries", check_libraries),
     ("keyring", check_keyring),
@@ -344,8 +348,8 @@ def run_checks(names: list[str] | None = None) -> list[Result]:
             continue
         start = time.monotonic()
         try:
-            fn()
-            results.append(Result(name, True, "", time.monotonic() - start))
+            detail = fn() or ""
+            results.append(Result(name, True, detail, time.monotonic() - start))
         except BaseException as exc:  # a check must never crash the self-test
             if isinstance(exc, KeyboardInterrupt):
                 raise
@@ -384,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
         if not r.ok:
             print(f"FAIL {r.name}: {r.detail}", flush=True)
         elif args.verbose:
-            print(f"ok   {r.name} ({r.seconds:.2f} s)", flush=True)
+            detail = f": {r.detail}" if r.detail else ""
+            print(f"ok   {r.name} ({r.seconds:.2f} s){detail}", flush=True)
     if failed:
         return 1
     frozen = " (executable)" if getattr(sys, "frozen", False) else ""

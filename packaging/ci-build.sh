@@ -24,6 +24,10 @@ else
     while [ ! -s "$run_dir/display" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     DISPLAY=":$(cat "$run_dir/display")" timeout 300 ./netgui --self-test -v
 fi
+# on a system without a CA store, TLS must fall back to the bundled certifi
+SSL_CERT_FILE=/nonexistent SSL_CERT_DIR=/nonexistent ./netgui --self-test --only tls -v | tee tls.out
+grep -q "from certifi" tls.out
+
 # desktop integration from the executable: the entry must launch the executable itself
 ./netgui install-desktop --data-home "$run_dir/share" >/dev/null
 if ! grep -qx "Exec=$run_dir/netgui" "$run_dir/share/applications/netgui.desktop"; then
