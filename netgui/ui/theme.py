@@ -47,14 +47,34 @@ def apply_theme(root: tk.Misc, mode: str) -> Palette:
         if "clam" in style.theme_names():
             style.theme_use("clam")
         style.layout("Accent.TButton", style.layout("TButton"))
+    root._netgui_palette = palette
+    _configure_styles(root, palette)
+    if not getattr(root, "_netgui_theme_bound", False):
+        # sv_ttk resets styles when it handles <<ThemeChanged>>; configure ours again after it.
+        root.bind_class(root.winfo_class(), "<<ThemeChanged>>",
+                        lambda e: _configure_styles(root, root._netgui_palette), add="+")
+        root._netgui_theme_bound = True
+    root.event_generate("<<ThemeChanged>>", when="tail")
+    return palette
+
+
+def _configure_styles(root: tk.Misc, palette: Palette) -> None:
+    _clear_palette_colours(root)
     style = ttk.Style(root)
     style.configure("Error.TLabel", foreground=palette.error)
     style.configure("Ok.TLabel", foreground=palette.ok)
     style.configure("Muted.TLabel", foreground=palette.muted)
     style.configure("Status.TLabel", foreground=palette.muted)
     style.configure("Treeview", rowheight=_row_height(root))
-    root.event_generate("<<ThemeChanged>>", when="tail")
-    return palette
+
+
+def _clear_palette_colours(widget: tk.Misc) -> None:
+    """Undo what sv_ttk's ``tk_setPalette`` did to ttk labels: it sets their -foreground
+    and -background options outright, which would override styles such as Error.TLabel."""
+    for child in widget.winfo_children():
+        if child.winfo_class() == "TLabel":
+            child.configure(foreground="", background="")
+        _clear_palette_colours(child)
 
 
 def _row_height(root: tk.Misc) -> int:
