@@ -128,3 +128,12 @@ def test_fonts_follow_the_screen_scaling(make_app, monkeypatch):
     big = make_app(tabs=TEST_TABS)
     big_height = font.nametofont("SunValleyBodyFont", root=big.root).metrics("linespace")
     assert big_height >= 1.7 * normal_height
+
+
+def test_status_bar_stays_visible_in_a_small_window(make_app):
+    app = make_app(tabs=TEST_TABS)
+    app.root.geometry("720x300")
+    pump(app.root, timeout=0.3)
+    bar = app.status.master
+    assert bar.winfo_ismapped()
+    assert bar.winfo_rooty() + bar.winfo_height() <= app.root.winfo_rooty() + app.root.winfo_height()
