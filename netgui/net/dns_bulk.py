@@ -61,15 +61,15 @@ def parse_bulk_text(text: str, default_types: Iterable[str] = ("A",)) -> list[tu
     defaults = [t.strip().upper() for t in default_types if t.strip()] or ["A"]
     pairs: list[tuple[str, str]] = []
     for raw in text.splitlines():
-        line = raw.split("#", 1)[0].split(";", 1)[0].replace(",", " ").strip()
-        if not line:
-            continue
-        words = [w for w in line.split() if not w.startswith(("+", "@"))]
-        if not words:
-            continue
-        name, rest = words[0], [w.upper() for w in words[1:] if w.upper() not in ("IN", "-T")]
-        for kind in rest or defaults:
-            pairs.append((name, kind))
+        line = raw.split("#", 1)[0].split(";", 1)[0]
+        for entry in line.split(","):
+            words = [w for w in entry.split() if not w.startswith(("+", "@"))]
+            if not words:
+                continue
+            name = words[0]
+            kinds = [w.upper() for w in words[1:] if w.upper() not in ("IN", "-T")]
+            for kind in kinds or defaults:
+                pairs.append((name, kind))
     return pairs
 
 

@@ -1,0 +1,3 @@
+"""Fixtures for the DNS core tests: real dnsmasq peers started once per session."""
+
+from tests.support.dns_fixtures import *  # noqa: F401,F403
