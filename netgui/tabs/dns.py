@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 import tkinter as tk
-from tkinter import font as tkfont
 from tkinter import ttk
 
 from ..net.dns import (COMMON_TYPES, DnsInputError, parse_rdtype, parse_server, query,
@@ -112,9 +111,9 @@ class DnsTab(Tab):
         bar.pack(side="top", fill="x")
         ttk.Label(bar, text="History (double-click to run again)", style="Muted.TLabel").pack(side="left")
         ttk.Button(bar, text="Clear", command=self.clear_history).pack(side="right")
-        self.history = Table(history, (("when", "When", 70), ("name", "Name", 170),
-                                       ("type", "Type", 55), ("server", "Server", 130),
-                                       ("status", "Status", 90)), height=7, stretch="name")
+        self.history = Table(history, (("when", "When", 74), ("name", "Name", 130),
+                                       ("type", "Type", 50), ("server", "Server", 112),
+                                       ("status", "Status", 80)), height=6, stretch="name")
         self.history.pack(side="top", fill="both", expand=True)
         self.history.tree.bind("<Double-1>", self._rerun_history)
         self.history.tree.bind("<Return>", self._rerun_history)
@@ -139,14 +138,13 @@ class DnsTab(Tab):
 
         result = ttk.Frame(self.pages, padding=4)
         self.pages.add(result, text="Result")
-        self.link_font = tkfont.Font(self, font=tkfont.nametofont("TkDefaultFont", root=self))
-        self.link_font.configure(underline=True)
         self.tables: dict[str, Table] = {}
         panes = ttk.Panedwindow(result, orient="vertical")
         panes.pack(fill="both", expand=True)
-        for key, title, height in (("answer", "Answer", 6), ("authority", "Authority", 3),
-                                   ("additional", "Additional", 3)):
-            frame = ttk.Frame(panes)
+        lower = ttk.Panedwindow(panes, orient="horizontal")
+        for key, title, height in (("answer", "Answer", 3), ("authority", "Authority", 2),
+                                   ("additional", "Additional", 2)):
+            frame = ttk.Frame(panes if key == "answer" else lower)
             label = ttk.Label(frame, text=title, style="Muted.TLabel")
             label.pack(side="top", anchor="w")
             table = Table(frame, RECORD_COLUMNS, height=height, stretch="data")
@@ -155,8 +153,12 @@ class DnsTab(Tab):
             table.tree.bind("<ButtonRelease-1>", lambda e, k=key: self._on_click(e, k))
             table.tree.bind("<Double-1>", lambda e, k=key: self._on_double(e, k))
             table.tree.bind("<Motion>", lambda e, k=key: self._on_motion(e, k))
-            panes.add(frame, weight=3 if key == "answer" else 1)
+            if key == "answer":
+                panes.add(frame, weight=3)
+            else:
+                lower.add(frame, weight=1)
             self.tables[key] = table
+        panes.add(lower, weight=2)
 
         text_page = ttk.Frame(self.pages, padding=4)
         self.pages.add(text_page, text="dig text")
@@ -176,7 +178,7 @@ class DnsTab(Tab):
         style_text(self.text, palette)
         self.transcript.set_palette(palette)
         for table in self.tables.values():
-            table.tree.tag_configure("link", foreground=palette.accent, font=self.link_font)
+            table.tree.tag_configure("link", foreground=palette.accent)
         self.compare.set_palette(palette)
         self.bulk.set_palette(palette)
 
@@ -252,7 +254,8 @@ class DnsTab(Tab):
                     if record.rdtype in ("CNAME", "DNAME") and result.qtype not in ("CNAME", "DNAME", "PTR"):
                         follow = result.qtype  # keep asking the same question down the chain
                     self._targets[(key, item)] = (record.target, follow)
-            table.title_label.configure(text=f"{key.capitalize()} ({len(rows)})")
+            hint = " · click a blue name to look it up" if any(r.target for r in rows) else ""
+            table.title_label.configure(text=f"{key.capitalize()} ({len(rows)}){hint}")
         self.rcode_label.configure(text=result.rcode,
                                    style="Error.TLabel" if result.problem else "Ok.TLabel")
         for name, on in result.flags.items():

@@ -35,18 +35,20 @@ class BulkPane(ttk.Frame):
         left.pack(side="left", fill="y")
         ttk.Label(left, text="Names, one per line (optionally followed by types):",
                   style="Muted.TLabel").pack(side="top", anchor="w")
-        self.names = tk.Text(left, width=34, height=10, wrap="none", undo=True)
+        bottom = ttk.Frame(left)
+        bottom.pack(side="bottom", fill="x")
+        self.names = tk.Text(left, width=34, height=4, wrap="none", undo=True)
         self.names.pack(side="top", fill="both", expand=True)
-        options = ttk.Frame(left)
+        options = ttk.Frame(bottom)
         options.pack(side="top", fill="x", pady=(4, 0))
-        ttk.Label(options, text="Types:").grid(row=0, column=0, sticky="e")
+        ttk.Label(options, text="Types:").pack(side="left")
         self.types = tk.StringVar(self, value="A")
-        ttk.Entry(options, textvariable=self.types, width=14).grid(row=0, column=1, sticky="w", padx=4)
-        ttk.Label(options, text="At a time:").grid(row=1, column=0, sticky="e")
+        ttk.Entry(options, textvariable=self.types, width=10).pack(side="left", padx=(4, 8))
+        ttk.Label(options, text="At a time:").pack(side="left")
         self.concurrency = tk.StringVar(self, value="100")
-        ttk.Spinbox(options, textvariable=self.concurrency, from_=1, to=1000, width=6).grid(
-            row=1, column=1, sticky="w", padx=4, pady=2)
-        buttons = ttk.Frame(left)
+        ttk.Spinbox(options, textvariable=self.concurrency, from_=1, to=1000, width=5).pack(
+            side="left", padx=4)
+        buttons = ttk.Frame(bottom)
         buttons.pack(side="top", fill="x", pady=(4, 0))
         self.run_button = ttk.Button(buttons, text="Resolve all", command=self.run,
                                      style="Accent.TButton")
@@ -54,20 +56,18 @@ class BulkPane(ttk.Frame):
         self.cancel_button = ttk.Button(buttons, text="Cancel", command=self.cancel)
         self.cancel_button.pack(side="left", padx=4)
         self.cancel_button.state(["disabled"])
-        more = ttk.Frame(left)
-        more.pack(side="top", fill="x", pady=(4, 0))
-        ttk.Button(more, text="Load list…", command=self.load_dialog).pack(side="left")
-        self.export_button = ttk.Button(more, text="Export CSV…", command=self.export_dialog)
+        ttk.Button(buttons, text="Load…", command=self.load_dialog).pack(side="left")
+        self.export_button = ttk.Button(buttons, text="Export CSV…", command=self.export_dialog)
         self.export_button.pack(side="left", padx=4)
-        self.status = ttk.Label(left, text="", style="Status.TLabel", wraplength=260)
-        self.status.pack(side="top", fill="x", pady=(6, 0))
-        self.progress = ttk.Progressbar(left, mode="determinate", maximum=1.0)
-        self.progress.pack(side="top", fill="x", pady=(4, 0))
+        self.progress = ttk.Progressbar(bottom, mode="determinate", maximum=1.0)
+        self.progress.pack(side="top", fill="x", pady=(6, 0))
+        self.status = ttk.Label(bottom, text="", style="Status.TLabel", wraplength=330)
+        self.status.pack(side="top", fill="x", pady=(2, 0))
 
         self.table = Table(self, [(key, title, width) for key, title, width in (
             ("name", "Name", 180), ("type", "Type", 60), ("status", "Status", 90),
             ("answers", "Answers", 300), ("ttl", "TTL", 60), ("ms", "ms", 60),
-            ("message", "Message", 220))], height=12, stretch="answers")
+            ("message", "Message", 220))], height=6, stretch="answers")
         self.table.pack(side="left", fill="both", expand=True, padx=(8, 0))
 
     def set_palette(self, palette) -> None:

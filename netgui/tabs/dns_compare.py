@@ -41,11 +41,13 @@ class ComparePane(ttk.Frame):
 
         left = ttk.Frame(self)
         left.pack(side="left", fill="y")
-        ttk.Label(left, text="Servers, one per line\n(the question is the one above):",
+        ttk.Label(left, text="Servers, one per line\n(asked the question above):",
                   style="Muted.TLabel").pack(side="top", anchor="w")
-        self.servers = tk.Text(left, width=28, height=6, wrap="none", undo=True)
+        bottom = ttk.Frame(left)
+        bottom.pack(side="bottom", fill="x")
+        self.servers = tk.Text(left, width=28, height=3, wrap="none", undo=True)
         self.servers.pack(side="top", fill="both", expand=True)
-        buttons = ttk.Frame(left)
+        buttons = ttk.Frame(bottom)
         buttons.pack(side="top", fill="x", pady=(4, 0))
         self.run_button = ttk.Button(buttons, text="Compare", command=self.run,
                                      style="Accent.TButton")
@@ -53,9 +55,8 @@ class ComparePane(ttk.Frame):
         self.cancel_button = ttk.Button(buttons, text="Cancel", command=self.cancel)
         self.cancel_button.pack(side="left", padx=4)
         self.cancel_button.state(["disabled"])
-        ttk.Button(left, text="Use saved servers", command=self.use_saved).pack(side="top", anchor="w",
-                                                                               pady=(4, 0))
-        self.status = ttk.Label(left, text="", style="Status.TLabel", wraplength=240)
+        ttk.Button(buttons, text="Saved servers", command=self.use_saved).pack(side="left")
+        self.status = ttk.Label(bottom, text="", style="Status.TLabel", wraplength=300)
         self.status.pack(side="top", fill="x", pady=(6, 0))
 
         right = ttk.Frame(self)
@@ -63,7 +64,7 @@ class ComparePane(ttk.Frame):
         self.table_holder = ttk.Frame(right)
         self.table_holder.pack(side="top", fill="both", expand=True)
         self.table = self._make_table([])
-        self.differences = tk.Text(right, height=4, wrap="word", state="disabled")
+        self.differences = tk.Text(right, height=3, wrap="word", state="disabled")
         self.differences.pack(side="top", fill="x", pady=(6, 0))
 
     def _make_table(self, servers: list[str]) -> Table:
@@ -71,7 +72,7 @@ class ComparePane(ttk.Frame):
             self.table.destroy()
         columns = [("name", "Name", 150), ("type", "Type", 55), ("data", "Data", 200)]
         columns += [(f"s{i}", server, 150) for i, server in enumerate(servers)]
-        table = Table(self.table_holder, columns, height=8, stretch="data")
+        table = Table(self.table_holder, columns, height=4, stretch="data")
         table.pack(fill="both", expand=True)
         self.table = table
         self._style_table()
