@@ -14,7 +14,7 @@ from .resources import app_icon_paths
 from .tabs import TABS, TOOLS, TabSpec, ToolSpec
 from .ui import dialogs
 from .ui.tasks import TaskRunner
-from .ui.theme import apply_theme
+from .ui.theme import apply_scaling, apply_theme
 
 DEFAULT_GEOMETRY = "1100x720"
 
@@ -42,6 +42,7 @@ class App:
         self.root.title("netgui")
         self.root.minsize(720, 480)
         self._set_icon()
+        apply_scaling(self.root)
         self.theme_name = tk.StringVar(self.root, value=self.settings.get("theme", "light"))
         self.theme = apply_theme(self.root, self.theme_name.get())
         self.runner = TaskRunner(self.root)
