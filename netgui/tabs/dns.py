@@ -188,15 +188,16 @@ class DnsTab(Tab):
     # -- options shared with the Bulk and Compare panes ----------------------------
     def options(self, need_name: bool = False) -> dict | None:
         """Validated server/transport/flags/timeout from the form (None if invalid)."""
-        names = [n for n in self.form.fields if need_name or n not in ("name", "rdtype")]
-        bad = False
-        for name in names:
-            error = self.form.field_error(name)
-            self.form._show_message(name, error)
-            bad = bad or bool(error)
-        if bad:
-            self.form.set_status("Please correct the marked fields.", "error")
-            return None
+        if need_name:
+            if not self.form.validate():
+                self.form.set_status("Please correct the marked fields.", "error")
+                return None
+        else:
+            for name in self.form.fields:
+                error = None if name in ("name", "rdtype") else self.form.field_error(name)
+                if error:
+                    self.form.set_status(f"{self.form.fields[name].label}: {error}", "error")
+                    return None
         values = self.form.values()
         return {"server": server_arg(values["server"]),
                 "transport": TRANSPORTS.get(values["transport"], "udp"),

@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+import dns.flags
 import dns.message
 import dns.query
 import dns.rcode
@@ -100,7 +101,7 @@ class BadDnsServer:
 
     ``mode``: ``garbage`` (random bytes), ``servfail`` (a valid SERVFAIL reply),
     ``wrongid`` (a reply with another id), ``silent`` (never answers), ``cut``
-    (a valid reply with its last bytes cut off, TC not set).
+    (a valid reply with its last bytes cut off, TC not set), ``tc`` (an empty reply with TC set).
     """
 
     def __init__(self, mode: str = "garbage"):
@@ -143,6 +144,9 @@ class BadDnsServer:
             return response.to_wire()
         if self.mode == "wrongid":
             response.id = (request.id + 1) % 65536
+            return response.to_wire()
+        if self.mode == "tc":  # "too big for UDP" (and nothing listens on TCP)
+            response.flags |= dns.flags.TC
             return response.to_wire()
         if self.mode == "cut":
             rrset = response.find_rrset(response.answer, request.question[0].name,

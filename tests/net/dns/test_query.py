@@ -167,6 +167,14 @@ def test_reply_cut_short(bad_server):
         query("a.test", "A", bad_server.address, timeout=3)
 
 
+@pytest.mark.parametrize("bad_server", ["tc"], indirect=True)
+def test_truncated_reply_and_tcp_retry_fails(bad_server):
+    with pytest.raises(ProtocolError) as info:
+        query("a.test", "A", bad_server.address, timeout=3)
+    assert str(info.value) == (f"The reply from 127.0.0.1#{bad_server.port} was truncated over UDP "
+                               f"and the TCP retry failed: Connection refused by 127.0.0.1:{bad_server.port}")
+
+
 @pytest.mark.parametrize("bad_server", ["servfail"], indirect=True)
 def test_servfail_reply(bad_server):
     result = query("a.test", "A", bad_server.address, timeout=3)
