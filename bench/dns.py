@@ -6,6 +6,8 @@ Every figure is the median of alternating runs in the same process.
   same list. A local dnsmasq answers in microseconds, so this measures per-query CPU cost;
   ``bulk_latency`` repeats it through a proxy that delays every reply by 5 ms (like a
   nearby resolver), where answering many names at once is what counts.
+- ``ui_bulk``: with a DISPLAY, the Bulk pane fills its table with the 1,000 rows while a
+  10 ms heartbeat measures the longest stall of the Tk loop.
 - ``single``: one ``a.test A`` query. dig's time includes its process start; netgui's core is
   timed in-process (what the app does) and, for fairness, also as a fresh ``python`` process.
 
@@ -123,6 +125,31 @@ def netgui_bulk(port: int, pairs):
     return run
 
 
+def ui_bulk_stall(port: int, names: list[str]) -> tuple[float, float]:
+    """(longest Tk stall in ms, seconds) while the Bulk pane resolves ``names`` into its table."""
+    os.environ.setdefault("NETGUI_CONFIG_DIR", tempfile.mkdtemp(prefix="netgui-bench-"))
+    from bench.ui_stall import run_until
+    from netgui.app import App
+    from netgui.tabs import TabSpec
+
+    app = App(tabs=[TabSpec("dns", "DNS", "netgui.tabs.dns", "DnsTab")])
+    tab = app.tab("dns")
+    tab.form.set_values({"server": f"127.0.0.1:{port}"})
+    tab.bulk.set_names("\n".join(names))
+    tab.pages.select(tab.bulk)
+    app.root.update()
+    started = time.perf_counter()
+    tab.bulk.run()
+    meter = run_until(app.root, lambda: tab.bulk.task.finished is not None and not tab.bulk.pending,
+                      timeout=60)
+    elapsed = time.perf_counter() - started
+    rows = len(tab.bulk.table.rows())
+    app.quit(ask=False)
+    if rows != len(names):
+        raise SystemExit(f"the Bulk table has {rows} rows, expected {len(names)}")
+    return meter.longest_ms, elapsed
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else (3 if quick else 5)
@@ -163,6 +190,7 @@ def main() -> None:
             lambda: subprocess.run(dig_one, capture_output=True, check=True),
             lambda: subprocess.run([sys.executable, "-c", one_script], capture_output=True,
                                    check=True), max(runs, 5))
+        stall = ui_bulk_stall(port, names) if os.environ.get("DISPLAY") else None
     finally:
         if proxy is not None:
             proxy.terminate()
@@ -184,6 +212,11 @@ def main() -> None:
     print(f"single_netgui_process_ms: {proc_one_s * 1000:.2f}")
     print(f"single_core_vs_dig: {core_one_s / dig_one_s:.2f}x")
     print(f"single_process_vs_dig: {proc_one_s / dig_one_s:.2f}x")
+    if stall is not None:
+        print(f"ui_bulk_table_s: {stall[1]:.3f}")
+        print(f"ui_bulk_stall_max_ms: {stall[0]:.1f}")
+    else:
+        print("ui_bulk_stall_max_ms: n/a (no DISPLAY)")
 
 
 if __name__ == "__main__":

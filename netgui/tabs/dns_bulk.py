@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import tkinter as tk
 from pathlib import Path
 from tkinter import filedialog, ttk
@@ -12,6 +13,7 @@ from ..ui.theme import style_text
 from .dns_widgets import Table
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+INSERT_BUDGET_S = 0.01
 
 
 def _bulk_worker(ctx, pairs, opts, concurrency):
@@ -30,6 +32,9 @@ class BulkPane(ttk.Frame):
         self.tab = tab
         self.task = None
         self.rows: list[BulkRow] = []
+        self._queue: list[BulkRow] = []
+        self._final = None
+        self._drain_id = None
 
         left = ttk.Frame(self)
         left.pack(side="left", fill="y")
@@ -106,7 +111,7 @@ class BulkPane(ttk.Frame):
 
     # -- running -----------------------------------------------------------------------
     def run(self) -> bool:
-        if self.task is not None and self.task.running:
+        if self.pending:
             return False
         opts = self.tab.options()
         if opts is None:
@@ -121,6 +126,8 @@ class BulkPane(ttk.Frame):
         except ValueError:
             concurrency = 100
         self.rows = []
+        self._queue = []
+        self._final = None
         self.total = len(pairs)
         self.table.clear()
         self.progress.configure(value=0)
@@ -141,10 +148,29 @@ class BulkPane(ttk.Frame):
     def _on_event(self, kind, rows) -> None:
         if kind != "rows":
             return
-        for row in rows:
-            self.rows.append(row)
-            tag = ("bad",) if row.status != "NOERROR" else (("empty",) if not row.answers else ())
-            self.table.add(row.row(), tag)
+        self._queue.extend(rows)
+        if self._drain_id is None:
+            self._drain_id = self.after_idle(self._drain)
+
+    def _drain(self) -> None:
+        """Insert queued rows for at most ~10 ms per turn so the window stays responsive."""
+        self._drain_id = None
+        deadline = time.perf_counter() + INSERT_BUDGET_S
+        while self._queue and time.perf_counter() < deadline:
+            for row in self._queue[:50]:
+                self.rows.append(row)
+                tag = ("bad",) if row.status != "NOERROR" else (("empty",) if not row.answers else ())
+                self.table.add(row.row(), tag)
+            del self._queue[:50]
+        if self._queue:
+            self._drain_id = self.after(5, self._drain)
+        elif self._final is not None:
+            self._finish(self._final)
+
+    @property
+    def pending(self) -> bool:
+        """True while rows are still waiting to be put into the table."""
+        return bool(self._queue) or (self.task is not None and self.task.running)
 
     def _on_progress(self, progress) -> None:
         if progress.fraction is not None:
@@ -152,6 +178,12 @@ class BulkPane(ttk.Frame):
         self.status.configure(text=f"{int(progress.done)} of {int(progress.total or 0)} resolved")
 
     def _on_result(self, rows) -> None:
+        self._final = rows
+        if not self._queue:
+            self._finish(rows)
+
+    def _finish(self, rows) -> None:
+        self._final = None
         counts: dict[str, int] = {}
         for row in rows:
             counts[row.status] = counts.get(row.status, 0) + 1

@@ -152,6 +152,7 @@ def test_bulk_pane(tab, dnsmasq, tmp_path):
     assert tab.bulk.load(str(source)) == 153
     tab.bulk.run_button.invoke()
     wait_idle(tab, "bulk")
+    pump(tab.app.root, until=lambda: not tab.bulk.pending, timeout=10, message="rows in the table")
     rows = tab.bulk.table.rows()
     assert len(rows) == 150 + 2 + 1 + 1
     by = {(r[0], r[1]): r for r in rows}
