@@ -194,7 +194,7 @@ def test_timeout_resends(bad_server):
     start = time.monotonic()
     with pytest.raises(NetTimeout) as info:
         query("a.test", "A", bad_server.address, timeout=2.2)
-    assert 2.0 < time.monotonic() - start < 4
+    assert 2.0 <= time.monotonic() - start < 10  # waited the full timeout, then gave up
     assert str(info.value) == f"127.0.0.1#{bad_server.port} did not answer within 2.2 s"
     assert bad_server.received >= 2  # resent, like dig
 
@@ -206,7 +206,7 @@ def test_cancel_wakes_a_waiting_query(bad_server):
     start = time.monotonic()
     with pytest.raises(Cancelled):
         query("a.test", "A", bad_server.address, timeout=10, token=token)
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - start < 5  # woke long before the 10 s timeout
 
 
 def test_nobody_listening():

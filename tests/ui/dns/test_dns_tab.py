@@ -206,3 +206,13 @@ def test_cancel_a_lookup(tab, bad_server):
     wait_idle(tab, timeout=5)
     assert tab.task.state == "cancelled"
     assert not tab.form.busy
+
+
+def test_dns_over_tls_in_the_form(tab, dnsmasq, dot_server, monkeypatch):
+    tab.form.set_values({"transport": "DNS over TLS"})
+    run_query(tab, dot_server, "a.test", "A")
+    assert "not trusted" in tab.form.status.cget("text")    # unknown CA: refused, one line
+    monkeypatch.setenv("NETGUI_CA_FILE", str(dot_server.ca_file))
+    run_query(tab, dot_server, "a.test", "A")
+    assert tab.tables["answer"].rows() == [("a.test.", "600", "IN", "A", "10.1.2.3")]
+    assert " TLS " in tab.info_label.cget("text")
