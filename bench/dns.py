@@ -108,7 +108,7 @@ def alternate(a, b, runs: int) -> tuple[float, float]:
 
 def dig_file(port: int, names_file: Path):
     def run():
-        out = subprocess.run(["dig", f"@127.0.0.1", "-p", str(port), "-f", str(names_file),
+        out = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), "-f", str(names_file),
                               "+noall", "+answer", "+tries=3"],
                              capture_output=True, text=True, check=True).stdout
         if not out.strip():

@@ -8,7 +8,6 @@ inline validation (they never touch the network).
 from __future__ import annotations
 
 import time
-import tkinter as tk
 from tkinter import ttk
 
 from ..net.dns import (COMMON_TYPES, DnsInputError, parse_rdtype, parse_server, query,

@@ -8,8 +8,7 @@ import time
 import pytest
 
 from netgui.net.cancel import CancelToken
-from netgui.net.dns import (DnsInputError, parse_name, parse_rdtype, parse_server, query,
-                            question_for)
+from netgui.net.dns import DnsInputError, parse_name, parse_rdtype, parse_server, query
 from netgui.net.errors import (Cancelled, CertificateError, ConnectError, NetTimeout,
                                ProtocolError)
 from tests.support.dnspeers import BIG_TXT_STRINGS
