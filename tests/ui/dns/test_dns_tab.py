@@ -221,3 +221,17 @@ def test_dns_over_tls_in_the_form(tab, dnsmasq, dot_server, monkeypatch):
     run_query(tab, dot_server, "a.test", "A")
     assert tab.tables["answer"].rows() == [("a.test.", "600", "IN", "A", "10.1.2.3")]
     assert " TLS " in tab.info_label.cget("text")
+
+
+@pytest.mark.parametrize("bad_server", ["silent"], indirect=True)
+def test_cancel_a_bulk_run(tab, bad_server):
+    tab.form.set_values({"server": f"127.0.0.1:{bad_server.port}", "timeout": "30"})
+    tab.bulk.set_names("\n".join(f"n{i}.test" for i in range(40)))
+    assert tab.bulk.run()
+    pump(tab.app.root, until=lambda: bad_server.received >= 40, timeout=5, message="queries sent")
+    assert tab.busy_tasks() == [tab.bulk.task]
+    tab.bulk.cancel_button.invoke()
+    wait_idle(tab, "bulk", timeout=5)
+    assert tab.bulk.task.state == "cancelled"
+    assert tab.bulk.status.cget("text") == "Cancelled (0 of 40 done)"
+    assert "disabled" not in tab.bulk.run_button.state()
