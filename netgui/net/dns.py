@@ -507,7 +507,7 @@ def _udp_exchange(request, wire, host, port, timeout, token, log):
                 log("!", f"Ignored a reply that does not match the query (id {message.id})")
                 continue
             return message, len(data), elapsed
-    except ConnectionRefusedError as exc:
+    except (ConnectionRefusedError, ConnectionResetError) as exc:  # Windows reports ICMP as a reset
         raise ConnectError(f"No DNS server answers at {where} (connection refused)",
                            detail=str(exc)) from exc
     except NetError:

@@ -265,7 +265,7 @@ def _pipelined_udp(questions, server, rd, do, timeout, concurrency, token, emit,
                             sock.send(pending.wire)
                         except BlockingIOError:
                             pass
-    except ConnectionRefusedError as exc:
+    except (ConnectionRefusedError, ConnectionResetError) as exc:  # Windows reports ICMP as a reset
         raise ConnectError(f"No DNS server answers at {where} (connection refused)",
                            detail=str(exc)) from exc
     except OSError as exc:
