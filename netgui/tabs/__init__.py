@@ -28,6 +28,7 @@ class ToolSpec:
 
 
 TABS: list[TabSpec] = [
+    TabSpec("dns", "DNS", "netgui.tabs.dns", "DnsTab"),
 ]
 
 TOOLS: list[ToolSpec] = [
