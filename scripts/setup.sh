@@ -17,7 +17,8 @@ if [ "$mode" = test ]; then
     for pair in Xvfb:xvfb xauth:xauth xdotool:xdotool import:imagemagick \
                 dovecot:dovecot-imapd doveadm:dovecot-pop3d ngircd:ngircd dnsmasq:dnsmasq-base \
                 nginx:nginx-light vsftpd:vsftpd curl:curl dig:bind9-dnsutils socat:socat \
-                nc:netcat-openbsd desktop-file-validate:desktop-file-utils; do
+                nc:netcat-openbsd desktop-file-validate:desktop-file-utils \
+                gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus-daemon; do
         have "${pair%%:*}" || missing="$missing ${pair#*:}"
     done
     [ -e /usr/lib/dovecot/pop3 ] || missing="$missing dovecot-pop3d"

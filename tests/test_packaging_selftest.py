@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.peers import require_binary
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_CHECKS = ["modules", "libraries", "keyring", "tls", "assets", "window"]
 
@@ -51,3 +53,30 @@ def test_unknown_check_name_is_a_usage_error():
     done = self_test("--only", "nonsense")
     assert done.returncode == 2
     assert "invalid choice" in done.stderr
+
+
+def test_passwords_go_to_a_real_secret_service():
+    """Against a throwaway gnome-keyring: keyring finds Secret Service, Secrets round-trips."""
+    require_binary("dbus-run-session")
+    require_binary("gnome-keyring-daemon")
+    done = subprocess.run(["sh", str(ROOT / "packaging" / "with-test-keyring.sh"), sys.executable,
+                           "-m", "netgui", "--self-test", "-v", *only("keyring", "keyring-store")],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "in use: keyring.backends.SecretService.Keyring" in done.stdout
+    assert "ok   keyring-store" in done.stdout
+
+
+def test_without_a_keyring_service_the_store_check_says_so(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    env["XDG_RUNTIME_DIR"] = str(tmp_path)  # no session bus socket there
+    done = self_test(*only("keyring-store"), env=env)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        "FAIL keyring-store: passwords cannot be kept in the system keyring: "
+        "no keyring service is available"]
+
+
+def test_the_keyring_store_check_is_opt_in():
+    done = self_test("-v", *only("assets"))
+    assert "keyring-store" not in done.stdout
