@@ -77,7 +77,7 @@ def test_serialise_refuses_injection():
 
 
 def test_round_trip_of_many_lines():
-    for line in [":a!b@c PRIVMSG #x :hi there", "PING :token", ":s 353 me = #c :@op +voice plain",
+    for line in [":a!b@c PRIVMSG #x :hi there", "PING token", ":s 353 me = #c :@op +voice plain",
                  "@a=1 :s CAP * LS :sasl multi-prefix", "CAP REQ sasl", ":a!b@c PRIVMSG #x ::)"]:
         assert serialise(parse(line)) == line
     assert serialise(parse(":a PRIVMSG #x :hi")) == ":a PRIVMSG #x hi"  # same message, shortest form
