@@ -1,0 +1,42 @@
+"""``netgui chat serve``: run the bundled line-chat server from a terminal."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+
+from ..servers.chat import DEFAULT_PORT, ChatServer
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("chat", help="the line-chat server")
+    sub = parser.add_subparsers(dest="chat_command", metavar="ACTION")
+    serve = sub.add_parser("serve", help="run the line-chat server until Ctrl+C")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free port)")
+    serve.set_defaults(func=serve_command)
+    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+
+
+def serve_command(args, stop: threading.Event | None = None) -> int:
+    def log(direction: str, text: str) -> None:
+        print(f"{direction} {text}", flush=True)
+
+    server = ChatServer(args.host, args.port, log=log)
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"netgui chat: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        server.serve_forever(stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
