@@ -426,7 +426,7 @@ class IrcSession:
             self._do_quit(rest)
             return
         self._need_registered()
-        if command == "join":
+        if command in ("join", "j"):
             if not args:
                 raise ValueError("Usage: /join #channel [key]")
             names = ",".join(n if n[0] in self.chantypes else "#" + n for n in args[0].split(",") if n)

@@ -28,7 +28,9 @@ class ToolSpec:
 
 
 TABS: list[TabSpec] = [
+    TabSpec("chat", "Chat", "netgui.tabs.chat", "ChatTab"),
 ]
 
 TOOLS: list[ToolSpec] = [
+    ToolSpec("Start chat server…", "netgui.tools.chat", "open"),
 ]
