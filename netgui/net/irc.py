@@ -334,7 +334,9 @@ class IrcSession:
 
     # ------------------------------------------------------------------ send
     def log(self, direction: str, text: str) -> None:
-        self._log(direction, redact(text, (self.profile.password,) if self.profile.password else ()))
+        if direction == ">" or self.profile.password:  # what we send may hold secrets
+            text = redact(text, (self.profile.password,) if self.profile.password else ())
+        self._log(direction, text)
 
     def _write(self, line: str) -> None:
         """Send a line now (registration, PONG, and lines the bucket let through)."""

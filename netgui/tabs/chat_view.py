@@ -18,8 +18,8 @@ from typing import Callable
 
 from ..ui.theme import LIGHT, Palette, style_text
 
-HISTORY = 2000
-"""Lines kept per window (and shown at most)."""
+HISTORY = 1000
+"""Lines kept per window (and shown at most): enough to scroll back, small enough to redraw fast."""
 NICK_COLOURS_LIGHT = ("#b4009e", "#0063b1", "#107c10", "#ca5010", "#8764b8", "#038387", "#c30052", "#486860")
 NICK_COLOURS_DARK = ("#f7a8f0", "#8ac7ff", "#9fd89f", "#ffb27a", "#c5b4f0", "#7fdcd8", "#ff9fc0", "#b0c8c0")
 

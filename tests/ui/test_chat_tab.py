@@ -173,3 +173,26 @@ def test_chat_server_tool_starts_lists_clients_and_stops(chat_app):
     pump(app.root, until=lambda: not window.running, timeout=10, message="stopped")
     assert "Chat server stopped" in window.log.contents()
     window.close()
+
+
+def test_flood_is_drawn_in_batches_and_capped(chat_app):
+    app, tab = chat_app
+    from netgui.tabs.chat_view import HISTORY
+    with ChatServer() as server:
+        tab.forms.select(1)
+        tab.line_form.set_values({"host": "127.0.0.1", "port": server.port})
+        tab.line_form.submit_button.invoke()
+        pump(app.root, until=lambda: tab.connections and tab.connections[-1].peer, timeout=10, message="connect")
+        inserts = []
+        text = tab.view.text
+        original = text.insert
+        text.insert = lambda *args: (inserts.append(len(args)), original(*args))[1]
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as flooder:
+            flooder.sendall(b"".join(b"flood %d\n" % i for i in range(3000)))
+            pump(app.root, until=lambda: "flood 2999" in tab.view.shown_text(), timeout=30, message="last line")
+        shown = tab.view.shown_text().splitlines()
+        assert len(shown) <= HISTORY
+        assert shown[-1].endswith("flood 2999")
+        numbers = [int(line.rsplit(" ", 1)[1]) for line in shown if " flood " in line]
+        assert numbers == list(range(3000 - len(numbers), 3000))  # nothing lost or reordered in what is kept
+        assert len(inserts) < 300, f"{len(inserts)} Text inserts for 3000 lines: not batched"

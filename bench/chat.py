@@ -1,0 +1,284 @@
+"""Chat benchmarks: the line-chat server's relay rate and the Chat tab's UI stall under a flood.
+
+1. 100 clients x 100 messages through netgui's chat server (run as ``netgui chat serve`` in its own
+   process), and through a classic thread-per-client relay (the shape of the original line-chat
+   server, also in its own process) as the reference. Every client must receive every message,
+   and each sender's messages in order; the run fails loudly otherwise.
+2. The longest UI stall while the Chat tab receives 1,000 messages per second, over line chat
+   (netgui's server) and over IRC (ngircd), measured with bench.ui_stall's 10 ms heartbeat.
+
+    python -m bench.chat [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.ui_stall import StallMeter  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+REFERENCE_SERVER = r'''
+import socket, sys, threading
+listener = socket.create_server(("127.0.0.1", int(sys.argv[1])))
+clients, lock = [], threading.Lock()
+def serve(conn, addr):
+    peer = f"{addr[0]}:{addr[1]}"
+    conn.sendall(f"Welcome to the chat server, {peer}\n".encode())
+    with conn.makefile("rb") as f:
+        for line in f:
+            data = peer.encode() + b": " + line.rstrip(b"\r\n") + b"\n"
+            with lock:
+                for c in clients:
+                    try:
+                        c.sendall(data)
+                    except OSError:
+                        pass
+    with lock:
+        clients.remove(conn)
+    conn.close()
+while True:
+    conn, addr = listener.accept()
+    with lock:
+        clients.append(conn)
+    threading.Thread(target=serve, args=(conn, addr), daemon=True).start()
+'''
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def start_server(kind: str) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    if kind == "netgui":
+        cmd = [sys.executable, "-m", "netgui", "chat", "serve", "--port", str(port)]
+    else:
+        cmd = [sys.executable, "-c", REFERENCE_SERVER, str(port)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port)
+    return proc, port
+
+
+# -- 1. relay -----------------------------------------------------------------------------------
+
+async def _relay_run(port: int, clients: int, messages: int) -> float:
+    conns = []
+    for _ in range(clients):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
+        greeting = await reader.readline()
+        peer = greeting.decode().rsplit(", ", 1)[1].strip().encode()
+        conns.append((reader, writer, peer))
+    # wait until the server counts everyone (a message sent earlier would miss late joiners)
+    await asyncio.sleep(0.3)
+    expected = clients * messages
+    peers = {peer: i for i, (_, _, peer) in enumerate(conns)}
+
+    async def read_all(reader) -> None:
+        last = [-1] * clients
+        for _ in range(expected):
+            line = await asyncio.wait_for(reader.readline(), 60)
+            if not line:
+                raise RuntimeError("a client was disconnected: messages lost")
+            sender, _, body = line.rstrip(b"\n").partition(b": ")
+            who, seq = body.split(b" ")
+            index = peers[sender]
+            if int(who[1:]) != index:
+                raise RuntimeError("a message was attributed to the wrong sender")
+            if int(seq) != last[index] + 1:
+                raise RuntimeError(f"sender {index}: message {int(seq)} after {last[index]} (lost or reordered)")
+            last[index] = int(seq)
+        if last != [messages - 1] * clients:
+            raise RuntimeError("not every message arrived")
+
+    async def send_all(writer, index) -> None:
+        for seq in range(messages):
+            writer.write(b"c%d %d\n" % (index, seq))
+            if seq % 10 == 9:
+                await writer.drain()
+        await writer.drain()
+
+    started = time.perf_counter()
+    readers = [asyncio.create_task(read_all(r)) for r, _, _ in conns]
+    await asyncio.gather(*(send_all(w, i) for i, (_, w, _) in enumerate(conns)))
+    await asyncio.gather(*readers)
+    elapsed = time.perf_counter() - started
+    for _, writer, _ in conns:
+        writer.close()
+    return elapsed
+
+
+def relay_once(kind: str, clients: int, messages: int) -> float:
+    proc, port = start_server(kind)
+    try:
+        return asyncio.run(_relay_run(port, clients, messages))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+# -- 2. UI stall --------------------------------------------------------------------------------
+
+def _flood_lines(port: int, seconds: float, rate: int, prefix: bytes = b"", register: bytes = b"") -> threading.Thread:
+    """A client that sends ``rate`` lines per second in 10 ms slices."""
+
+    def run():
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.settimeout(30)
+            if register:
+                s.sendall(register)
+                time.sleep(0.5)
+            drain = threading.Thread(target=_drain, args=(s,), daemon=True)
+            drain.start()
+            per_slice = max(1, rate // 100)
+            start = time.perf_counter()
+            n = 0
+            while time.perf_counter() - start < seconds:
+                batch = b"".join(prefix + b"flood message %d with some ordinary chat text in it\r\n" % (n + i)
+                                 for i in range(per_slice))
+                s.sendall(batch)
+                n += per_slice
+                next_at = start + n / rate
+                delay = next_at - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def _drain(s: socket.socket) -> None:
+    try:
+        while s.recv(65536):
+            pass
+    except OSError:
+        pass
+
+
+def _pump_until(root, cond, timeout):
+    deadline = time.monotonic() + timeout
+    while not cond() and time.monotonic() < deadline:
+        root.update()
+        time.sleep(0.005)
+    if not cond():
+        raise RuntimeError("timed out")
+
+
+def stall_once(mode: str, seconds: float, rate: int) -> tuple[float, int]:
+    """The longest UI stall (ms) and the lines shown while the tab receives ``rate`` messages/s."""
+    from netgui.app import App
+    from netgui.config import Secrets, Settings
+    from netgui.tabs import TabSpec
+
+    os.environ.setdefault("NETGUI_CONFIG_DIR", tempfile.mkdtemp(prefix="netgui-bench-"))
+    peer = None
+    if mode == "line":
+        proc, port = start_server("netgui")
+    else:
+        from tests.support.ngircd import Ngircd
+        peer = Ngircd(Path(tempfile.mkdtemp(prefix="netgui-bench-irc-")) / "n").start()
+        proc, port = None, peer.port
+    app = App(settings=Settings(), secrets=Secrets(), tabs=[TabSpec("chat", "Chat", "netgui.tabs.chat", "ChatTab")])
+    try:
+        tab = app.tab("chat")
+        app.root.update()
+        if mode == "line":
+            tab.line_form.set_values({"host": "127.0.0.1", "port": port})
+            tab.line_form.submit()
+            _pump_until(app.root, lambda: tab.connections and tab.connections[-1].peer, 10)
+            window = tab.connections[-1].server
+            flood = _flood_lines(port, seconds, rate)
+        else:
+            tab.irc_form.set_values({"host": "127.0.0.1", "port": port, "security": "No encryption",
+                                     "nick": "viewer", "channels": "#flood"})
+            tab.irc_form.submit()
+            _pump_until(app.root, lambda: any(w.name == "#flood" for w in tab.view.windows.values()), 10)
+            window = next(w for w in tab.view.windows.values() if w.name == "#flood")
+            flood = _flood_lines(port, seconds, rate, prefix=b"PRIVMSG #flood :",
+                                 register=b"NICK flooder\r\nUSER f 0 * :f\r\nJOIN #flood\r\n")
+        expected = int(seconds * rate) // max(1, rate // 100) * max(1, rate // 100)
+        before = len(window.lines)
+        meter = StallMeter(app.root).start()
+        shown = lambda: sum(1 for e in window.lines if "flood message" in "".join(
+            x for x in e if isinstance(x, str)))
+        deadline = time.monotonic() + seconds + 20
+        while time.monotonic() < deadline and flood.is_alive():
+            app.root.update()
+            time.sleep(0.002)
+        settle = time.monotonic() + 1.0
+        while time.monotonic() < settle:
+            app.root.update()
+            time.sleep(0.002)
+        meter.stop()
+        _pump_until(app.root, lambda: shown() >= min(expected, window.lines.maxlen - before - 5), 20)
+        return meter.longest_ms, shown()
+    finally:
+        app.quit(ask=False)
+        gc.collect()
+        if proc is not None:
+            proc.terminate()
+            proc.wait(10)
+        if peer is not None:
+            peer.stop()
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    clients, messages = (30, 30) if quick else (100, 100)
+    runs = 2 if quick else 3
+    netgui_times, ref_times = [], []
+    for _ in range(runs):  # alternate, so both see the same machine load
+        netgui_times.append(relay_once("netgui", clients, messages))
+        ref_times.append(relay_once("reference", clients, messages))
+    total = clients * messages
+    t_netgui, t_ref = statistics.median(netgui_times), statistics.median(ref_times)
+    print(f"relay_runs_s: netgui {', '.join(f'{t:.2f}' for t in netgui_times)}; "
+          f"threaded reference {', '.join(f'{t:.2f}' for t in ref_times)}")
+    seconds, rate = (1.0, 1000) if quick else (3.0, 1000)
+    line_stalls, irc_stalls = [], []
+    for _ in range(2 if quick else 3):
+        stall, shown = stall_once("line", seconds, rate)
+        line_stalls.append(stall)
+        stall, shown_irc = stall_once("irc", seconds, rate)
+        irc_stalls.append(stall)
+    print(f"ui_stall_runs_ms: line {', '.join(f'{s:.1f}' for s in line_stalls)}; "
+          f"irc {', '.join(f'{s:.1f}' for s in irc_stalls)}")
+    print(f"relay_clients_x_messages: {clients}x{messages} (no message lost, every sender's order kept)")
+    print(f"relay_msgs_per_s: {total / t_netgui:.0f}")
+    print(f"relay_deliveries_per_s: {total * clients / t_netgui:.0f}")
+    print(f"relay_reference_msgs_per_s: {total / t_ref:.0f}")
+    print(f"relay_vs_threaded_reference: {t_ref / t_netgui:.2f}x")
+    print(f"ui_stall_linechat_1000_per_s_ms: {statistics.median(line_stalls):.1f}")
+    print(f"ui_stall_irc_1000_per_s_ms: {statistics.median(irc_stalls):.1f}")
+
+
+if __name__ == "__main__":
+    main()
