@@ -112,7 +112,7 @@ class ChatTab(Tab):
             secrets=self.app.secrets, store_key="chat.irc")
         form.pack(fill="x")
         form.widgets["profile"].bind("<<ComboboxSelected>>", lambda e: self.load_profile(form.raw("profile")))
-        form.add_button("Save profile", self.save_profile)
+        form.add_button("Save", self.save_profile)
         form.add_button("Delete", self.delete_profile)
         return form
 
@@ -288,7 +288,7 @@ class ChatTab(Tab):
         if state == "connected":
             conn.connected = True
             self.irc_form.set_busy(False)
-            self.irc_form.set_status(ev.text, "ok")
+            self.irc_form.set_status("Connected", "ok")
             self.view.set_active(conn.server, True)
         elif state in ("disconnected", "reconnecting"):
             conn.connected = False
@@ -307,7 +307,7 @@ class ChatTab(Tab):
                 conn.peer = line[len("Welcome to the chat server, "):].strip()
                 conn.connected = True
                 self.line_form.set_busy(False)
-                self.line_form.set_status(f"Connected to {conn.title}", "ok")
+                self.line_form.set_status("Connected", "ok")
                 self.view.add_line(conn.server, line, style="info", count=False)
                 continue
             m = _LINE_RE.match(line)

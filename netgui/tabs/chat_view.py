@@ -13,6 +13,7 @@ import tkinter as tk
 import zlib
 from collections import deque
 from dataclasses import dataclass, field
+from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Callable
 
@@ -119,6 +120,8 @@ class ConversationView(ttk.Frame):
         t.tag_configure("notice", foreground=palette.warn)
         t.tag_configure("mention", background=palette.highlight_bg)
         t.tag_configure("hint", foreground=palette.muted, justify="center")
+        indent = tkfont.Font(font=t.cget("font")).measure("00:00 ")
+        t.tag_configure("body", lmargin2=indent)
         colours = NICK_COLOURS_DARK if palette.name == "dark" else NICK_COLOURS_LIGHT
         for i, colour in enumerate(colours):
             t.tag_configure(f"nick{i}", foreground=colour)
@@ -221,6 +224,9 @@ class ConversationView(ttk.Frame):
         else:
             entry += [f"— {text}\n" if style != "error" else f"! {text}\n",
                       ("error",) if style == "error" else ("info",)]
+        # every segment also carries "body", whose hanging indent lines wrapped text up after the time
+        entry = [part if i % 2 == 0 else (tuple(part) if isinstance(part, tuple) else (part,)) + ("body",)
+                 for i, part in enumerate(entry)]
         full = len(window.lines) == window.lines.maxlen
         window.lines.append(tuple(entry))
         if window is self.current:
