@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import queue
 import re
-import tkinter as tk
 from tkinter import ttk
 
 from ..net.irc import DEFAULT_TLS_PORT, IrcProfile, IrcSession

@@ -168,3 +168,22 @@ def test_rate_limit_spaces_out_lines(ngircd, irc_runner):
     elapsed = time.monotonic() - started
     # 2 at once, then 10 more at 10 per second: about one second; never all at once
     assert elapsed >= 0.8
+
+
+def test_modes_and_kick_update_the_nick_list(ngircd, irc_runner):
+    op = irc_runner(profile(ngircd, "op", channels=["#modes"]))
+    op.wait_for(lambda e: e.kind == "open")
+    guest = irc_runner(profile(ngircd, "guest", channels=["#modes"]))
+    guest.wait_for(lambda e: e.kind == "open")
+    op.wait_for(lambda e: e.kind == "users" and e.data == [("@", "op"), ("", "guest")])
+    op.say("#modes", "/quote MODE #modes +v guest")
+    guest.wait_for(lambda e: e.kind == "users" and e.data == [("@", "op"), ("+", "guest")], what="voice")
+    op.say("#modes", "/quote MODE #modes +o-v guest guest")
+    op.wait_for(lambda e: e.kind == "users" and e.data == [("@", "guest"), ("@", "op")], what="op")
+    op.say("#modes", "/quote KICK #modes guest :enough")
+    guest.wait_for(lambda e: e.kind == "info" and e.text == "You were kicked from #modes by op (enough)")
+    op.wait_for(lambda e: e.kind == "users" and e.data == [("@", "op")])
+    # a refused command comes back as a readable error in the window it was typed in
+    guest.say("#modes", "/topic #modes not allowed")
+    guest.wait_for(lambda e: e.kind == "info" and e.style == "error" and e.window == "#modes"
+                   and "#modes" in e.text, what="error numeric")

@@ -109,3 +109,32 @@ def test_sasl_wrong_password_is_an_auth_error():
     with pytest.raises(AuthError) as info:
         session.run()
     assert "refused the SASL login" in str(info.value)
+
+
+def test_malformed_and_latin1_lines_from_the_server_do_not_break_the_session(irc_runner):
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve():
+        conn, _ = listener.accept()
+        f = conn.makefile("rb")
+        f.readline(), f.readline()  # NICK, USER
+        conn.sendall(b":odd.test 001 me :Welcome\r\n"
+                     b":prefix-only\r\n"
+                     b"\r\n"
+                     b":x!y@z PRIVMSG me :caf\xe9 cr\xe8me\r\n"
+                     b"@bad-tag=\\ :x!y@z PRIVMSG #c\r\n"
+                     b":x!y@z PRIVMSG me :still here\n"
+                     b"PING :tok123\r\n")
+        for raw in f:
+            if raw.startswith(b"PONG"):
+                conn.sendall(b":x!y@z PRIVMSG me :got pong " + raw.split()[-1].lstrip(b":") + b"\r\n")
+        conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    r = irc_runner(IrcProfile("127.0.0.1", port, nick="me"))
+    r.wait_for(lambda e: e.kind == "message" and e.text == "café crème" and e.window == "x")
+    r.wait_for(lambda e: e.kind == "message" and e.text == "still here")
+    r.wait_for(lambda e: e.kind == "message" and e.text == "got pong tok123")
+    assert any("no command" in t for d, t in r.logs if d == "!")
+    listener.close()
