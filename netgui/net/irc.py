@@ -80,11 +80,14 @@ class IrcEvent:
 
 @dataclass
 class Channel:
+    """What we know about a joined channel."""
+
     name: str
     topic: str = ""
     users: dict[str, str] = field(default_factory=dict)
-    """casefolded nick -> (nick, prefixes) is kept as nick -> prefixes with the nick's own case."""
+    """nick (as the server spells it) -> its prefix symbols, e.g. ``{"alice": "@", "bob": ""}``."""
     names_complete: bool = True
+    """False while a NAMES reply is arriving (353 lines until 366)."""
 
 
 class TokenBucket:
@@ -817,8 +820,11 @@ class IrcSession:
         target, text = msg.param(0), msg.param(1)
         nick = msg.nick or "?"
         when = self._msg_time(msg)
-        if self._is_channel(target.lstrip("@+%&~")):
-            window = target.lstrip("@+%&~") if target[0] not in self.chantypes else target
+        symbols = "".join(symbol for _, symbol in self.prefix_modes)
+        if not self._is_channel(target) and target[:1] in symbols and self._is_channel(target[1:]):
+            target = target[1:]  # STATUSMSG: "@#chan" is a message to the channel's operators
+        if self._is_channel(target):
+            window = target
         elif notice:
             window = None  # notices to us (server, services, CTCP replies) go to the server window
         else:
@@ -854,7 +860,7 @@ class IrcSession:
             reply = "ACTION CLIENTINFO PING TIME VERSION"
         self._emit(IrcEvent("info", None, f"CTCP {command} from {nick}" + (" (answered)" if reply is not None else ""),
                             style="ctcp"))
-        if reply is not None:
+        if reply is not None and len(self._sendq) < 20:  # a CTCP flood must not fill our send queue
             self._queue(make("NOTICE", nick, ctcp(command, reply)).to_line())
 
     def _mentions(self, text: str) -> bool:

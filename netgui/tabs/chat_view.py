@@ -133,6 +133,9 @@ class ConversationView(ttk.Frame):
         return f"nick{zlib.crc32(fold(nick).encode()) % len(NICK_COLOURS_LIGHT)}"
 
     def _show_placeholder(self) -> None:
+        if self._users_shown:
+            self.users.pack_forget()
+            self._users_shown = False
         self.text.configure(state="normal")
         self.text.delete("1.0", "end")
         self.text.insert("end", "\n\nConnect to an IRC network or a line-chat server on the left.\n"

@@ -196,3 +196,24 @@ def test_flood_is_drawn_in_batches_and_capped(chat_app):
         numbers = [int(line.rsplit(" ", 1)[1]) for line in shown if " flood " in line]
         assert numbers == list(range(3000 - len(numbers), 3000))  # nothing lost or reordered in what is kept
         assert len(inserts) < 300, f"{len(inserts)} Text inserts for 3000 lines: not batched"
+
+
+def test_line_chat_detects_a_send_variant_server(chat_app):
+    from tests.chat.sendserver import SendVariantServer
+    app, tab = chat_app
+    server = SendVariantServer()
+    try:
+        tab.forms.select(1)
+        tab.line_form.set_values({"host": "127.0.0.1", "port": server.port, "variant": "Detect"})
+        tab.line_form.submit_button.invoke()
+        pump(app.root, until=lambda: tab.connections and tab.connections[-1].peer, timeout=10, message="greeting")
+        conn = tab.connections[-1]
+        type_and_send(tab, "buffered hello")
+        pump(app.root, until=lambda: f"<{conn.peer}> buffered hello" in tab.view.shown_text(), timeout=15,
+             message="relayed after SEND")
+        assert "buffered until SEND" in conn.subtitle
+        type_and_send(tab, "second")
+        pump(app.root, until=lambda: f"<{conn.peer}> second" in tab.view.shown_text(), timeout=10)
+        assert tab.view.shown_text().count("buffered hello") == 1
+    finally:
+        server.close()
