@@ -37,7 +37,7 @@ def test_two_clients_talk_act_rename_query_part_and_quit(ngircd, irc_runner):
     bob.wait_for(message("#netgui", "hello bob, ünïcode ✓", "alice"))
     hl = bob.find(message("#netgui", "hello bob, ünïcode ✓"))[-1]
     assert hl.highlight  # bob is mentioned
-    assert alice.find(lambda e: e.kind == "message" and e.own and e.text == "hello bob, ünïcode ✓")
+    alice.wait_for(lambda e: e.kind == "message" and e.own and e.text == "hello bob, ünïcode ✓")
 
     bob.say("#netgui", "/me waves")
     alice.wait_for(message("#netgui", "waves", "bob", style="action"))
