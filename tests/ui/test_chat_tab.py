@@ -217,3 +217,24 @@ def test_line_chat_detects_a_send_variant_server(chat_app):
         assert tab.view.shown_text().count("buffered hello") == 1
     finally:
         server.close()
+
+
+def test_irc_window_survives_a_server_restart(chat_app, ngircd):
+    app, tab = chat_app
+    form = tab.irc_form
+    form.set_values({"host": "127.0.0.1", "port": ngircd.port, "security": "No encryption", "nick": "steady",
+                     "channels": "#stay"})
+    form.submit_button.invoke()
+    pump(app.root, until=lambda: window_named(tab, "#stay") is not None, timeout=10, message="join")
+    stay = window_named(tab, "#stay")
+    conn = tab.connections[-1]
+    ngircd.restart()
+    pump(app.root, until=lambda: not stay.active, timeout=10, message="window marked inactive")
+    assert "inactive" in tab.view.tree.item(stay.item, "tags")
+    pump(app.root, until=lambda: stay.active and conn.connected, timeout=20, message="reconnect and rejoin")
+    assert window_named(tab, "#stay") is stay  # the same window, not a new one
+    server_lines = [" ".join(x for x in e if isinstance(x, str)) for e in conn.server.lines]
+    assert any("Reconnecting in" in line for line in server_lines)
+    assert sum("Connected to" in line for line in server_lines) == 2
+    type_and_send(tab, "still here")
+    pump(app.root, until=lambda: "<steady> still here" in tab.view.shown_text(), timeout=10)
