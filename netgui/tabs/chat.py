@@ -61,7 +61,6 @@ class ChatTab(Tab):
     def __init__(self, master, app):
         super().__init__(master, app)
         self.connections: list[Connection] = []
-        self._pending_connect: dict[int, Form] = {}
 
         paned = ttk.PanedWindow(self, orient="horizontal")
         paned.pack(fill="both", expand=True)
