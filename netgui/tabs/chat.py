@@ -11,7 +11,7 @@ import queue
 import re
 from tkinter import ttk
 
-from ..net.irc import DEFAULT_TLS_PORT, IrcProfile, IrcSession
+from ..net.irc import DEFAULT_PORT, DEFAULT_TLS_PORT, IrcProfile, IrcSession
 from ..net.linechat import DEFAULT_PORT as LINE_PORT
 from ..net.linechat import run_session
 from ..ui.form import Field, Form
@@ -110,6 +110,7 @@ class ChatTab(Tab):
             secrets=self.app.secrets, store_key="chat.irc")
         form.pack(fill="x")
         form.widgets["profile"].bind("<<ComboboxSelected>>", lambda e: self.load_profile(form.raw("profile")))
+        form.widgets["security"].bind("<<ComboboxSelected>>", lambda e: self._security_changed())
         form.add_button("Save", self.save_profile)
         form.add_button("Delete", self.delete_profile)
         return form
@@ -125,6 +126,16 @@ class ChatTab(Tab):
             store_key="chat.line")
         form.pack(fill="x")
         return form
+
+    def _security_changed(self) -> None:
+        """Switch between the usual plain (6667) and TLS (6697) ports when the port was the usual one."""
+        form = self.irc_form
+        tls = form.raw("security") != SECURITY[2]
+        port = form.values()["port"]
+        if tls and port == DEFAULT_PORT:
+            form.set("port", DEFAULT_TLS_PORT)
+        elif not tls and port == DEFAULT_TLS_PORT:
+            form.set("port", DEFAULT_PORT)
 
     def _secret_account(self, name: str) -> str:
         return f"{PROFILE_KIND}/{name}/password"

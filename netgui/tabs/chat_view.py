@@ -100,6 +100,11 @@ class ConversationView(ttk.Frame):
         self.input.pack(side="left", fill="x", expand=True)
         self.input.bind("<Return>", self._on_return)
         self.input.bind("<KP_Enter>", self._on_return)
+        self.input.bind("<Up>", lambda e: self._recall(-1))
+        self.input.bind("<Down>", lambda e: self._recall(1))
+        self.input.bind("<Tab>", self._complete_nick)
+        self.history: list[str] = []
+        self._history_pos = 0
         self.send_button = ttk.Button(entry_row, text="Send", command=self._on_return)
         self.send_button.pack(side="left", padx=(4, 0))
         self.on_user_activate: Callable[[ChatWindow, str], None] | None = None
@@ -324,7 +329,40 @@ class ConversationView(ttk.Frame):
         if not text.strip() or self.current is None:
             return "break"
         self.input.delete(0, "end")
+        if not self.history or self.history[-1] != text:
+            self.history.append(text)
+            del self.history[:-100]
+        self._history_pos = len(self.history)
         self.on_input(self.current, text)
+        return "break"
+
+    def _recall(self, step: int) -> str:
+        """Up/Down: walk through what was typed before."""
+        if not self.history:
+            return "break"
+        self._history_pos = max(0, min(len(self.history), self._history_pos + step))
+        self.input.delete(0, "end")
+        if self._history_pos < len(self.history):
+            self.input.insert(0, self.history[self._history_pos])
+        return "break"
+
+    def _complete_nick(self, event=None) -> str:
+        """Tab: complete the nick being typed from the shown channel's nick list."""
+        window = self.current
+        if window is None or not window.users:
+            return "break"
+        cursor = self.input.index("insert")
+        text = self.input.get()
+        start = len(text[:cursor].rsplit(" ", 1)[0]) + 1 if " " in text[:cursor] else 0
+        word = fold(text[start:cursor])
+        if not word:
+            return "break"
+        matches = [nick for _, nick in window.users if fold(nick).startswith(word)]
+        if matches:
+            nick = sorted(matches, key=fold)[0]
+            suffix = ": " if start == 0 else " "
+            self.input.delete(start, cursor)
+            self.input.insert(start, nick + suffix)
         return "break"
 
     def _on_user_double_click(self, event=None) -> None:

@@ -238,3 +238,43 @@ def test_irc_window_survives_a_server_restart(chat_app, ngircd):
     assert sum("Connected to" in line for line in server_lines) == 2
     type_and_send(tab, "still here")
     pump(app.root, until=lambda: "<steady> still here" in tab.view.shown_text(), timeout=10)
+
+
+def test_input_history_nick_completion_and_port_follows_security(chat_app):
+    app, tab = chat_app
+    view = tab.view
+    conn = type("Conn", (), {"title": "net", "subtitle": ""})()
+    window = view.add_window(conn, "#c", "channel", select=True)
+    view.set_users(window, [("@", "Alice"), ("", "albert"), ("", "bob")])
+    sent = []
+    view.on_input = lambda w, text: sent.append(text)
+    for text in ("first", "second"):
+        view.input.insert(0, text)
+        view.send_button.invoke()
+    view.input.event_generate("<Up>")
+    assert view.input.get() == "second"
+    view.input.event_generate("<Up>")
+    assert view.input.get() == "first"
+    view.input.event_generate("<Down>")
+    view.input.event_generate("<Down>")
+    assert view.input.get() == ""
+    view.input.insert(0, "ali")
+    view.input.icursor("end")
+    view._complete_nick()
+    assert view.input.get() == "Alice: "
+    view.input.insert("end", "ask bo")
+    view.input.icursor("end")
+    view._complete_nick()
+    assert view.input.get() == "Alice: ask bob "
+    assert sent == ["first", "second"]
+
+    form = tab.irc_form
+    form.set_values({"security": "No encryption", "port": 6697})
+    tab._security_changed()
+    assert form.values()["port"] == 6667
+    form.set_values({"security": "TLS (verified)"})
+    tab._security_changed()
+    assert form.values()["port"] == 6697
+    form.set_values({"port": 7000, "security": "No encryption"})
+    tab._security_changed()
+    assert form.values()["port"] == 7000  # a port the user chose is left alone
