@@ -29,6 +29,7 @@ class ToolSpec:
 
 TABS: list[TabSpec] = [
     TabSpec("chat", "Chat", "netgui.tabs.chat", "ChatTab"),
+    TabSpec("dns", "DNS", "netgui.tabs.dns", "DnsTab"),
 ]
 
 TOOLS: list[ToolSpec] = [
