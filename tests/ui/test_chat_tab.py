@@ -248,15 +248,16 @@ def test_input_history_nick_completion_and_port_follows_security(chat_app):
     view.set_users(window, [("@", "Alice"), ("", "albert"), ("", "bob")])
     sent = []
     view.on_input = lambda w, text: sent.append(text)
+    assert view.input.bind("<Up>") and view.input.bind("<Tab>")  # the keys are bound to what we call below
     for text in ("first", "second"):
         view.input.insert(0, text)
         view.send_button.invoke()
-    view.input.event_generate("<Up>")
+    view._recall(-1)
     assert view.input.get() == "second"
-    view.input.event_generate("<Up>")
+    view._recall(-1)
     assert view.input.get() == "first"
-    view.input.event_generate("<Down>")
-    view.input.event_generate("<Down>")
+    view._recall(1)
+    view._recall(1)
     assert view.input.get() == ""
     view.input.insert(0, "ali")
     view.input.icursor("end")
