@@ -288,6 +288,8 @@ class ChatTab(Tab):
                 conn.nick = ev.data
                 view.own_nicks[conn] = ev.data
                 conn.subtitle = conn.subtitle.split(" as ")[0] + f" as {ev.data}"
+                if view.current is conn.server:
+                    view.topic_var.set(conn.subtitle)
             elif kind == "state":
                 self._irc_state(conn, ev)
 
@@ -310,6 +312,8 @@ class ChatTab(Tab):
     def _on_line_event(self, conn: Connection, kind: str, lines) -> None:
         if kind == "variant":
             conn.subtitle = f"{conn.subtitle.split(' (')[0]} ({lines})"
+            if self.view.current is conn.server:
+                self.view.topic_var.set(conn.subtitle)
             return
         for line in lines:
             if not conn.peer and line.startswith("Welcome to the chat server, "):
