@@ -234,11 +234,12 @@ class LineChatClient:
 def run_session(host: str, port: int, *, variant: str = "auto", outbox: "queue.Queue[str | None]",
                 on_lines: Callable[[list[str]], None], token: CancelToken | None = None,
                 log: Log | None = None, on_status: Callable[[str], None] | None = None,
-                timeout: float = 15, batch_seconds: float = 0.05) -> None:
+                timeout: float = 15, batch_seconds: float = 0.05, linger: float = 0.0) -> None:
     """Run one line-chat conversation until the server closes, ``None`` is queued, or cancel.
 
     Lines to send are taken from ``outbox``; received lines (the greeting first) are passed
-    to ``on_lines`` in batches, at most one call per ``batch_seconds``.
+    to ``on_lines`` in batches, at most one call per ``batch_seconds``. After ``None``, lines
+    still arriving are shown until none came for ``linger`` seconds.
     """
     token = token or CancelToken()
     client = LineChatClient(host, port, timeout=timeout, token=token, log=log, variant=variant)
@@ -249,13 +250,19 @@ def run_session(host: str, port: int, *, variant: str = "auto", outbox: "queue.Q
     try:
         batch: list[str] = []
         last_flush = time.monotonic()
+        leave_at = None
         while True:
             token.check()
+            if leave_at is not None and time.monotonic() >= leave_at:
+                if batch:
+                    on_lines(batch)
+                return
             try:
-                while True:
+                while leave_at is None:
                     item = outbox.get_nowait()
                     if item is None:
-                        return
+                        leave_at = time.monotonic() + linger
+                        break
                     client.send(item)
                     if variant == "auto" and client.variant != "auto":
                         variant = client.variant
@@ -274,6 +281,8 @@ def run_session(host: str, port: int, *, variant: str = "auto", outbox: "queue.Q
                 batch.append(line)
                 batch.extend(client._lines)
                 client._lines.clear()
+                if leave_at is not None:
+                    leave_at = time.monotonic() + linger
             now = time.monotonic()
             if batch and (now - last_flush >= batch_seconds or line is None):
                 on_lines(batch)

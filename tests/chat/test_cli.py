@@ -33,3 +33,24 @@ def test_chat_serve_reports_a_taken_port():
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_chat_connect_sends_stdin_and_prints_what_arrives():
+    from netgui.servers.chat import ChatServer
+    with ChatServer() as server:
+        result = subprocess.run([sys.executable, "-m", "netgui", "chat", "connect", "127.0.0.1",
+                                 "--port", str(server.port), "--variant", "line"],
+                                input="hello from stdin\nsecond line\n", capture_output=True, text=True, timeout=30)
+    lines = result.stdout.splitlines()
+    assert result.returncode == 0, result.stderr
+    assert lines[0].startswith("Welcome to the chat server, 127.0.0.1:")
+    peer = lines[0].rsplit(", ", 1)[1]
+    assert f"{peer}: hello from stdin" in lines
+
+
+def test_chat_connect_refused_is_one_line():
+    port = free_port()
+    result = subprocess.run([sys.executable, "-m", "netgui", "chat", "connect", "127.0.0.1", "--port", str(port)],
+                            input="", capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"netgui chat: Connection refused by 127.0.0.1:{port}"
