@@ -53,6 +53,7 @@ class Connection:
         self.peer = ""
         self.connected = False
         self.follow_join = False
+        self.removed = False  # the user closed its server window; late events are dropped
 
 
 class ChatTab(Tab):
@@ -218,6 +219,8 @@ class ChatTab(Tab):
 
     def _on_error(self, conn: Connection, form: Form, err) -> None:
         form.set_busy(False)
+        if conn.removed:
+            return
         if type(err).__name__ == "Cancelled":
             form.set_status("Disconnected")
             return
@@ -229,6 +232,8 @@ class ChatTab(Tab):
         if form.busy:
             form.set_busy(False)
         conn.connected = False
+        if conn.removed:
+            return
         for window in [conn.server, *conn.windows.values()]:
             if window is not None:
                 self.view.set_active(window, False)
@@ -248,6 +253,8 @@ class ChatTab(Tab):
         return window
 
     def _on_irc_events(self, conn: Connection, events) -> None:
+        if conn.removed:
+            return
         view = self.view
         for ev in events:
             kind = ev.kind
@@ -310,6 +317,8 @@ class ChatTab(Tab):
         self.app.set_status(f"{conn.title}: {ev.text}")
 
     def _on_line_event(self, conn: Connection, kind: str, lines) -> None:
+        if conn.removed:
+            return
         if kind == "variant":
             conn.subtitle = f"{conn.subtitle.split(' (')[0]} ({lines})"
             if self.view.current is conn.server:
@@ -372,6 +381,7 @@ class ChatTab(Tab):
             self.view.remove_window(window)
         else:  # the server window: disconnect and remove the whole connection
             self.disconnect(conn)
+            conn.removed = True
             self.view.remove_window(window)
             if conn in self.connections:
                 self.connections.remove(conn)

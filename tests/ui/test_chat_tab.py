@@ -279,3 +279,20 @@ def test_input_history_nick_completion_and_port_follows_security(chat_app):
     form.set_values({"port": 7000, "security": "No encryption"})
     tab._security_changed()
     assert form.values()["port"] == 7000  # a port the user chose is left alone
+
+
+def test_closing_a_connection_window_disconnects_and_removes_it(chat_app):
+    app, tab = chat_app
+    with ChatServer() as server:
+        tab.forms.select(1)
+        tab.line_form.set_values({"host": "127.0.0.1", "port": server.port, "variant": "Per line"})
+        tab.line_form.submit_button.invoke()
+        pump(app.root, until=lambda: tab.connections and tab.connections[-1].peer, timeout=10, message="connect")
+        conn = tab.connections[-1]
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as other:
+            tab.close_button.invoke()  # the connection's window is shown: closing it ends the connection
+            other.sendall(b"late line\n")  # may still arrive while the task ends: must be dropped quietly
+            pump(app.root, until=lambda: not conn.task.running, timeout=10, message="task ended")
+        assert conn not in tab.connections
+        assert tab.view.windows == {}
+        assert "Connect to an IRC network" in tab.view.shown_text()  # back to the hint
