@@ -62,10 +62,14 @@ class LineChatClient:
         """Connect and return the server's greeting line."""
         self.sock = open_connection(self.host, self.port, timeout=self.timeout, token=self.token, log=self.log)
         self._remove_hook = self.token.add_hook(self._abort)
-        greeting = self.receive(timeout=self.timeout)
+        try:
+            greeting = self.receive(timeout=self.timeout)
+        except ConnectionLost:
+            self.close()
+            raise ProtocolError(f"{self.host}:{self.port} closed the connection without a greeting") from None
         if greeting is None:
             self.close()
-            raise ProtocolError(f"{self.host}:{self.port} closed the connection without a greeting")
+            raise NetTimeout(f"{self.host}:{self.port} sent no greeting in {self.timeout:g} s")
         self.greeting = greeting
         if greeting.startswith(GREETING):
             self.peer = greeting[len(GREETING):].strip() or None

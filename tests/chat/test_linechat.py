@@ -206,3 +206,23 @@ def test_run_session_batches_and_sends_from_outbox(server):
     outbox.put(None)
     t.join(5)
     assert outcome == {"ok": True}
+
+
+def test_silent_or_closing_server_is_a_clear_error():
+    from netgui.net.errors import NetTimeout, ProtocolError
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        with pytest.raises(NetTimeout) as info:
+            LineChatClient("127.0.0.1", silent.getsockname()[1], timeout=0.5).connect()
+        assert "sent no greeting" in str(info.value)
+
+    closer = socket.create_server(("127.0.0.1", 0))
+
+    def close_at_once():
+        conn, _ = closer.accept()
+        conn.close()
+
+    threading.Thread(target=close_at_once, daemon=True).start()
+    with pytest.raises(ProtocolError) as info:
+        LineChatClient("127.0.0.1", closer.getsockname()[1], timeout=5).connect()
+    assert "without a greeting" in str(info.value)
+    closer.close()
