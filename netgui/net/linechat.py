@@ -296,4 +296,4 @@ def run_session(host: str, port: int, *, variant: str = "auto", outbox: "queue.Q
         client.close()
 
 
-__all__ = ["LineChatClient", "run_session", "DEFAULT_PORT", "VARIANTS", "NetTimeout"]
+__all__ = ["LineChatClient", "run_session", "DEFAULT_PORT", "VARIANTS"]
