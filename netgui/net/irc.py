@@ -155,6 +155,7 @@ class IrcSession:
 
         self._sock = None
         self._inbuf = bytearray()
+        self._rx_log: list[str] = []
         self._sendq: deque[str] = deque()
         self._events: list[IrcEvent] = []
         self._last_flush = 0.0
@@ -316,6 +317,12 @@ class IrcSession:
 
     def _feed(self, data: bytes) -> None:
         self._inbuf += data
+        try:
+            self._feed_lines()
+        finally:
+            self._flush_rx_log()
+
+    def _feed_lines(self) -> None:
         while True:
             nl = self._inbuf.find(b"\n")
             if nl < 0:
@@ -327,7 +334,7 @@ class IrcSession:
             if not raw.strip():
                 continue
             line = decode(raw)
-            self.log("<", line)
+            self._rx_log.append(line)
             try:
                 msg = parse(line)
             except ProtocolError as err:
@@ -337,9 +344,20 @@ class IrcSession:
 
     # ------------------------------------------------------------------ send
     def log(self, direction: str, text: str) -> None:
+        self._flush_rx_log()  # keep the transcript in wire order
+        self._log_now(direction, text)
+
+    def _log_now(self, direction: str, text: str) -> None:
         if direction == ">" or self.profile.password:  # what we send may hold secrets
             text = redact(text, (self.profile.password,) if self.profile.password else ())
         self._log(direction, text)
+
+    def _flush_rx_log(self) -> None:
+        # received lines go to the transcript one chunk at a time (one message, many lines):
+        # a flood of 1,000 lines per second then costs the UI a few dozen messages
+        if self._rx_log:
+            lines, self._rx_log = self._rx_log, []
+            self._log_now("<", "\n".join(lines))
 
     def _write(self, line: str) -> None:
         """Send a line now (registration, PONG, and lines the bucket let through)."""

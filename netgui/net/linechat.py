@@ -55,6 +55,7 @@ class LineChatClient:
         self._buf = bytearray()
         self._lines: list[str] = []
         self._eof = False
+        self._rx_log: list[str] = []
         self._remove_hook: Callable[[], None] | None = None
 
     # -- connection --
@@ -208,6 +209,14 @@ class LineChatClient:
             self.token.check()
             raise self._failure(exc) from exc
         self.token.check()
+        try:
+            self._split(data)
+        finally:
+            if self._rx_log:  # one transcript message per chunk, not per line
+                lines, self._rx_log = self._rx_log, []
+                self.log("<", "\n".join(lines))
+
+    def _split(self, data: bytes) -> None:
         if not data:
             self._eof = True
             if self._buf:
@@ -229,7 +238,7 @@ class LineChatClient:
     def _take(self, raw: bytes) -> None:
         line = decode(raw.rstrip(b"\r"))
         self._lines.append(line)
-        self.log("<", line)
+        self._rx_log.append(line)
 
     def _failure(self, exc: BaseException) -> NetError:
         return describe_failure(exc, self.token, self.host, self.port)
