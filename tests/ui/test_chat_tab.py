@@ -296,3 +296,28 @@ def test_closing_a_connection_window_disconnects_and_removes_it(chat_app):
         assert conn not in tab.connections
         assert tab.view.windows == {}
         assert "Connect to an IRC network" in tab.view.shown_text()  # back to the hint
+
+
+def test_sasl_password_never_reaches_transcript_or_config(chat_app, isolated_config, test_keyring):
+    import base64
+
+    from tests.chat.saslserver import SaslServer
+    app, tab = chat_app
+    server = SaslServer(account="alice", password="Very-Secret-9")
+    form = tab.irc_form
+    form.set_values({"host": "127.0.0.1", "port": server.port, "security": "No encryption", "nick": "alice",
+                     "password": "Very-Secret-9", "channels": ""})
+    form.submit_button.invoke()
+    conn = tab.connections[-1]
+    pump(app.root, until=lambda: conn.connected, timeout=10, message="SASL login")
+    transcript = tab.transcript.contents()
+    assert "AUTHENTICATE ****" in transcript
+    assert "Very-Secret-9" not in transcript
+    assert base64.b64encode(b"alice\0alice\0Very-Secret-9").decode() not in transcript
+    assert "Very-Secret-9" in test_keyring.store.values()  # remembered, in the keyring only
+    app.settings.save()
+    for path in isolated_config.rglob("*"):
+        if path.is_file():
+            assert b"Very-Secret-9" not in path.read_bytes(), path
+    tab.disconnect_button.invoke()
+    pump(app.root, until=lambda: not conn.task.running, timeout=10, message="quit")
