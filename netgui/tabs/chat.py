@@ -105,6 +105,7 @@ class ChatTab(Tab):
             Field("nick", "Nick", required=True, width=18, validator=_nick_error),
             Field("alt_nick", "Alternative nick", width=18, validator=_nick_error),
             Field("real_name", "Real name", width=18),
+            Field("account", "SASL account", width=18, validator=_nick_error),
             Field("password", "SASL password", kind="password", width=18),
             Field("channels", "Channels", width=18),
         ], on_submit=self.connect_irc, submit_text="Connect", settings=self.app.settings,
@@ -182,6 +183,7 @@ class ChatTab(Tab):
         tls = values["security"] != SECURITY[2]
         profile = IrcProfile(values["host"], values["port"], tls=tls, verify=values["security"] != SECURITY[1],
                              nick=values["nick"], alt_nick=values["alt_nick"], real_name=values["real_name"],
+                             username=values["account"],
                              password=values["password"], channels=_channels(values["channels"]))
         if values["password"]:
             self.transcript.secrets.append(values["password"])

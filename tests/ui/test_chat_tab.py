@@ -303,17 +303,17 @@ def test_sasl_password_never_reaches_transcript_or_config(chat_app, isolated_con
 
     from tests.chat.saslserver import SaslServer
     app, tab = chat_app
-    server = SaslServer(account="alice", password="Very-Secret-9")
+    server = SaslServer(account="alice_acct", password="Very-Secret-9")
     form = tab.irc_form
     form.set_values({"host": "127.0.0.1", "port": server.port, "security": "No encryption", "nick": "alice",
-                     "password": "Very-Secret-9", "channels": ""})
+                     "account": "alice_acct", "password": "Very-Secret-9", "channels": ""})
     form.submit_button.invoke()
     conn = tab.connections[-1]
     pump(app.root, until=lambda: conn.connected, timeout=10, message="SASL login")
     transcript = tab.transcript.contents()
     assert "AUTHENTICATE ****" in transcript
     assert "Very-Secret-9" not in transcript
-    assert base64.b64encode(b"alice\0alice\0Very-Secret-9").decode() not in transcript
+    assert base64.b64encode(b"alice_acct\0alice_acct\0Very-Secret-9").decode() not in transcript
     assert "Very-Secret-9" in test_keyring.store.values()  # remembered, in the keyring only
     app.settings.save()
     for path in isolated_config.rglob("*"):
