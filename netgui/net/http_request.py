@@ -255,3 +255,30 @@ def to_curl(request: Request) -> str:
         url = request.url
     args.append(url)
     return " ".join(shlex.quote(a) for a in args)
+
+
+# -- saving and reopening -----------------------------------------------------------------
+
+_STORED = ("url", "method", "headers", "params", "body_kind", "form", "files", "raw", "content_type",
+           "username", "follow_redirects", "max_redirects", "verify", "timeout", "proxy")
+
+
+def request_to_dict(request: Request) -> dict:
+    """A JSON-able form of ``request`` for history and saved requests: never the password."""
+    data = {}
+    for name in _STORED:
+        value = getattr(request, name)
+        data[name] = [list(p) for p in value] if isinstance(value, list) else value
+    return data
+
+
+def request_from_dict(data: dict) -> Request:
+    """The inverse of ``request_to_dict`` (unknown keys are ignored, missing ones default)."""
+    kwargs = {}
+    for name in _STORED:
+        if name in data:
+            value = data[name]
+            if isinstance(value, list):
+                value = [tuple(p) for p in value if isinstance(p, (list, tuple)) and len(p) == 2]
+            kwargs[name] = value
+    return Request(**kwargs)
