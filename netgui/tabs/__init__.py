@@ -28,6 +28,7 @@ class ToolSpec:
 
 
 TABS: list[TabSpec] = [
+    TabSpec("web", "Web", "netgui.tabs.web", "WebTab"),
 ]
 
 TOOLS: list[ToolSpec] = [
