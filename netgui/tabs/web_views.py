@@ -180,7 +180,12 @@ class BodyViews(ttk.Frame):
         self.html.see(start)
         self.html.update_idletasks()
         x, y, _, height = self.html.bbox(start)
-        self.html.event_generate("<Button-1>", x=x + 1, y=y + height // 2)
+        x, y = x + 1, y + height // 2
+        # Tag bindings follow the "current" mark, which pointer motion moves.
+        self.html.event_generate("<Enter>", x=x, y=y)
+        self.html.event_generate("<Motion>", x=x, y=y)
+        self.html.event_generate("<ButtonPress-1>", x=x, y=y)
+        self.html.event_generate("<ButtonRelease-1>", x=x, y=y)
 
     # -- JSON tree ------------------------------------------------------------------------------
     def _fill_json(self, rendered) -> None:
