@@ -81,6 +81,19 @@ def _url_problem(value: str) -> str | None:
     return None
 
 
+class _Form(Form):
+    """A Form that remembers its values from a worker thread: saving settings fsyncs, and
+    an fsync while a big download fills the disk cache can stall the window for 50 ms."""
+
+    def __init__(self, *args, runner, **kw):
+        self._runner = runner
+        super().__init__(*args, **kw)
+
+    def remember(self, values=None) -> None:
+        values = self.values() if values is None else values
+        self._runner.submit(lambda ctx: Form.remember(self, values), name="Remember the request")
+
+
 class WebTab(Tab):
     title = "Web"
 
@@ -105,7 +118,7 @@ class WebTab(Tab):
 
     # -- building: request ------------------------------------------------------------------
     def _build_request_side(self, parent) -> None:
-        self.form = Form(parent, [
+        self.form = _Form(parent, [
             Field("method", "Method", kind="choice", choices=METHODS, default="GET", width=10),
             Field("url", "URL", required=True, validator=_url_problem, width=44,
                   default="https://example.com/"),
@@ -118,7 +131,7 @@ class WebTab(Tab):
             Field("save_to", "Save body to", kind="savefile", remember=False,
                   help="optional"),
         ], on_submit=self.send, submit_text="Send", settings=self.app.settings,
-            secrets=self.app.secrets, store_key="web.request")
+            secrets=self.app.secrets, store_key="web.request", runner=self.app.runner)
         self.form.pack(side="top", fill="x")
         self.cancel_button = self.form.add_button("Cancel", self.cancel, enabled=False)
         self.curl_button = self.form.add_button("Copy as curl", self.copy_curl)
@@ -507,8 +520,13 @@ class WebTab(Tab):
         entries = self.app.settings.get(HISTORY_KEY, []) or []
         entries.insert(0, {"when": time.strftime("%H:%M:%S"), "status": status,
                            "request": request_to_dict(request)})
-        self.app.settings.set(HISTORY_KEY, entries[:HISTORY_SIZE])
+        self.app.settings.set(HISTORY_KEY, entries[:HISTORY_SIZE], save=False)
+        self._save_settings()
         self._refresh_history()
+
+    def _save_settings(self) -> None:
+        """Write settings from a worker (an fsync must not stall the window)."""
+        self.app.runner.submit(lambda ctx: self.app.settings.save(), name="Save history")
 
     def _refresh_history(self) -> None:
         self.history.delete(*self.history.get_children())
@@ -528,7 +546,8 @@ class WebTab(Tab):
             self.load_request(request_from_dict(entries[index]["request"]))
 
     def clear_history(self) -> None:
-        self.app.settings.set(HISTORY_KEY, [])
+        self.app.settings.set(HISTORY_KEY, [], save=False)
+        self._save_settings()
         self._refresh_history()
 
     def _secret_account(self, name: str) -> str:
