@@ -207,12 +207,14 @@ def _address(addr) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+_NAME_KEYS = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU",
+              "countryName": "C"}
+
+
 def _x509_name(name) -> str:
-    parts = []
-    for rdn in name or ():
-        for key, value in rdn:
-            if key in ("commonName", "organizationName", "countryName"):
-                parts.append(f"{ {'commonName': 'CN', 'organizationName': 'O', 'countryName': 'C'}[key]}={value}")
+    """``CN=…, O=…`` from the nested tuples ssl.getpeercert() gives."""
+    parts = [f"{_NAME_KEYS[key]}={value}" for rdn in name or () for key, value in rdn
+             if key in _NAME_KEYS]
     return ", ".join(parts) or "(none)"
 
 
@@ -598,6 +600,8 @@ class HttpSession:
                                      declared_length, response)
                     for piece in decoder.finish_pieces():
                         sink.write(piece)
+                else:
+                    resp.read()  # HEAD, 204, 304: nothing to read; closes it for reuse
         except BaseException as exc:
             conn.close()
             part = sink.abandon()

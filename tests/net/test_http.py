@@ -375,3 +375,9 @@ def test_connection_lost_before_answer(session):
         session.send(Request(f"http://127.0.0.1:{port}/"))
     t.join()
     server.close()
+
+
+def test_head_keeps_the_connection_for_reuse(session, http_app):
+    session.send(Request(http_app.url("/echo"), method="HEAD"))
+    resp = session.send(Request(http_app.url("/echo"), method="HEAD"))
+    assert resp.timing.reused and resp.body == b""
