@@ -1,7 +1,8 @@
 """Benchmark the Web tab's HTTP core and GUI against curl, with a local nginx as the server.
 
     python bench/web.py            # 1 GiB download, 200 keep-alive requests, 3 rounds
-    python bench/web.py --quick    # 128 MiB download, fewer rounds
+    python bench/web.py --quick    # 128 MiB download
+    python bench/web.py --dir /dev/shm --rounds 5   # downloads to RAM: no disk noise
 
 Figures (medians of alternating runs), one ``name: value`` line each at the end:
 - download_vs_curl: curl's time / netgui's time for the big download (1.0x = as fast)
@@ -201,6 +202,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer rounds")
     parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--dir", default=None,
+                        help="where downloads are written (default: a temp folder; /dev/shm "
+                             "takes the disk out of the comparison)")
     args = parser.parse_args()
     size = (128 if args.quick else 1024) << 20
     rounds = args.rounds or 3
@@ -213,7 +217,8 @@ def main() -> int:
                PYTHONPATH=str(ROOT))
     big = f"http://127.0.0.1:{port}/big.bin"
     small = f"http://127.0.0.1:{port}/small.txt"
-    target = tmp / "out.bin"
+    out_dir = Path(tempfile.mkdtemp(prefix="netgui-bench-out-", dir=args.dir)) if args.dir else tmp
+    target = out_dir / "out.bin"
     ours, theirs, rss, gui_rss, stalls, gui_times = [], [], [], [], [], []
     keep_ours, keep_theirs, idles = [], [], []
     try:
@@ -253,6 +258,7 @@ def main() -> int:
             xvfb.terminate()
             xvfb.wait(10)
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(out_dir, ignore_errors=True)
 
     med = statistics.median
     mib = size / (1 << 20)

@@ -65,6 +65,8 @@ class TLSInfo:
     not_before: str
     not_after: str
     verified: bool
+    names: tuple[str, ...] = ()
+    """The certificate's subjectAltName entries (the host names it is valid for)."""
 
 
 @dataclass
@@ -223,11 +225,13 @@ def _tls_info(sock: ssl.SSLSocket, verified: bool) -> TLSInfo:
     cipher = (sock.cipher() or ("?",))[0]
     cert = sock.getpeercert() if verified else None
     if cert:
+        names = tuple(value for _, value in cert.get("subjectAltName", ()))
         return TLSInfo(version, cipher, _x509_name(cert.get("subject")), _x509_name(cert.get("issuer")),
-                       cert.get("notBefore", "?"), cert.get("notAfter", "?"), True)
+                       cert.get("notBefore", "?"), cert.get("notAfter", "?"), True, names)
     # Unverified sessions do not decode the certificate; cryptography (installed with keyring
     # on Linux) can, where it is present.
     subject = issuer = not_before = not_after = "(unknown)"
+    names: tuple[str, ...] = ()
     try:
         from cryptography import x509
         der = sock.getpeercert(binary_form=True)
@@ -237,10 +241,15 @@ def _tls_info(sock: ssl.SSLSocket, verified: bool) -> TLSInfo:
         after = getattr(parsed, "not_valid_after_utc", None) or parsed.not_valid_after
         not_before = before.strftime("%b %d %H:%M:%S %Y GMT")
         not_after = after.strftime("%b %d %H:%M:%S %Y GMT")
+        try:
+            san = parsed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            names = tuple(str(getattr(n, "value", n)) for n in san)
+        except x509.ExtensionNotFound:
+            pass
     except Exception:
         pass
     return TLSInfo(version, cipher, subject or "(none)", issuer or "(none)", not_before, not_after,
-                   verified)
+                   verified, names)
 
 
 def _is_loopback(host: str) -> bool:

@@ -120,16 +120,17 @@ class WebTab(Tab):
     def _build_request_side(self, parent) -> None:
         self.form = _Form(parent, [
             Field("method", "Method", kind="choice", choices=METHODS, default="GET", width=10),
-            Field("url", "URL", required=True, validator=_url_problem, width=44,
+            Field("url", "URL", required=True, validator=_url_problem, width=56,
                   default="https://example.com/"),
-            Field("username", "User", width=20, help="basic auth"),
-            Field("password", "Password", kind="password", width=20),
+            Field("username", "Basic auth user", width=24),
+            Field("password", "Password", kind="password", width=24),
             Field("follow", "Follow redirects (up to 20)", kind="check", default=True),
             Field("verify", "Verify TLS certificates", kind="check", default=True),
             Field("timeout", "Timeout (s)", kind="int", default=30, minimum=1, maximum=3600),
-            Field("proxy", "Proxy", width=24, help="blank: environment; none: direct"),
-            Field("save_to", "Save body to", kind="savefile", remember=False,
-                  help="optional"),
+            Field("proxy", "Proxy", width=24,
+                  validator=lambda v: None if not v or v.lower() == "none" or v.startswith(
+                      "http://") else "Use http://host:port, none, or leave blank"),
+            Field("save_to", "Save body to", kind="savefile", remember=False),
         ], on_submit=self.send, submit_text="Send", settings=self.app.settings,
             secrets=self.app.secrets, store_key="web.request", runner=self.app.runner)
         self.form.pack(side="top", fill="x")

@@ -325,7 +325,9 @@ def describe_details(response) -> str:
     tls = response.tls
     if tls is not None:
         lines += ["", "TLS", f"  Version     {tls.version}", f"  Cipher      {tls.cipher}",
-                  f"  Subject     {tls.subject}", f"  Issuer      {tls.issuer}",
+                  f"  Subject     {tls.subject}",
+                  f"  Names       {', '.join(tls.names) if tls.names else '(none)'}",
+                  f"  Issuer      {tls.issuer}",
                   f"  Valid from  {tls.not_before}", f"  Expires     {tls.not_after}",
                   f"  Verified    {'yes' if tls.verified else 'NO (you chose to continue without verifying)'}"]
     return "\n".join(lines)

@@ -242,6 +242,7 @@ def test_tls_details(session, http_app):
     assert "localhost" in resp.tls.subject or "O=" in resp.tls.subject
     assert "trustme" in resp.tls.issuer.lower()
     assert resp.tls.not_after.endswith("GMT")
+    assert resp.tls.names == ("localhost", "127.0.0.1")
     assert json.loads(resp.body) == JSON_DOC
 
 
@@ -259,6 +260,7 @@ def test_tls_failures_are_clear_and_can_be_bypassed(session, http_app, server, h
     resp = session.send(Request(url, verify=False))
     assert resp.status == 200 and not resp.tls.verified
     assert resp.tls.subject != "(unknown)"
+    assert resp.tls.names  # decoded even though unverified
 
 
 def test_basic_auth_and_redacted_transcript(session, http_app):
