@@ -8,6 +8,7 @@ through ``log(direction, text)``, ``progress(done, total)`` and ``status(text)``
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import http.cookiejar
 import ipaddress
@@ -27,7 +28,7 @@ from .connection import Log, no_log, tls_context
 from .errors import (Cancelled, ConnectionLost, NetError, NetTimeout, ProtocolError, translate)
 from .http_body import HEAD_LIMIT, BodySink, Decoder
 from .http_request import (BadRequest, Request, basic_auth, build_body, check_header, check_url,
-                           host_port, request_target)
+                           host_port, request_target, split_userinfo)
 from .redact import redact
 
 CHUNK = 1024 * 1024
@@ -301,6 +302,9 @@ class HttpSession:
         """
         token = token or CancelToken()
         status = status or (lambda text: None)
+        url, userinfo = split_userinfo(request.full_url())
+        if userinfo and not request.username:  # http://user:pass@host/ as curl does
+            request = dataclasses.replace(request, username=userinfo[0], password=userinfo[1])
         secrets = (request.password,) if request.password else ()
 
         def log_safe(direction: str, text: str) -> None:
@@ -312,7 +316,6 @@ class HttpSession:
         if log is no_log:
             log_safe = no_log  # noqa: F811 - nothing to write, nothing to redact
 
-        url = request.full_url()
         for name, value in request.headers:
             if name:
                 check_header(name, value)

@@ -12,7 +12,7 @@ import shlex
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from .errors import ProtocolError
 
@@ -109,6 +109,16 @@ def with_query(base: str, pairs: list[tuple[str, str]]) -> str:
     """``base`` (no query) with exactly ``pairs`` as its query string."""
     base = base.split("?", 1)[0]
     return join_query(base, pairs)
+
+
+def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``url`` without ``user:password@``, and that (user, password) if it was there."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    info, host = parts.netloc.rsplit("@", 1)
+    user, _, password = info.partition(":")
+    return urlunsplit(parts._replace(netloc=host)), (unquote(user), unquote(password))
 
 
 def host_port(url: str) -> tuple[str, str, int]:
@@ -263,12 +273,29 @@ _STORED = ("url", "method", "headers", "params", "body_kind", "form", "files", "
            "username", "follow_redirects", "max_redirects", "verify", "timeout", "proxy")
 
 
+SENSITIVE_HEADERS = ("authorization", "proxy-authorization", "cookie")
+MASK = "****"
+
+
+def sensitive_headers(request: Request) -> dict[int, str]:
+    """Values of headers that carry credentials, by row index (they belong in the keyring)."""
+    return {i: v for i, (n, v) in enumerate(request.headers) if n.lower() in SENSITIVE_HEADERS and v}
+
+
 def request_to_dict(request: Request) -> dict:
-    """A JSON-able form of ``request`` for history and saved requests: never the password."""
+    """A JSON-able form of ``request`` for history and saved requests, without secrets:
+    never the password, and credential headers and URL passwords masked as ``****``."""
     data = {}
     for name in _STORED:
         value = getattr(request, name)
         data[name] = [list(p) for p in value] if isinstance(value, list) else value
+    for index in sensitive_headers(request):
+        data["headers"][index][1] = MASK
+    url, userinfo = split_userinfo(request.url)
+    if userinfo and userinfo[1]:
+        parts = urlsplit(url)
+        data["url"] = urlunsplit(parts._replace(
+            netloc=f"{quote(userinfo[0], safe='')}:{MASK}@{parts.netloc}"))
     return data
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 import time
 import tkinter as tk
 from tkinter import filedialog, ttk
@@ -20,7 +21,8 @@ from ..net.http import HttpSession, Response
 from ..net.http_body import save_bytes
 from ..net.http_content import render, suggested_filename
 from ..net.http_request import (METHODS, BadRequest, Request, check_url, request_from_dict,
-                                request_to_dict, split_query, to_curl, with_query)
+                                request_to_dict, sensitive_headers, split_query, to_curl,
+                                with_query)
 from ..ui.form import Field, Form
 from ..ui.progress import ProgressRow
 from ..ui.transcript import TranscriptPane
@@ -551,8 +553,8 @@ class WebTab(Tab):
         self._save_settings()
         self._refresh_history()
 
-    def _secret_account(self, name: str) -> str:
-        return f"{PROFILE_KIND}/{name}/password"
+    def _secret_account(self, name: str, what: str = "password") -> str:
+        return f"{PROFILE_KIND}/{name}/{what}"
 
     def save_current(self, name: str | None = None) -> None:
         name = (name or self.save_name.get()).strip()
@@ -561,10 +563,11 @@ class WebTab(Tab):
             return
         request = self.build_request()
         self.app.settings.save_profile(PROFILE_KIND, name, request_to_dict(request))
-        if request.password:
-            self.app.secrets.set(self._secret_account(name), request.password)
-        else:
-            self.app.secrets.delete(self._secret_account(name))
+        # Credentials go to the keyring: the password and any Authorization/Cookie header.
+        self.app.secrets.set(self._secret_account(name), request.password)
+        hidden = sensitive_headers(request)
+        self.app.secrets.set(self._secret_account(name, "headers"),
+                             json.dumps(hidden) if hidden else "")
         self.form.set_status(f"Saved the request as “{name}”", "ok")
         self._refresh_saved()
 
@@ -582,7 +585,13 @@ class WebTab(Tab):
             name = selected[0]
         data = self.app.settings.profile(PROFILE_KIND, name)
         if data is not None:
-            self.load_request(request_from_dict(data), self.app.secrets.get(self._secret_account(name)))
+            request = request_from_dict(data)
+            hidden = self.app.secrets.get(self._secret_account(name, "headers"))
+            if hidden:
+                for index, value in json.loads(hidden).items():
+                    if int(index) < len(request.headers):
+                        request.headers[int(index)] = (request.headers[int(index)][0], value)
+            self.load_request(request, self.app.secrets.get(self._secret_account(name)))
             self.save_name.set(name)
 
     def delete_saved(self, name: str | None = None) -> None:
@@ -593,6 +602,7 @@ class WebTab(Tab):
             name = selected[0]
         self.app.settings.delete_profile(PROFILE_KIND, name)
         self.app.secrets.delete(self._secret_account(name))
+        self.app.secrets.delete(self._secret_account(name, "headers"))
         self._refresh_saved()
 
     # -- the tab's life ----------------------------------------------------------------------------------

@@ -383,3 +383,11 @@ def test_head_keeps_the_connection_for_reuse(session, http_app):
     session.send(Request(http_app.url("/echo"), method="HEAD"))
     resp = session.send(Request(http_app.url("/echo"), method="HEAD"))
     assert resp.timing.reused and resp.body == b""
+
+
+def test_credentials_in_the_url_become_basic_auth(session, http_app):
+    lines = []
+    url = f"http://alice:s3cret-pw@127.0.0.1:{http_app.port()}/auth"
+    resp = session.send(Request(url), log=lambda d, t: lines.append(t))
+    assert resp.status == 200 and "@" not in resp.url
+    assert not any("s3cret-pw" in t for t in lines)

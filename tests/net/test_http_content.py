@@ -79,6 +79,11 @@ def test_request_round_trips_without_password():
                   form=[("k", "v")], username="bob", password="hunter22", verify=False)
     data = request_to_dict(req)
     assert "password" not in json.dumps(data) and "hunter22" not in json.dumps(data)
+    assert "hunter22" not in json.dumps(request_to_dict(Request(
+        "http://bob:hunter22@h/", headers=[("Authorization", "Bearer hunter22"),
+                                           ("cookie", "sid=hunter22"), ("X-Ok", "1")])))
+    masked = request_to_dict(Request("http://bob:hunter22@h/", headers=[("Authorization", "x")]))
+    assert masked["url"] == "http://bob:****@h/" and masked["headers"] == [["Authorization", "****"]]
     back = request_from_dict(data)
     assert back.headers == [("A", "1")] and back.form == [("k", "v")] and back.verify is False
     assert back.password == ""

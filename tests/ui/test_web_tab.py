@@ -256,6 +256,22 @@ def test_saved_request_keeps_password_in_keyring_only(tab, http_app, isolated_co
     assert tab.saved.get_children() == ()
 
 
+def test_credential_headers_stay_out_of_files(tab, http_app, isolated_config, test_keyring):
+    tab.headers.set_rows([("Authorization", "Bearer tok-123456"), ("X-Plain", "1")])
+    tab.form.set_values({"url": http_app.url("/echo"), "username": "", "password": ""})
+    tab.save_current("bearer")
+    send(tab, http_app.url("/echo"))
+    assert json.loads(text_of(tab.body_views.text))["headers"]["Authorization"] == "Bearer tok-123456"
+    pump(tab.app.root, until=lambda: not tab.busy_tasks(), timeout=5, message="settings saved")
+    files = [p for p in isolated_config.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        assert "tok-123456" not in path.read_text(errors="replace"), path
+    tab.headers.set_rows([])
+    tab.open_saved("bearer")
+    assert tab.headers.rows() == [("Authorization", "Bearer tok-123456"), ("X-Plain", "1")]
+
+
 def test_history_reopens_a_request(tab, http_app):
     tab.body_kind.set("raw")
     tab.raw_text.insert("1.0", "payload")
