@@ -391,3 +391,21 @@ def test_credentials_in_the_url_become_basic_auth(session, http_app):
     resp = session.send(Request(url), log=lambda d, t: lines.append(t))
     assert resp.status == 200 and "@" not in resp.url
     assert not any("s3cret-pw" in t for t in lines)
+
+
+def test_https_through_a_connect_proxy(session, http_app):
+    resp = session.send(Request(http_app.tls_url("/json"), proxy=http_app.url("/")))
+    assert resp.status == 200 and resp.tls.verified and json.loads(resp.body) == JSON_DOC
+    assert ("CONNECT", f"localhost:{http_app.port('tls')}") in [(m, p) for m, p, _ in http_app.seen]
+
+
+def test_proxy_refusing_the_tunnel_is_one_line(session, http_app):
+    http_app.proxy_auth_required = True
+    try:
+        with pytest.raises(ProtocolError, match="The proxy refused to connect to localhost:"):
+            session.send(Request(http_app.tls_url("/json"), proxy=http_app.url("/")))
+        # with credentials in the proxy URL it goes through
+        proxy = f"http://u:p@127.0.0.1:{http_app.port()}"
+        assert session.send(Request(http_app.tls_url("/json"), proxy=proxy)).status == 200
+    finally:
+        http_app.proxy_auth_required = False

@@ -62,6 +62,46 @@ class Handler(BaseHTTPRequestHandler):
 
     do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_GET
 
+    def do_CONNECT(self):
+        """Be a tunnelling proxy (for HTTPS through a proxy): relay bytes both ways."""
+        host, _, port = self.path.rpartition(":")
+        self.server.seen.append(("CONNECT", self.path, self.client_address[1]))
+        if self.headers.get("Proxy-Authorization") is None and self.server.app.proxy_auth_required:
+            self.send(407, b"", headers=[("Proxy-Authenticate", 'Basic realm="p"')])
+            return
+        try:
+            upstream = socket.create_connection((host, int(port)), timeout=5)
+        except OSError:
+            self.send(502, b"")
+            return
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        client = self.connection
+
+        def pipe(src, dst):
+            try:
+                while True:
+                    data = src.recv(65536)
+                    if not data:
+                        break
+                    dst.sendall(data)
+            except OSError:
+                pass
+            finally:
+                for s in (src, dst):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        other = threading.Thread(target=pipe, args=(upstream, client), daemon=True)
+        other.start()
+        pipe(client, upstream)
+        other.join(5)
+        upstream.close()
+        self.close_connection = True
+
     def read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
@@ -281,6 +321,7 @@ class HttpTestApp:
     """The test app on a plain port, a trusted TLS port, and three bad TLS ports."""
 
     def __init__(self, tmp_dir):
+        self.proxy_auth_required = False
         self.ca = trustme.CA()
         self.ca_file = str(tmp_dir / "test-ca.pem")
         self.ca.cert_pem.write_to_path(self.ca_file)
