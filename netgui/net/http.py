@@ -601,7 +601,11 @@ class HttpSession:
         except ProtocolError:
             decoder = Decoder(None)
             log("*", "Unknown Content-Encoding: the body is shown as received")
-        sink = BodySink(save_to, head_limit=self.head_limit)
+        try:
+            sink = BodySink(save_to, head_limit=self.head_limit)
+        except NetError:
+            conn.close()
+            raise
         raw = 0
         host = host_port(url)[1]
         try:

@@ -27,7 +27,8 @@ from ..ui.form import Field, Form
 from ..ui.progress import ProgressRow
 from ..ui.transcript import TranscriptPane
 from .base import Tab
-from .web_views import BodyViews, ResponseSummary, describe_details
+from ..ui.theme import monospace, style_text
+from .web_views import BodyViews, ResponseSummary, describe_details, scrolled_text
 from .web_widgets import KeyValueTable
 
 HISTORY_KEY = "web.history"
@@ -175,7 +176,9 @@ class WebTab(Tab):
         self.raw_type = tk.StringVar(self, value=RAW_TYPES[0])
         ttk.Combobox(row, textvariable=self.raw_type, values=RAW_TYPES, width=34).pack(
             side="left", padx=(6, 0))
-        self.raw_text = tk.Text(raw, height=6, wrap="word", undo=True, font=("TkFixedFont",))
+        self.raw_text = tk.Text(raw, height=6, wrap="word", undo=True, font=monospace(self),
+                                padx=4, pady=4)
+        style_text(self.raw_text, self.app.theme)
         self.raw_text.pack(side="top", fill="both", expand=True, pady=(4, 0))
         self.body_raw = raw
         self._show_body_kind()
@@ -255,9 +258,7 @@ class WebTab(Tab):
         self.response_headers.pack(side="left", fill="both", expand=True)
         self.response_book.add(headers, text="Headers", padding=4)
         details = ttk.Frame(self.response_book)
-        from .web_views import _scrolled_text
-        from ..ui.theme import monospace, style_text
-        self.details = _scrolled_text(details, wrap="none", font=monospace(self))
+        self.details = scrolled_text(details, wrap="none", font=monospace(self))
         style_text(self.details, self.app.theme)
         self.response_book.add(details, text="Details", padding=4)
         self.response_book.add(self._build_cookies(self.response_book), text="Cookies", padding=4)
@@ -609,8 +610,8 @@ class WebTab(Tab):
     def on_theme_changed(self, palette) -> None:
         self.body_views.set_palette(palette)
         self.transcript.set_palette(palette)
-        from ..ui.theme import style_text
         style_text(self.details, palette)
+        style_text(self.raw_text, palette)
 
     def destroy(self) -> None:
         self.session.close()

@@ -18,7 +18,8 @@ VIEWS = ("Text", "HTML", "JSON", "Image", "Hex")
 JSON_PAGE = 500  # children inserted per opened JSON node; more behind a "…" row
 
 
-def _scrolled_text(master, wrap="word", font=None) -> tk.Text:
+def scrolled_text(master, wrap="word", font=None) -> tk.Text:
+    """A read-only tk.Text with a vertical scrollbar, packed into ``master``."""
     frame = ttk.Frame(master)
     frame.pack(fill="both", expand=True)
     text = tk.Text(frame, wrap=wrap, state="disabled", undo=False, font=font, height=10,
@@ -57,9 +58,9 @@ class BodyViews(ttk.Frame):
         for name in VIEWS:
             self.book.add(self.frames[name], text=name)
         mono = monospace(self)
-        self.text = _scrolled_text(self.frames["Text"], font=mono)
-        self.html = _scrolled_text(self.frames["HTML"], font="TkDefaultFont")
-        self.hex = _scrolled_text(self.frames["Hex"], wrap="none", font=mono)
+        self.text = scrolled_text(self.frames["Text"], font=mono)
+        self.html = scrolled_text(self.frames["HTML"], font="TkDefaultFont")
+        self.hex = scrolled_text(self.frames["Hex"], wrap="none", font=mono)
         self._build_json(self.frames["JSON"])
         self.image_label = ttk.Label(self.frames["Image"], anchor="center")
         self.image_label.pack(fill="both", expand=True)

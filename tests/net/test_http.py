@@ -409,3 +409,10 @@ def test_proxy_refusing_the_tunnel_is_one_line(session, http_app):
         assert session.send(Request(http_app.tls_url("/json"), proxy=proxy)).status == 200
     finally:
         http_app.proxy_auth_required = False
+
+
+def test_unwritable_save_path_is_one_line(session, http_app, tmp_path):
+    from netgui.net.errors import NetError
+    with pytest.raises(NetError, match="Cannot write"):
+        session.send(Request(http_app.url("/json")), save_to=tmp_path / "missing" / "x.json")
+    assert session.send(Request(http_app.url("/json"))).status == 200
