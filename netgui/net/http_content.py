@@ -14,6 +14,8 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 TEXT_LIMIT = 512 * 1024      # characters shown in the Text and HTML views
+LINE_LIMIT = 2000            # longer lines are broken for display: Tk lays out a whole
+                             # logical line at once, and a 500 KB line freezes the window
 HEX_LIMIT = 64 * 1024        # bytes shown in the Hex view
 JSON_LIMIT = 8 * 1024 * 1024
 
@@ -159,7 +161,41 @@ def html_to_text(html: str, base_url: str) -> tuple[list[tuple[str, str | None]]
             if not text:
                 continue
         segments.append((text, href))
-    return segments, parser.links, re.sub(r"\s+", " ", parser.title).strip()
+    return _break_segments(segments), parser.links, re.sub(r"\s+", " ", parser.title).strip()
+
+
+def break_long_lines(text: str, width: int = LINE_LIMIT) -> tuple[str, bool]:
+    """(text with lines over ``width`` characters broken, whether any was broken)."""
+    if len(text) <= width or all(len(line) <= width for line in text.split("\n")):
+        return text, False
+    out = []
+    for line in text.split("\n"):
+        while len(line) > width:
+            cut = line.rfind(" ", width // 2, width) + 1 or width
+            out.append(line[:cut])
+            line = line[cut:]
+        out.append(line)
+    return "\n".join(out), True
+
+
+def _break_segments(segments, width: int = LINE_LIMIT):
+    """The same for (text, link) segments, counting the column across segments."""
+    out, column = [], 0
+    for text, href in segments:
+        pieces = text.split("\n")
+        for index, piece in enumerate(pieces):
+            if index:
+                out.append(("\n", None))
+                column = 0
+            while column + len(piece) > width:
+                room = max(1, width - column)
+                out.append((piece[:room], href))
+                out.append(("\n", None))
+                piece, column = piece[room:], 0
+            if piece:
+                out.append((piece, href))
+                column += len(piece)
+    return out
 
 
 def hex_dump(data: bytes, limit: int = HEX_LIMIT) -> str:
@@ -180,6 +216,7 @@ class Rendered:
     kind: str                      # the best view: text, html, json, image, hex
     text: str = ""
     text_cut: bool = False
+    lines_broken: bool = False
     charset: str = ""
     html_segments: list = field(default_factory=list)
     links: list = field(default_factory=list)
@@ -188,6 +225,21 @@ class Rendered:
     json_error: str = ""
     image: str | None = None       # image format if the body is an image
     hex: str = ""
+
+
+def _pretty_json(value, limit: int = TEXT_LIMIT) -> tuple[str, bool]:
+    """The first ``limit`` characters of ``value`` as indented JSON, and whether it was cut.
+
+    Encoding piece by piece stops early on big documents (and, unlike one json.dumps call,
+    lets the Tk thread run in between).
+    """
+    pieces, size = [], 0
+    for piece in json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(value):
+        pieces.append(piece)
+        size += len(piece)
+        if size > limit:
+            return "".join(pieces)[:limit], True
+    return "".join(pieces), False
 
 
 def render(body: bytes, content_type: str, declared_charset: str | None, url: str,
@@ -201,7 +253,8 @@ def render(body: bytes, content_type: str, declared_charset: str | None, url: st
         out.text = "(binary content: see the Hex view)"
         return out
     text, out.charset = decode_text(body, declared_charset, content_type)
-    out.text, out.text_cut = text[:TEXT_LIMIT], len(text) > TEXT_LIMIT
+    out.text_cut = len(text) > TEXT_LIMIT
+    out.text, out.lines_broken = break_long_lines(text[:TEXT_LIMIT])
     is_json = "json" in content_type or text.lstrip()[:1] in ("{", "[") and content_type in (
         "", "text/plain", "application/octet-stream")
     if is_json:
@@ -213,6 +266,8 @@ def render(body: bytes, content_type: str, declared_charset: str | None, url: st
             try:
                 out.json_value = json.loads(text)
                 out.kind = "json"
+                pretty, out.text_cut = _pretty_json(out.json_value)
+                out.text, out.lines_broken = break_long_lines(pretty)
             except ValueError as exc:
                 out.json_error = f"Not valid JSON: {exc}"
     if "html" in content_type or (not content_type and text.lstrip()[:15].lower().startswith(

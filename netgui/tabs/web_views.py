@@ -122,11 +122,16 @@ class BodyViews(ttk.Frame):
         notes = [note] if note else []
         if response.stopped_early or (response.content_length or 0) > len(response.body) \
                 and not response.body_complete:
-            total = human_bytes(response.content_length) if response.content_length else "more"
-            notes.append(f"Showing the first {human_bytes(len(response.body))} of {total}; "
-                         "use Save body… for all of it.")
+            shown, total = len(response.body), response.content_length
+            shown_text, total_text = human_bytes(shown), human_bytes(total) if total else "more"
+            if total and total_text == shown_text:  # "4.0 MiB of 4.0 MiB" says nothing
+                shown_text, total_text = f"{shown:,} bytes", f"{total:,} bytes"
+            notes.append(f"Showing the first {shown_text} of "
+                         f"{total_text}; use Save body… for all of it.")
         if rendered.text_cut:
             notes.append("The Text view shows the first 512 KiB of characters.")
+        if rendered.lines_broken:
+            notes.append("Very long lines are broken for display.")
         if rendered.charset:
             notes.append(f"Charset: {rendered.charset}.")
         self.note.configure(text=" ".join(notes))

@@ -148,3 +148,17 @@ def test_copy_as_curl_form_and_multipart(http_app, tmp_path):
             assert echoed["form"] == {"a": "1 2"}
         else:
             assert echoed["fields"] == {"t": "x"} and echoed["files"]["f"]["filename"] == "up.txt"
+
+
+def test_long_lines_are_broken_and_big_json_is_cut():
+    rendered = render(b"word " * 200_000, "text/plain", None, "http://x/")
+    assert rendered.lines_broken and max(len(line) for line in rendered.text.split("\n")) <= 2000
+    assert rendered.text.replace("\n", "") == ("word " * 200_000)[:len(rendered.text.replace("\n", ""))]
+    doc = [{"id": i, "name": f"item {i}"} for i in range(40_000)]
+    rendered = render(json.dumps(doc).encode(), "application/json", None, "http://x/")
+    assert rendered.kind == "json" and rendered.json_value == doc
+    assert rendered.text_cut and len(rendered.text) <= 512 * 1024
+    assert rendered.text.startswith('[\n  {\n    "id": 0,')
+    html = b"<html><body><p>" + b"x" * 10_000 + b"</p></body></html>"
+    segments = render(html, "text/html", None, "http://x/").html_segments
+    assert max(len(t) for t, _ in segments) <= 2000
