@@ -85,9 +85,17 @@ def check_url(url: str) -> str:
         raise BadRequest("Malformed URL: no host name")
     if port == 0:
         raise BadRequest("Malformed URL: port 0")
+    netloc = parts.netloc
+    if not parts.hostname.isascii():  # bücher.example -> xn--bcher-kva.example
+        try:
+            ascii_host = parts.hostname.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise BadRequest(f"Malformed URL: the host name {parts.hostname!r} is not valid") from exc
+        userinfo = netloc.rsplit("@", 1)[0] + "@" if "@" in netloc else ""
+        netloc = userinfo + ascii_host + (f":{port}" if port else "")
     path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~") or "/"
     query = quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
-    return urlunsplit((scheme, parts.netloc, path, query, ""))
+    return urlunsplit((scheme, netloc, path, query, ""))
 
 
 def split_query(url: str) -> tuple[str, list[tuple[str, str]]]:

@@ -162,3 +162,10 @@ def test_long_lines_are_broken_and_big_json_is_cut():
     html = b"<html><body><p>" + b"x" * 10_000 + b"</p></body></html>"
     segments = render(html, "text/html", None, "http://x/").html_segments
     assert max(len(t) for t, _ in segments) <= 2000
+
+
+def test_urls_are_normalised():
+    from netgui.net.http_request import check_url
+    assert check_url("http://bücher.example:8080/ä") == "http://xn--bcher-kva.example:8080/%C3%A4"
+    assert check_url("example.com") == "http://example.com/"
+    assert check_url("HTTPS://Example.com/x?q=a b".replace(" ", "%20")) == "https://Example.com/x?q=a%20b"
