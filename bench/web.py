@@ -100,6 +100,7 @@ print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 GUI_DOWNLOAD = """
 import resource, sys, time
+from bench.ui_stall import run_until
 from netgui.app import App
 from netgui.config import Settings, Secrets
 from netgui.tabs import TabSpec
@@ -110,37 +111,22 @@ tab = app.tab("web")
 root = app.root
 for _ in range(20):
     root.update()
-gaps, idle = [], []
-state = {"last": None, "started": False}
-
-def beat():
-    now = time.perf_counter()
-    if state["last"] is not None:
-        (gaps if state["started"] else idle).append(now - state["last"])
-    state["last"] = now
-    root.after(10, beat)
-
-def check():
-    if state["started"] and not tab.form.busy:
-        root.quit()
-    else:
-        root.after(20, check)
+quiet_until = time.monotonic() + 1.0  # one idle second first: the noise floor of this machine
+idle = run_until(root, lambda: time.monotonic() > quiet_until)
+state = {}
 
 def go():
     tab.form.set_values({"url": url, "save_to": target})
-    state["started"] = True
     state["t0"] = time.perf_counter()
     tab.form.submit_button.invoke()
 
-root.after(10, beat)
-root.after(1000, go)   # one idle second first: the noise floor of this machine
-root.after(1100, check)
-root.mainloop()
+root.after(0, go)
+meter = run_until(root, lambda: "t0" in state and not tab.form.busy)
 elapsed = time.perf_counter() - state["t0"]
 status = tab.form.status.cget("text")
 assert "saved to" in status, status
-print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, max(gaps) * 1000 - 10,
-      max(idle) * 1000 - 10)
+print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, meter.longest_ms,
+      idle.longest_ms)
 app.quit(ask=False)
 """
 
