@@ -721,3 +721,40 @@ class HttpSession:
 def _host_header(url: str) -> str:
     parts = urlsplit(url)
     return parts.netloc.rsplit("@", 1)[-1]
+
+
+_COOKIE_FIELDS = ("version", "name", "value", "port", "port_specified", "domain", "domain_specified",
+                  "domain_initial_dot", "path", "path_specified", "secure", "expires", "discard",
+                  "comment", "comment_url", "rfc2109")
+
+
+def export_cookies(jar: http.cookiejar.CookieJar) -> str:
+    """The jar's cookies as JSON text (cookies can be credentials: store it in the keyring)."""
+    import json
+    cookies = []
+    for cookie in jar:
+        data = {name: getattr(cookie, name) for name in _COOKIE_FIELDS}
+        data["rest"] = dict(cookie._rest)  # HttpOnly and friends; no public accessor exists
+        cookies.append(data)
+    return json.dumps(cookies)
+
+
+def import_cookies(jar: http.cookiejar.CookieJar, text: str) -> int:
+    """Add cookies exported by ``export_cookies`` to ``jar``; returns how many (expired ones
+    are skipped, unreadable text adds none)."""
+    import json
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return 0
+    now, added = time.time(), 0
+    for data in items if isinstance(items, list) else ():
+        try:
+            if data.get("expires") is not None and data["expires"] <= now:
+                continue
+            fields = {name: data[name] for name in _COOKIE_FIELDS}
+            jar.set_cookie(http.cookiejar.Cookie(rest=data.get("rest") or {}, **fields))
+            added += 1
+        except (KeyError, TypeError):
+            continue
+    return added

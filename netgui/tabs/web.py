@@ -17,7 +17,7 @@ from tkinter import filedialog, ttk
 
 from ..fmt import human_bytes
 from ..net.errors import CertificateError, NetError
-from ..net.http import HttpSession, Response
+from ..net.http import HttpSession, Response, export_cookies, import_cookies
 from ..net.http_body import save_bytes
 from ..net.http_content import render, suggested_filename
 from ..net.http_request import (METHODS, BadRequest, Request, check_url, request_from_dict,
@@ -232,6 +232,9 @@ class WebTab(Tab):
         ttk.Button(row, text="Save current", command=self.save_current).pack(side="left", padx=4)
         ttk.Button(row, text="Open", command=self.open_saved).pack(side="left")
         ttk.Button(row, text="Delete", command=self.delete_saved).pack(side="left", padx=4)
+        self.save_cookies = tk.BooleanVar(self, value=False)
+        ttk.Checkbutton(frame, text="Save the cookie jar with it (kept in the keyring)",
+                        variable=self.save_cookies).pack(side="top", anchor="w", pady=(4, 0))
         self._refresh_saved()
         return frame
 
@@ -277,8 +280,8 @@ class WebTab(Tab):
         row = ttk.Frame(frame)
         row.pack(side="top", fill="x", pady=(4, 0))
         ttk.Button(row, text="Clear cookies", command=self.clear_cookies).pack(side="left")
-        ttk.Label(row, text="Cookies last for this session only.", style="Muted.TLabel").pack(
-            side="left", padx=8)
+        ttk.Label(row, text="Cookies last for this session, unless saved with a request.",
+                  style="Muted.TLabel").pack(side="left", padx=8)
         return frame
 
     # -- the request ----------------------------------------------------------------------------
@@ -569,6 +572,9 @@ class WebTab(Tab):
         hidden = sensitive_headers(request)
         self.app.secrets.set(self._secret_account(name, "headers"),
                              json.dumps(hidden) if hidden else "")
+        cookies = export_cookies(self.session.cookies) if self.save_cookies.get() else ""
+        self.app.secrets.set(self._secret_account(name, "cookies"),
+                             cookies if cookies != "[]" else "")
         self.form.set_status(f"Saved the request as “{name}”", "ok")
         self._refresh_saved()
 
@@ -594,6 +600,13 @@ class WebTab(Tab):
                         request.headers[int(index)] = (request.headers[int(index)][0], value)
             self.load_request(request, self.app.secrets.get(self._secret_account(name)))
             self.save_name.set(name)
+            cookies = self.app.secrets.get(self._secret_account(name, "cookies"))
+            self.save_cookies.set(bool(cookies))
+            if cookies:
+                count = import_cookies(self.session.cookies, cookies)
+                self._refresh_cookies()
+                self.form.set_status(f"Opened “{name}” with {count} cookie"
+                                     f"{'' if count == 1 else 's'}", "ok")
 
     def delete_saved(self, name: str | None = None) -> None:
         if name is None:
@@ -604,6 +617,7 @@ class WebTab(Tab):
         self.app.settings.delete_profile(PROFILE_KIND, name)
         self.app.secrets.delete(self._secret_account(name))
         self.app.secrets.delete(self._secret_account(name, "headers"))
+        self.app.secrets.delete(self._secret_account(name, "cookies"))
         self._refresh_saved()
 
     # -- the tab's life ----------------------------------------------------------------------------------

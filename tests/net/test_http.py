@@ -416,3 +416,13 @@ def test_unwritable_save_path_is_one_line(session, http_app, tmp_path):
     with pytest.raises(NetError, match="Cannot write"):
         session.send(Request(http_app.url("/json")), save_to=tmp_path / "missing" / "x.json")
     assert session.send(Request(http_app.url("/json"))).status == 200
+
+
+def test_cookies_export_and_import(session, http_app):
+    from netgui.net.http import export_cookies, import_cookies
+    session.send(Request(http_app.url("/set-cookie?a=1&b=2")))
+    text = export_cookies(session.cookies)
+    fresh = HttpSession()
+    assert import_cookies(fresh.cookies, text) == 2
+    assert "a=1" in body_json(fresh.send(Request(http_app.url("/cookies"))))["cookie"]
+    assert import_cookies(fresh.cookies, "not json") == 0

@@ -160,6 +160,9 @@ class Handler(BaseHTTPRequestHandler):
         headers = [("Set-Cookie", f"{k}={v}; Path=/") for k, v in query.items()]
         self.send(200, b"cookies set\n", headers=headers)
 
+    def r_login(self, path, query, body):
+        self.send(200, b"logged in\n", headers=[("Set-Cookie", "sid=abc123xyz; Path=/; HttpOnly")])
+
     def r_cookies(self, path, query, body):
         self.send_json({"cookie": self.headers.get("Cookie", "")})
 

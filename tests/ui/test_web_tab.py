@@ -290,3 +290,23 @@ def test_copy_as_curl_goes_to_the_clipboard(tab, http_app):
     command = tab.copy_curl()
     assert command.startswith("curl -X DELETE")
     assert tab.clipboard_get() == command and "pw-secret" not in command
+
+
+def test_cookie_jar_saved_with_a_request_goes_to_the_keyring(tab, http_app, isolated_config,
+                                                              test_keyring):
+    send(tab, http_app.url("/login"))
+    tab.form.set_values({"url": http_app.url("/cookies")})
+    tab.save_cookies.set(True)
+    tab.save_current("with-jar")
+    pump(tab.app.root, until=lambda: not tab.busy_tasks(), timeout=5, message="settings saved")
+    for path in isolated_config.rglob("*"):
+        if path.is_file():
+            assert "abc123xyz" not in path.read_text(errors="replace"), path
+    assert "abc123xyz" in test_keyring.store[("netgui", "web/with-jar/cookies")]
+    tab.clear_cookies()
+    tab.open_saved("with-jar")
+    assert [r[:2] for r in tree_rows(tab.cookies)] == [("sid", "abc123xyz")]
+    send(tab, tab.form.values()["url"])
+    assert "sid=abc123xyz" in text_of(tab.body_views.text)
+    tab.delete_saved("with-jar")
+    assert ("netgui", "web/with-jar/cookies") not in test_keyring.store
