@@ -28,6 +28,7 @@ class ToolSpec:
 
 
 TABS: list[TabSpec] = [
+    TabSpec("web", "Web", "netgui.tabs.web", "WebTab"),
     TabSpec("chat", "Chat", "netgui.tabs.chat", "ChatTab"),
     TabSpec("dns", "DNS", "netgui.tabs.dns", "DnsTab"),
 ]
