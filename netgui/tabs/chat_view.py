@@ -19,6 +19,8 @@ from typing import Callable
 
 from ..ui.theme import LIGHT, Palette, style_text
 
+FLUSH_MS = 80
+"""Longest wait before what arrived is drawn (the Text is redrawn at most this often)."""
 HISTORY = 1000
 """Lines kept per window (and shown at most): enough to scroll back, small enough to redraw fast."""
 NICK_COLOURS_LIGHT = ("#b4009e", "#0063b1", "#107c10", "#ca5010", "#8764b8", "#038387", "#c30052", "#486860")
@@ -70,6 +72,7 @@ class ConversationView(ttk.Frame):
         self._pending: list = []                  # Text insert arguments for the shown window
         self._pending_trim = 0
         self._flush_id = None
+        self._last_flush = 0.0
         self._dirty_items: set[str] = set()
         self.own_nicks: dict[object, str] = {}
 
@@ -286,11 +289,15 @@ class ConversationView(ttk.Frame):
 
     # -- batching ---------------------------------------------------------------------
     def _schedule(self) -> None:
+        # Draw at most every FLUSH_MS: under a flood the task runner delivers many small
+        # batches, and redrawing the Text for each would keep Tk busy laying out lines.
         if self._flush_id is None:
-            self._flush_id = self.after_idle(self.flush)
+            wait = int(FLUSH_MS - (time.monotonic() - self._last_flush) * 1000)
+            self._flush_id = self.after(wait, self.flush) if wait > 0 else self.after_idle(self.flush)
 
     def flush(self) -> None:
         """Draw what arrived since the last flush: one insert for the shown window."""
+        self._last_flush = time.monotonic()
         if self._flush_id is not None:
             try:
                 self.after_cancel(self._flush_id)
