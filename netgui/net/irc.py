@@ -62,7 +62,8 @@ class IrcEvent:
     """Something the UI should show.
 
     kinds: ``message`` (style privmsg/action/notice), ``info`` (style join/part/quit/nick/mode/
-    topic/server/error/whois/ctcp), ``users`` (data: list of (prefixes, nick)), ``topic``,
+    topic/names/server/error/whois/ctcp), ``users`` (data: list of (prefixes, nick)), ``topic``,
+    ``network`` (data: the network's name, once the server tells it),
     ``open`` / ``close`` (a window), ``nick`` (data: our new nick), ``state`` (data: connecting/
     registering/connected/disconnected/reconnecting/closed). ``window`` None is the server window.
     """
@@ -88,6 +89,7 @@ class Channel:
     """nick (as the server spells it) -> its prefix symbols, e.g. ``{"alice": "@", "bob": ""}``."""
     names_complete: bool = True
     """False while a NAMES reply is arriving (353 lines until 366)."""
+    names_seen: bool = False
 
 
 class TokenBucket:
@@ -619,8 +621,13 @@ class IrcSession:
         elif code == 366:
             chan = self._chan(params[0]) if params else None
             if chan is not None:
-                chan.names_complete = True
+                first = not chan.names_seen
+                chan.names_complete = chan.names_seen = True
                 self._dirty_users.add(casefold(chan.name))
+                if first:  # after joining: say who is there
+                    users = self.user_list(chan)
+                    shown = " ".join(p[:1] + n for p, n in users[:40]) + (" …" if len(users) > 40 else "")
+                    self._emit(IrcEvent("info", chan.name, f"{len(users)} here: {shown}", style="names"))
         elif code in (311, 314):  # whois / whowas user
             nick, user, host = (params + ["", "", ""])[:3]
             self._whois(f"{nick} is {user}@{host} ({text})")
@@ -667,8 +674,9 @@ class IrcSession:
                 self.prefix_modes = parse_isupport_prefix(value)
             elif key == "CHANTYPES" and value:
                 self.chantypes = value
-            elif key == "NETWORK" and value:
+            elif key == "NETWORK" and value and value != self.network:
                 self.network = value
+                self._emit(IrcEvent("network", None, value, data=value))
             elif key == "CHANMODES":
                 parts = (value.split(",") + ["", "", "", ""])[:4]
                 self.chanmodes = tuple(parts)

@@ -301,6 +301,9 @@ class ChatTab(Tab):
                     view.topic_var.set(conn.subtitle)
             elif kind == "state":
                 self._irc_state(conn, ev)
+            elif kind == "network":
+                conn.title = ev.data
+                view.rename(conn.server, None)
 
     def _irc_state(self, conn: Connection, ev) -> None:
         state = ev.data

@@ -282,7 +282,7 @@ class ConversationView(ttk.Frame):
         self._dirty_items.add(window.item)
         self._schedule()
 
-    def rename(self, window: ChatWindow, name: str) -> None:
+    def rename(self, window: ChatWindow, name: str | None) -> None:
         window.name = name
         self._dirty_items.add(window.item)
         self._schedule()

@@ -32,6 +32,8 @@ def test_two_clients_talk_act_rename_query_part_and_quit(ngircd, irc_runner):
     # alice created the channel, so she is its operator; the nick list shows the mode
     alice.wait_for(lambda e: e.kind == "users" and e.data == [("@", "alice"), ("", "bob")], what="nick list")
     bob.wait_for(lambda e: e.kind == "users" and e.data == [("@", "alice"), ("", "bob")])
+    bob.wait_for(lambda e: e.kind == "info" and e.style == "names" and e.text == "2 here: @alice bob")
+    assert bob.find(lambda e: e.kind == "network" and e.data == "NetguiTest")
 
     alice.say("#netgui", "hello bob, ünïcode ✓")
     bob.wait_for(message("#netgui", "hello bob, ünïcode ✓", "alice"))

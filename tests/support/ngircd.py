@@ -28,6 +28,7 @@ class Ngircd:
         self.conf.write_text(f"""[Global]
 Name = irc.netgui.test
 Info = netgui test server
+Network = NetguiTest
 Listen = 127.0.0.1
 Ports = {self.port}
 PidFile = {folder}/ngircd.pid

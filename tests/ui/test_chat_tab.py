@@ -93,6 +93,9 @@ def test_irc_join_talk_highlight_unread_and_query(chat_app, ngircd):
         assert tab.view.current is gui  # the first channel is shown after connecting
         pump(app.root, until=lambda: [n for _, n in gui.users] == ["bob", "alice"], timeout=10, message="nick list")
         assert tab.view.users.get(0, "end") == ("@bob", "alice")
+        server_item = tab.connections[-1].server.item
+        pump(app.root, until=lambda: tab.view.tree.item(server_item, "text") == "NetguiTest", timeout=5,
+             message="network name in the list")
 
         type_and_send(tab, "hello bob")
         bob.wait_for(lambda e: e.kind == "message" and e.text == "hello bob" and e.nick == "alice")
