@@ -28,7 +28,9 @@ class ToolSpec:
 
 
 TABS: list[TabSpec] = [
+    TabSpec("getfile", "Getfile", "netgui.tabs.getfile", "GetfileTab"),
 ]
 
 TOOLS: list[ToolSpec] = [
+    ToolSpec("Serve a folder (getfile)…", "netgui.tools.getfile", "open"),
 ]
