@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
+from ..fmt import human_bytes
 from .cancel import CancelToken
 from .connection import Log, no_log, open_connection, describe_failure
 from .errors import Cancelled, ConnectError, ConnectionLost, NetError, ProtocolError
@@ -324,7 +325,7 @@ def _fetch_extended(host, port, remote_path, dest, part, timeout, token, progres
             raise ConnectionLost(f"The connection closed after {done} of {size} bytes; "
                                  f"the partial file is kept for resuming")
     _finish(part, dest, log)
-    log("*", f"Received {size} bytes (size confirmed by the server)")
+    log("*", f"Received {size} bytes, {human_bytes(size)} (size confirmed by the server)")
     return FetchResult(dest, size, True, True, resumed_from=offset, tls=tls is not None)
 
 
@@ -343,7 +344,8 @@ def _fetch_original(host, port, remote_path, dest, part, timeout, token, progres
         raise NotFoundOrEmpty(f"The server sent nothing: {remote_path} was not found or is empty "
                               "(an original getfile server cannot tell which)")
     _finish(part, dest, log)
-    log("*", f"Received {done} bytes (unverified: an original server does not send the size)")
+    log("*", f"Received {done} bytes, {human_bytes(done)} "
+             "(unverified: an original server does not send the size)")
     return FetchResult(dest, done, False, False)
 
 

@@ -52,7 +52,7 @@ class ServeWindow(tk.Toplevel):
         self.stop_button = self.form.add_button("Stop", self.stop, enabled=False)
         counters = ttk.Frame(frame)
         counters.pack(side="top", fill="x", pady=(10, 4))
-        self.state_label = ttk.Label(counters, text="Stopped", style="Muted.TLabel")
+        self.state_label = ttk.Label(counters, text="Stopped")
         self.state_label.grid(row=0, column=0, columnspan=4, sticky="w")
         self.clients_label = ttk.Label(counters, text="Connected clients: 0")
         self.clients_label.grid(row=1, column=0, sticky="w", padx=(0, 24))
@@ -62,6 +62,7 @@ class ServeWindow(tk.Toplevel):
         self.bytes_label.grid(row=1, column=2, sticky="w")
         self.log_pane = TranscriptPane(frame, palette=app.theme)
         self.log_pane.pack(side="top", fill="both", expand=True)
+        _retitle(self.log_pane, "Access log")
         self.protocol("WM_DELETE_WINDOW", self.close)
         self._tick()
 
@@ -131,6 +132,14 @@ class ServeWindow(tk.Toplevel):
             self.requests_label.configure(text=f"Requests: {stats.requests}")
             self.bytes_label.configure(text=f"Bytes served: {human_bytes(stats.bytes_served)}")
         self._after = self.after(REFRESH_MS, self._tick)
+
+
+def _retitle(pane: TranscriptPane, title: str) -> None:
+    bar = pane.winfo_children()[0]
+    for child in bar.winfo_children():
+        if isinstance(child, ttk.Label):
+            child.configure(text=title)
+            return
 
 
 def open(app) -> ServeWindow:  # noqa: A001 - the ToolSpec's function name

@@ -97,6 +97,13 @@ class GetfileTab(Tab):
         self.form.pack(side="top", fill="x")
         self.browse_button = self.form.add_button("Browse server…", self._browse)
         self.cancel_button = self.form.add_button("Cancel", self._cancel_selected, enabled=False)
+        self.form.variables["tls"].trace_add("write", lambda *_: self._tls_changed())
+        self._tls_changed()
+
+    def _tls_changed(self) -> None:
+        """The certificate option only means something with TLS on."""
+        on = bool(self.form.variables["tls"].get())
+        self.form.widgets["verify"].state(["!disabled"] if on else ["disabled"])
 
     def _build_list(self) -> None:
         self.panes = ttk.PanedWindow(self, orient="vertical")
