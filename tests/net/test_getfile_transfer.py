@@ -45,7 +45,10 @@ def fresh_peer_memory():
     getfile.forget_peers()
 
 
-def test_200_mib_arrives_intact(big_root, tmp_path):
+@pytest.mark.parametrize("splice", [True, False], ids=["splice", "recv_into"])
+def test_200_mib_arrives_intact(big_root, tmp_path, monkeypatch, splice):
+    if not splice:
+        monkeypatch.setenv("NETGUI_NO_SPLICE", "1")
     root, digest = big_root
     calls = []
     with GetfileServer(root) as server:
@@ -175,3 +178,33 @@ def test_cancel_with_an_original_server_leaves_no_final_file(big_root, tmp_path)
             fetch("127.0.0.1", server.port, "big.bin", tmp_path, token=token,
                   progress=lambda done, total: token.cancel() if done > 1 << 20 else None)
     assert not (tmp_path / "big.bin").exists()
+
+
+@pytest.mark.parametrize("splice", [True, False], ids=["splice", "recv_into"])
+def test_a_server_that_stalls_mid_transfer_times_out(tmp_path, monkeypatch, splice):
+    import socket
+    import time
+
+    from netgui.net.errors import NetTimeout
+    if not splice:
+        monkeypatch.setenv("NETGUI_NO_SPLICE", "1")
+    listener = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def stalling_server():
+        conn, _ = listener.accept()
+        conn.recv(4096)
+        conn.sendall(b"NETGUI/1 OK 100 0\n" + b"x" * 10)
+        held.append(conn)  # keep it open, send nothing more
+
+    thread = threading.Thread(target=stalling_server, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    with pytest.raises(NetTimeout):
+        fetch("127.0.0.1", listener.getsockname()[1], "f.bin", tmp_path, timeout=0.6)
+    assert time.monotonic() - started < 5
+    assert not (tmp_path / "f.bin").exists()
+    assert (tmp_path / "f.bin.part").read_bytes() == b"x" * 10
+    for conn in held:
+        conn.close()
+    listener.close()

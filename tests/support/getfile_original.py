@@ -81,3 +81,18 @@ def original_fetch(host: str, port: int, path: str, dest_dir) -> str:
                     break
                 f.write(block)
     return local
+
+
+def _main(argv) -> None:
+    """``python -m tests.support.getfile_original serve BASE PORT`` or ``fetch HOST PORT PATH DEST``."""
+    if argv[0] == "serve":
+        server = OriginalServer(argv[1], port=int(argv[2])).start()
+        print(f"listening on {server.port}", flush=True)
+        server._thread.join()
+    elif argv[0] == "fetch":
+        original_fetch(argv[1], int(argv[2]), argv[3], argv[4])
+
+
+if __name__ == "__main__":
+    import sys
+    _main(sys.argv[1:])

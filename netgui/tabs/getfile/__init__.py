@@ -80,6 +80,9 @@ class GetfileTab(Tab):
         self.transcript = TranscriptPane(self.panes, palette=app.theme)
         self.panes.add(self.transcript, weight=1)
         self._update_buttons()
+        # the first line also loads the transcript's font now, not during the first download
+        self.after_idle(lambda: self.transcript.append(
+            "*", "Files arrive as <name>.part and get their name only when complete."))
 
     # -- building --------------------------------------------------------------------
     def _build_form(self) -> None:
