@@ -8,6 +8,7 @@ go through ``app.runner`` so the window never waits on a socket.
 from __future__ import annotations
 
 import queue
+import threading
 import tkinter as tk
 from pathlib import Path
 from tkinter import ttk
@@ -64,6 +65,7 @@ class ServeWindow(tk.Toplevel):
         self.log_pane.pack(side="top", fill="both", expand=True)
         _retitle(self.log_pane, "Access log")
         self.protocol("WM_DELETE_WINDOW", self.close)
+        self.bind("<Destroy>", self._on_destroy)
         self._tick()
 
     # -- actions ---------------------------------------------------------------------------
@@ -117,6 +119,14 @@ class ServeWindow(tk.Toplevel):
             self.after_cancel(self._after)
             self._after = None
         self.destroy()
+
+    def _on_destroy(self, event) -> None:
+        """Destroyed with the main window (quit): stop the server without waiting for it."""
+        if event.widget is not self:
+            return
+        server, self.server = self.server, None
+        if server is not None:
+            threading.Thread(target=server.stop, name="getfile-serve-stop", daemon=True).start()
 
     # -- live view ---------------------------------------------------------------------------
     def _tick(self) -> None:

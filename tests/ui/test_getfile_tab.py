@@ -198,3 +198,24 @@ def test_serve_tool_starts_serves_counts_and_stops(make_app, served, dest):
          message="stop")
     assert window.form.submit_button.instate(["!disabled"])
     window.close()
+
+
+def test_quitting_the_app_stops_a_running_server(make_app, served):
+    import socket
+    import time
+
+    from tests.support.peers import free_port
+    app = make_app(tabs=TABS, tools=TOOLS)
+    window = app.open_tool(app.tool_specs[0])
+    port = free_port()
+    window.form.set_values({"root": str(served), "port": port})
+    window.form.submit_button.invoke()
+    pump(app.root, until=lambda: window.server is not None, timeout=10, message="server start")
+    server = window.server
+    app.quit(ask=False)
+    deadline = time.monotonic() + 10
+    while server.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not server.running
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
