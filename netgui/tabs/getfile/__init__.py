@@ -123,8 +123,8 @@ class GetfileTab(Tab):
         body = ttk.Frame(box)
         body.pack(side="top", fill="both", expand=True)
         self.tree = ttk.Treeview(body, columns=self.COLUMNS, height=6, selectmode="browse")
-        headings = {"#0": ("File", 200), "state": ("State", 240), "bytes": ("Bytes", 170),
-                    "rate": ("Rate", 100), "eta": ("ETA", 60), "server": ("Server", 150)}
+        headings = {"#0": ("File", 170), "state": ("State", 300), "bytes": ("Bytes", 175),
+                    "rate": ("Rate", 95), "eta": ("ETA", 50), "server": ("Server", 130)}
         for column, (text, width) in headings.items():
             self.tree.heading(column, text=text, anchor="w")
             self.tree.column(column, width=width, minwidth=40, stretch=column in ("#0", "state"),
