@@ -18,6 +18,8 @@ MAX_NAME_BYTES = 255
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _WINDOWS_ILLEGAL = re.compile(r'[<>:"|?*]')
+_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Direction overrides make "evil\u202etxt.exe" look like "evilexe.txt" in a file manager."""
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CLOCK$",
                      *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 
@@ -32,7 +34,8 @@ def safe_local_name(remote_name: str) -> str:
     Raises ValueError (with a one-line reason) for names that cannot be made safe:
     empty names, names with NUL or other control characters, and names whose base
     is ``.`` or ``..``. Directory parts (``/`` or ``\\``) and a drive letter are
-    dropped; characters Windows refuses become ``_``; reserved device names get a
+    dropped; characters Windows refuses and text-direction overrides become ``_``;
+    reserved device names get a
     ``_`` prefix; over-long names are shortened keeping the extension.
     """
     if isinstance(remote_name, bytes):
@@ -49,6 +52,7 @@ def safe_local_name(remote_name: str) -> str:
     if base in ("", ".", ".."):
         raise ValueError(f"{remote_name!r} does not name a file")
     base = _WINDOWS_ILLEGAL.sub("_", base)
+    base = _BIDI_CONTROLS.sub("_", base)
     if base.split(".")[0].upper() in _WINDOWS_RESERVED:
         base = "_" + base
     return _shorten(base)

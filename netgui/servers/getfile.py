@@ -319,6 +319,10 @@ class GetfileServer:
         try:
             with os.scandir(real) as it:
                 for entry in it:
+                    try:
+                        entry.name.encode("utf-8")
+                    except UnicodeEncodeError:
+                        continue  # not valid UTF-8 on disk: a client could not ask for it
                     target = os.path.realpath(entry.path)
                     if target != str(self.root) and not target.startswith(str(self.root) + os.sep):
                         continue  # a symlink leading out of the root is not shown
@@ -335,7 +339,7 @@ class GetfileServer:
         except PermissionError:
             raise _Refused("denied", "permission denied") from None
         items.sort(key=lambda i: (i["type"] != "dir", i["name"]))
-        return json.dumps(items, ensure_ascii=False).encode("utf-8", "surrogateescape")
+        return json.dumps(items, ensure_ascii=False).encode("utf-8")
 
     def _send(self, conn, f, offset: int, count: int) -> int:
         """Send ``count`` bytes of ``f`` from ``offset``; return how many went out."""

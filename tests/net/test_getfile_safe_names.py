@@ -21,6 +21,7 @@ from netgui.net.safe_names import MAX_NAME_BYTES, safe_join, safe_local_name
     ('a<b>:"c|d?*.txt', "a_b___c_d__.txt"),
     ("  spaced name.txt ", "spaced name.txt"),
     ("ünïcødé.txt", "ünïcødé.txt"),
+    ("invoice\u202etxt.exe", "invoice_txt.exe"),
 ])
 def test_names_are_reduced_to_a_safe_base_name(remote, local):
     assert safe_local_name(remote) == local

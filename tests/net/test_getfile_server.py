@@ -201,3 +201,12 @@ def test_access_log_has_a_line_per_request(layout, tmp_path):
 def test_root_must_be_a_folder(tmp_path):
     with pytest.raises(ValueError):
         GetfileServer(tmp_path / "missing")
+
+
+def test_listing_skips_names_that_are_not_utf8(layout):
+    root, _ = layout
+    (root / "sub" / "caf\u00e9.txt").write_bytes(b"ok")
+    os.close(os.open(os.fsencode(root / "sub") + b"/bad-\xff.txt", os.O_CREAT | os.O_WRONLY))
+    with GetfileServer(root) as server:
+        names = [e.name for e in getfile.list_dir("127.0.0.1", server.port, "sub")]
+    assert names == ["café.txt", "deep.txt"]
