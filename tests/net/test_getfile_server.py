@@ -133,24 +133,33 @@ def test_a_stalled_client_does_not_block_others(layout, tmp_path):
     root, _ = layout
     big = root / "big.bin"
     big.write_bytes(os.urandom(16 << 20))
-    with GetfileServer(root, idle_timeout=2) as server:
+    with GetfileServer(root, idle_timeout=60) as server:
         silent = socket.create_connection(("127.0.0.1", server.port))  # never sends a line
         stalled = socket.create_connection(("127.0.0.1", server.port))  # never reads
         stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         stalled.sendall(b"big.bin\n")
-        time.sleep(0.3)
-        started = time.monotonic()
-        result = fetch("127.0.0.1", server.port, "ok.txt", tmp_path / "dest")
-        assert result.path.read_bytes() == b"fine"
-        assert time.monotonic() - started < 2  # served while both others hang
-        assert server.stats.clients_connected >= 2
-        # the idle timeout frees both stuck clients' threads
         deadline = time.monotonic() + 10
-        while server.stats.clients_connected and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert server.stats.clients_connected == 0
+        while server.stats.clients_connected < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        result = fetch("127.0.0.1", server.port, "ok.txt", tmp_path / "dest", timeout=30)
+        assert result.path.read_bytes() == b"fine"
+        # served while both others still hang (they would hold it up for 60 s otherwise)
+        assert server.stats.clients_connected == 2
         silent.close()
         stalled.close()
+
+
+def test_idle_clients_are_dropped_after_the_timeout(layout):
+    root, _ = layout
+    with GetfileServer(root, idle_timeout=0.5) as server:
+        silent = socket.create_connection(("127.0.0.1", server.port))
+        silent.settimeout(10)
+        assert silent.recv(10) == b""  # the server gave up on it
+        silent.close()
+        deadline = time.monotonic() + 10
+        while server.stats.clients_connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.stats.clients_connected == 0
 
 
 def test_stats_count_clients_and_bytes(layout, tmp_path):
@@ -174,7 +183,7 @@ def test_stop_closes_clients_and_frees_the_port(layout):
     time.sleep(0.1)
     started = time.monotonic()
     server.stop()
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10  # stop() must not wait for idle clients
     assert not any(t.name.startswith("getfile-") and t.is_alive() for t in threading.enumerate())
     idle.settimeout(2)
     assert idle.recv(10) == b""
