@@ -310,6 +310,11 @@ def _fetch_extended(host, port, remote_path, dest, part, timeout, token, progres
     if resume and part.is_file() and not part.is_symlink():
         offset = part.stat().st_size
     sock, reader, status = session.request("GET", offset, remote_path)
+    if offset and status.ok and not _same_version(part, status):
+        sock.close()
+        log("*", "The file changed on the server since the partial download: starting again")
+        offset = 0
+        sock, reader, status = session.request("GET", 0, remote_path)
     if not status.ok and status.code == "range" and offset:
         sock.close()
         log("*", "The partial file does not fit the server's file: starting again")
@@ -323,17 +328,46 @@ def _fetch_extended(host, port, remote_path, dest, part, timeout, token, progres
         except (IndexError, ValueError):
             raise ProtocolError("The server's reply has no valid size",
                                 detail=" ".join(status.words)) from None
+        mtime = _mtime(status)
         if start != offset or start > size:
             raise ProtocolError("The server answered for another offset")
         if offset:
             log("*", f"Resuming at byte {offset} of {size}")
-        done = _receive(sock, reader.rest, part, offset, size, token, progress, host, port)
+        try:
+            done = _receive(sock, reader.rest, part, offset, size, token, progress, host, port)
+        finally:
+            _stamp(part, mtime)  # marks which version of the file the .part holds
         if done != size:
             raise ConnectionLost(f"The connection closed after {done} of {size} bytes; "
                                  f"the partial file is kept for resuming")
     _finish(part, dest, log)
     log("*", f"Received {size} bytes, {human_bytes(size)} (size confirmed by the server)")
     return FetchResult(dest, size, True, True, resumed_from=offset, tls=tls is not None)
+
+
+def _mtime(status: _Status) -> int | None:
+    try:
+        return int(status.words[2])
+    except (IndexError, ValueError):
+        return None
+
+
+def _same_version(part: Path, status: _Status) -> bool:
+    """Does the .part come from the file the server now has? (its mtime was set to the remote one)"""
+    mtime = _mtime(status)
+    try:
+        return mtime is not None and int(part.stat().st_mtime) == mtime
+    except OSError:
+        return False
+
+
+def _stamp(part: Path, mtime: int | None) -> None:
+    if mtime is None:
+        return
+    try:
+        os.utime(part, (mtime, mtime), follow_symlinks=False)
+    except (OSError, NotImplementedError):
+        pass
 
 
 def _fetch_original(host, port, remote_path, dest, part, timeout, token, progress, log):

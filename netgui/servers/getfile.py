@@ -209,7 +209,7 @@ class GetfileServer:
             self.log("*", f"{peer} empty request")
             return
         try:
-            f, size = self._open_file(request)
+            f, size, _ = self._open_file(request)
         except _Refused as refused:
             # an original client cannot be told why: it just sees the connection close
             self.log("*", f'{peer} "{shown}" {refused.code}: {refused.message}')
@@ -247,13 +247,13 @@ class GetfileServer:
             except ValueError:
                 return self._error(conn, peer, text, "badrequest", "bad offset")
             try:
-                f, size = self._open_file(path)
+                f, size, mtime = self._open_file(path)
             except _Refused as refused:
                 return self._error(conn, peer, text, refused.code, refused.message)
             with f:
                 if offset > size:
                     return self._error(conn, peer, text, "range", f"offset beyond size {size}")
-                conn.sendall(f"{VERSION} OK {size} {offset}\n".encode())
+                conn.sendall(f"{VERSION} OK {size} {offset} {mtime}\n".encode())
                 sent = self._send(conn, f, offset, size - offset)
             where = " TLS" if tls else ""
             self.log("*", f'{peer}{where} "GET {offset} {ascii(path)[1:-1]}" {sent} of '
@@ -307,7 +307,7 @@ class GetfileServer:
         if not stat.S_ISREG(info.st_mode):
             f.close()
             raise _Refused("isdir" if stat.S_ISDIR(info.st_mode) else "notfound", "not a file")
-        return f, info.st_size
+        return f, info.st_size, int(info.st_mtime)
 
     def _listing(self, request: str) -> bytes:
         real = self._resolve(request or ".")

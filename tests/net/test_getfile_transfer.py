@@ -208,3 +208,40 @@ def test_a_server_that_stalls_mid_transfer_times_out(tmp_path, monkeypatch, spli
     for conn in held:
         conn.close()
     listener.close()
+
+
+def test_resume_restarts_when_the_file_changed_on_the_server(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    remote = root / "f.bin"
+    old = os.urandom(8 << 20)
+    remote.write_bytes(old)
+    os.utime(remote, (1_600_000_000, 1_600_000_000))
+    with GetfileServer(root) as server:
+        # an interrupted download of the old version: the client stamps the .part with its mtime
+        part = tmp_path / "f.bin.part"
+        part.write_bytes(old[: 1 << 20])
+        os.utime(part, (1_600_000_000, 1_600_000_000))
+        same = fetch("127.0.0.1", server.port, "f.bin", tmp_path)
+        assert same.resumed_from == 1 << 20 and same.path.read_bytes() == old
+        part.write_bytes(old[: 1 << 20])
+        os.utime(part, (1_600_000_000, 1_600_000_000))
+        new = os.urandom(9 << 20)
+        remote.write_bytes(new)  # a new version, with a new modification time
+        lines = []
+        result = fetch("127.0.0.1", server.port, "f.bin", tmp_path,
+                       log=lambda d, t: lines.append(t))
+    assert result.resumed_from == 0
+    assert result.path.read_bytes() == new
+    assert any("changed on the server" in line for line in lines)
+    assert int(result.path.stat().st_mtime) == int(remote.stat().st_mtime)
+
+
+def test_an_interrupted_download_stamps_the_part_with_the_remote_time(big_root, tmp_path):
+    root, _ = big_root
+    token = CancelToken()
+    with GetfileServer(root) as server:
+        with pytest.raises(Cancelled):
+            fetch("127.0.0.1", server.port, "big.bin", tmp_path, token=token,
+                  progress=lambda done, total: token.cancel() if done >= 1 << 20 else None)
+    assert int((tmp_path / "big.bin.part").stat().st_mtime) == int((root / "big.bin").stat().st_mtime)
