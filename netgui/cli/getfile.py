@@ -97,11 +97,11 @@ def _fetch(args) -> int:
                        progress=progress, log=None if args.quiet else _stderr_log, tls=tls,
                        resume=not args.no_resume)
     except NetError as exc:
-        if not args.quiet:
-            print(file=sys.stderr)
+        if shown[0]:
+            print(file=sys.stderr)  # end the progress line
         print(f"netgui getfile fetch: {exc}", file=sys.stderr)
         return 1
-    if not args.quiet:
+    if shown[0]:
         print(file=sys.stderr)
     check = "size verified" if result.verified else "unverified (original server)"
     print(f"{result.path} {result.size} bytes, {check}")
