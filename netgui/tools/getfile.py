@@ -89,8 +89,9 @@ class ServeWindow(tk.Toplevel):
         self.stop_button.state(["!disabled"])
         where = "every interface" if server.host == "0.0.0.0" else server.host
         self.form.set_status(f"Serving {server.root} on {where} port {server.port}", "ok")
-        self.state_label.configure(text=f"Running: getfile://{server.host}:{server.port}/ "
-                                        f"→ {server.root}")
+        host = "any address of this computer" if server.host == "0.0.0.0" else server.host
+        self.state_label.configure(text=f"Running: getfile clients (netgui or original) connect "
+                                        f"to {host}, port {server.port}")
 
     def _failed(self, err) -> None:
         self.form.set_busy(False)
