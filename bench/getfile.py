@@ -10,6 +10,7 @@ in a temporary folder and deleted at the end. Ends with ``name: value`` lines.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import socket
@@ -73,10 +74,24 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def timed(fn) -> float:
+CPU: dict[str, list[float]] = {}
+
+
+def timed(fn, cpu: str | None = None) -> float:
+    """Wall seconds of fn(); with ``cpu``, also record its CPU seconds (this thread + children)."""
+    before = (time.thread_time(), _children_cpu())
     started = time.perf_counter()
     fn()
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    if cpu:
+        CPU.setdefault(cpu, []).append(time.thread_time() - before[0] + _children_cpu() - before[1])
+    return wall
+
+
+def _children_cpu() -> float:
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_nc(port: int, name: str, out: Path) -> None:
@@ -158,6 +173,8 @@ def ui_stall(port: int, name: str, dest: Path, size: int) -> tuple[float, float]
     end = time.monotonic() + seconds
     idle = run_until(app.root, lambda: time.monotonic() >= end, timeout=300)
     app.quit(ask=False)
+    del app, tab, warm, d
+    gc.collect()  # free this window's Tk objects here, not in a later run's worker thread
     if not ok:
         raise SystemExit("the tab's download did not complete")
     (dest / name).unlink()
@@ -204,9 +221,11 @@ def main() -> None:
             order = [("nc", "netgui"), ("netgui", "nc")][i % 2]
             for who in order:
                 if who == "nc":
-                    t_nc.append(timed(lambda: run_nc(netgui_port, "big.bin", dest / "big.bin")))
+                    t_nc.append(timed(lambda: run_nc(netgui_port, "big.bin", dest / "big.bin"),
+                                      cpu="nc"))
                 else:
-                    t_netgui.append(timed(lambda: run_netgui(netgui_port, "big.bin", dest)))
+                    t_netgui.append(timed(lambda: run_netgui(netgui_port, "big.bin", dest),
+                                          cpu="netgui"))
                 check_size(dest / "big.bin", size)
             t_orig.append(timed(lambda: run_original_client(original_port, "big.bin", dest)))
             check_size(dest / "big.bin", size)
@@ -237,6 +256,10 @@ def main() -> None:
     print(f"netgui_rate: {size / netgui / MiB:.0f} MiB/s")
     print(f"original_pair_rate: {size / orig / MiB:.0f} MiB/s")
     print(f"client_vs_nc: {nc / netgui:.2f}x")
+    cpu_nc, cpu_netgui = statistics.median(CPU["nc"]), statistics.median(CPU["netgui"])
+    print(f"nc_cpu_per_GiB: {cpu_nc * (1 << 30) / size:.2f} s")
+    print(f"netgui_cpu_per_GiB: {cpu_netgui * (1 << 30) / size:.2f} s")
+    print(f"client_cpu_vs_nc: {cpu_nc / cpu_netgui:.2f}x (above 1: netgui needs less CPU)")
     print(f"netgui_vs_original_pair: {orig / netgui:.1f}x")
     print(f"concurrent_{clients}x{client_size // MiB}MiB_aggregate: "
           f"{statistics.median(aggregates) / MiB:.0f} MiB/s")

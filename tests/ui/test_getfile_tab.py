@@ -120,7 +120,8 @@ def test_several_downloads_at_once_and_cancel(make_app, served, dest):
         fill(tab, file="huge.bin")
         tab.form.submit_button.invoke()
         huge = tab.downloads[tab.tree.selection()[0]]
-        tab.cancel_button.invoke()
+        assert huge.name == "huge.bin"
+        tab.cancel_button.invoke()  # cancels the selected row
         pump(app.root, until=lambda: not any(d.task.running for d in tab.downloads.values()),
              timeout=30, message="all downloads to end")
     states = {d.name: row_values(tab, d.iid)[0] for d in tab.downloads.values()}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tkinter as tk
 from dataclasses import dataclass
 from pathlib import Path
 from tkinter import ttk
