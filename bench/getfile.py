@@ -173,7 +173,7 @@ def ui_stall(port: int, name: str, dest: Path, size: int) -> tuple[float, float]
     end = time.monotonic() + seconds
     idle = run_until(app.root, lambda: time.monotonic() >= end, timeout=300)
     app.quit(ask=False)
-    del app, tab, warm, d
+    del app, tab
     gc.collect()  # free this window's Tk objects here, not in a later run's worker thread
     if not ok:
         raise SystemExit("the tab's download did not complete")
