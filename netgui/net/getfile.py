@@ -574,9 +574,15 @@ def _broken(exc, token, host, port, done) -> NetError:
 
 
 def _finish(part: Path, dest: Path, log: Log) -> None:
+    if dest.is_dir() and not dest.is_symlink():
+        raise NetError(f"Cannot save {dest.name}: a folder of that name is in the way; "
+                       f"the download is kept as {part.name}")
     if dest.exists() or dest.is_symlink():
         log("*", f"Replacing the existing {dest.name}")
-    os.replace(part, dest)
+    try:
+        os.replace(part, dest)
+    except OSError as exc:
+        raise NetError(f"Cannot save {dest}: {exc.strerror or exc}") from exc
 
 
 def _remove_quietly(path: Path) -> None:

@@ -245,3 +245,13 @@ def test_an_interrupted_download_stamps_the_part_with_the_remote_time(big_root, 
             fetch("127.0.0.1", server.port, "big.bin", tmp_path, token=token,
                   progress=lambda done, total: token.cancel() if done >= 1 << 20 else None)
     assert int((tmp_path / "big.bin.part").stat().st_mtime) == int((root / "big.bin").stat().st_mtime)
+
+
+def test_a_folder_in_the_way_is_a_clear_error(tmp_path):
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "f.txt").write_bytes(b"data")
+    (tmp_path / "dest" / "f.txt").mkdir(parents=True)
+    with GetfileServer(tmp_path / "root") as server:
+        with pytest.raises(getfile.NetError, match="a folder of that name is in the way"):
+            fetch("127.0.0.1", server.port, "f.txt", tmp_path / "dest")
+    assert (tmp_path / "dest" / "f.txt.part").read_bytes() == b"data"
