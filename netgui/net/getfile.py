@@ -282,6 +282,8 @@ def fetch(host: str, port: int, remote_path: str, dest_dir, *, timeout: float = 
     except OSError as exc:
         raise NetError(f"Cannot create the folder {dest_dir}: {exc.strerror or exc}") from exc
     part = dest.with_name(dest.name + ".part")
+    if dest.is_dir() and not dest.is_symlink():
+        raise NetError(f"Cannot save {dest.name}: a folder of that name is in the way")
     started = time.monotonic()
     token.check()
 

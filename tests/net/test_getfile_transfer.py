@@ -254,4 +254,4 @@ def test_a_folder_in_the_way_is_a_clear_error(tmp_path):
     with GetfileServer(tmp_path / "root") as server:
         with pytest.raises(getfile.NetError, match="a folder of that name is in the way"):
             fetch("127.0.0.1", server.port, "f.txt", tmp_path / "dest")
-    assert (tmp_path / "dest" / "f.txt.part").read_bytes() == b"data"
+        assert server.stats.requests == 0  # refused before connecting
