@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
 import sys
 import threading
 import time
@@ -49,13 +48,10 @@ def _stderr_log(direction: str, text: str) -> None:
 
 
 def _serve(args) -> int:
-    from netgui.servers.getfile import GetfileServer
+    from netgui.servers.getfile import GetfileServer, server_tls_context
 
-    tls = None
-    if args.tls_cert:
-        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        tls.load_cert_chain(args.tls_cert, args.tls_key)
     try:
+        tls = server_tls_context(args.tls_cert, args.tls_key) if args.tls_cert else None
         server = GetfileServer(args.root, host=args.host, port=args.port, tls=tls,
                                log=None if args.quiet else _stderr_log)
         server.start()

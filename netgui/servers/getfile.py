@@ -366,6 +366,17 @@ class GetfileServer:
         return sent
 
 
+def server_tls_context(cert, key=None) -> ssl.SSLContext:
+    """A server-side TLS context from a PEM certificate (chain) and key; ValueError if unusable."""
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        ctx.load_cert_chain(cert, key or None)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+        raise ValueError(f"Cannot use the certificate {cert}: {reason}") from exc
+    return ctx
+
+
 def _read_line(conn) -> tuple[bytes, bool]:
     """Read one request line (up to MAX_LINE bytes); returns (line, too_long)."""
     data = b""
@@ -397,4 +408,4 @@ def _close(sock) -> None:
         pass
 
 
-__all__ = ["GetfileServer", "ServerStats", "DEFAULT_PORT"]
+__all__ = ["GetfileServer", "ServerStats", "DEFAULT_PORT", "server_tls_context"]

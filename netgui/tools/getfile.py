@@ -14,15 +14,20 @@ from pathlib import Path
 from tkinter import ttk
 
 from ..fmt import human_bytes
-from ..servers.getfile import DEFAULT_PORT, GetfileServer
+from ..net.errors import NetError
+from ..servers.getfile import DEFAULT_PORT, GetfileServer, server_tls_context
 from ..ui.form import Field, Form
 from ..ui.transcript import TranscriptPane
 
 REFRESH_MS = 250
 
 
-def _start_server(ctx, root: str, host: str, port: int, log):
-    return GetfileServer(root, host=host, port=port, log=log).start()
+def _start_server(ctx, root: str, host: str, port: int, log, cert: str = "", key: str = ""):
+    try:
+        tls = server_tls_context(cert, key) if cert else None
+        return GetfileServer(root, host=host, port=port, log=log, tls=tls).start()
+    except ValueError as exc:
+        raise NetError(str(exc)) from exc
 
 
 def _stop_server(ctx, server: GetfileServer) -> None:
@@ -30,7 +35,7 @@ def _stop_server(ctx, server: GetfileServer) -> None:
 
 
 class ServeWindow(tk.Toplevel):
-    """Root folder, port, Start/Stop, connected clients, bytes served and the access log."""
+    """Root folder, port, optional TLS, Start/Stop, connected clients, bytes served, access log."""
 
     def __init__(self, app):
         super().__init__(app.root)
@@ -39,7 +44,7 @@ class ServeWindow(tk.Toplevel):
         self.lines: queue.Queue = queue.Queue()
         self._after = None
         self.title("Serve a folder (getfile)")
-        self.geometry("640x460")
+        self.geometry("660x520")
         frame = ttk.Frame(self, padding=10)
         frame.pack(fill="both", expand=True)
         self.form = Form(frame, [
@@ -48,6 +53,10 @@ class ServeWindow(tk.Toplevel):
             Field("port", "Port", kind="port", default=DEFAULT_PORT, required=True),
             Field("public", "Allow other computers (listen on every interface)", kind="check",
                   default=False),
+            Field("cert", "TLS certificate", kind="file", help="optional (PEM): offers STARTTLS",
+                  validator=lambda v: None if not v or Path(v).is_file() else "No such file"),
+            Field("key", "TLS private key", kind="file", help="if not inside the certificate file",
+                  validator=lambda v: None if not v or Path(v).is_file() else "No such file"),
         ], on_submit=self.start, submit_text="Start", settings=app.settings, store_key="getfile.serve")
         self.form.pack(side="top", fill="x")
         self.stop_button = self.form.add_button("Stop", self.stop, enabled=False)
@@ -73,7 +82,8 @@ class ServeWindow(tk.Toplevel):
         host = "0.0.0.0" if values["public"] else "127.0.0.1"
         self.form.set_busy(True, f"Starting on {host}:{values['port']}")
         self.app.runner.submit(_start_server, values["root"], host, values["port"], self._log,
-                               name="Start getfile server", on_result=self._started,
+                               values["cert"], values["key"], name="Start getfile server",
+                               on_result=self._started,
                                on_error=self._failed)
 
     def _log(self, direction: str, text: str) -> None:
@@ -88,7 +98,8 @@ class ServeWindow(tk.Toplevel):
         self.form.spinner.stop()
         self.stop_button.state(["!disabled"])
         where = "every interface" if server.host == "0.0.0.0" else server.host
-        self.form.set_status(f"Serving {server.root} on {where} port {server.port}", "ok")
+        tls = ", TLS offered" if server.tls is not None else ""
+        self.form.set_status(f"Serving {server.root} on {where} port {server.port}{tls}", "ok")
         host = "any address of this computer" if server.host == "0.0.0.0" else server.host
         self.state_label.configure(text=f"Running: getfile clients (netgui or original) connect "
                                         f"to {host}, port {server.port}")

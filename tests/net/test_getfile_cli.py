@@ -46,3 +46,32 @@ def test_serve_command_serves_original_clients_and_logs(tmp_path):
 def test_serve_refuses_a_missing_root(tmp_path, capsys):
     assert main(["getfile", "serve", "--root", str(tmp_path / "missing"), "--port", "0"]) == 1
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_fetch_over_tls_from_the_cli(tmp_path, capsys):
+    import trustme
+
+    from netgui.servers.getfile import server_tls_context
+    getfile.forget_peers()
+    ca = trustme.CA()
+    chain = tmp_path / "server.pem"
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(chain))
+    cafile = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(cafile))
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "s.txt").write_bytes(b"secret-ish")
+    with GetfileServer(tmp_path / "root", tls=server_tls_context(chain)) as server:
+        args = ["getfile", "fetch", "--host", "127.0.0.1", "--port", str(server.port), "--file",
+                "s.txt", "--dest", str(tmp_path / "out"), "--tls"]
+        assert main(args + ["--cafile", str(cafile)]) == 0
+        assert (tmp_path / "out" / "s.txt").read_bytes() == b"secret-ish"
+        capsys.readouterr()
+        assert main(args + ["--quiet"]) == 1  # the test CA is not trusted by default
+    assert "not trusted" in capsys.readouterr().err
+
+
+def test_serve_refuses_an_unusable_certificate(tmp_path, capsys):
+    bad = tmp_path / "bad.pem"
+    bad.write_text("nope")
+    assert main(["getfile", "serve", "--root", str(tmp_path), "--port", "0", "--tls-cert", str(bad)]) == 1
+    assert "Cannot use the certificate" in capsys.readouterr().err

@@ -220,3 +220,43 @@ def test_quitting_the_app_stops_a_running_server(make_app, served):
     assert not server.running
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_serve_tool_offers_tls_with_a_certificate(make_app, served, dest, tmp_path):
+    import ssl
+
+    import trustme
+
+    from netgui.net.getfile import fetch
+    from tests.support.peers import free_port
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    chain = tmp_path / "server.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(str(chain))
+    client_ctx = ssl.create_default_context()
+    ca.configure_trust(client_ctx)
+    app = make_app(tabs=TABS, tools=TOOLS)
+    window = app.open_tool(app.tool_specs[0])
+    port = free_port()
+    window.form.set_values({"root": str(served), "port": port, "cert": str(chain)})
+    window.form.submit_button.invoke()
+    pump(app.root, until=lambda: window.server is not None, timeout=10, message="server start")
+    assert "TLS offered" in window.form.status.cget("text")
+    result = fetch("127.0.0.1", port, "hello.txt", dest, tls=client_ctx)
+    assert result.tls and result.path.read_bytes() == b"hello from the server\n"
+    window.close()
+
+
+def test_serve_tool_reports_a_bad_certificate_in_one_line(make_app, served, tmp_path):
+    from tests.support.peers import free_port
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate")
+    app = make_app(tabs=TABS, tools=TOOLS)
+    window = app.open_tool(app.tool_specs[0])
+    window.form.set_values({"root": str(served), "port": free_port(), "cert": str(bad)})
+    window.form.submit_button.invoke()
+    pump(app.root, until=lambda: "Cannot start" in window.form.status.cget("text"), timeout=10,
+         message="error line")
+    assert window.server is None
+    assert "Cannot use the certificate " + str(bad) in window.form.status.cget("text")
+    window.close()
