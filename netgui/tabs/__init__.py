@@ -29,6 +29,7 @@ class ToolSpec:
 
 TABS: list[TabSpec] = [
     TabSpec("getfile", "Getfile", "netgui.tabs.getfile", "GetfileTab"),
+    TabSpec("web", "Web", "netgui.tabs.web", "WebTab"),
     TabSpec("dns", "DNS", "netgui.tabs.dns", "DnsTab"),
 ]
 
