@@ -45,10 +45,7 @@ def fresh_peer_memory():
     getfile.forget_peers()
 
 
-@pytest.mark.parametrize("splice", [True, False], ids=["splice", "recv_into"])
-def test_200_mib_arrives_intact(big_root, tmp_path, monkeypatch, splice):
-    if not splice:
-        monkeypatch.setenv("NETGUI_NO_SPLICE", "1")
+def test_200_mib_arrives_intact(big_root, tmp_path):
     root, digest = big_root
     calls = []
     with GetfileServer(root) as server:
@@ -180,14 +177,11 @@ def test_cancel_with_an_original_server_leaves_no_final_file(big_root, tmp_path)
     assert not (tmp_path / "big.bin").exists()
 
 
-@pytest.mark.parametrize("splice", [True, False], ids=["splice", "recv_into"])
-def test_a_server_that_stalls_mid_transfer_times_out(tmp_path, monkeypatch, splice):
+def test_a_server_that_stalls_mid_transfer_times_out(tmp_path):
     import socket
     import time
 
     from netgui.net.errors import NetTimeout
-    if not splice:
-        monkeypatch.setenv("NETGUI_NO_SPLICE", "1")
     listener = socket.create_server(("127.0.0.1", 0))
     held = []
 
