@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -55,8 +56,12 @@ def _serve(args) -> int:
         server = GetfileServer(args.root, host=args.host, port=args.port, tls=tls,
                                log=None if args.quiet else _stderr_log)
         server.start()
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
         print(f"netgui getfile serve: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"netgui getfile serve: cannot listen on {args.host} port {args.port}: "
+              f"{os.strerror(exc.errno) if exc.errno else exc}", file=sys.stderr)
         return 1
     print(f"Serving {server.root} on {server.host}:{server.port} (Ctrl+C stops)",
           file=sys.stderr, flush=True)

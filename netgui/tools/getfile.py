@@ -7,6 +7,7 @@ go through ``app.runner`` so the window never waits on a socket.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import tkinter as tk
@@ -28,6 +29,9 @@ def _start_server(ctx, root: str, host: str, port: int, log, cert: str = "", key
         return GetfileServer(root, host=host, port=port, log=log, tls=tls).start()
     except ValueError as exc:
         raise NetError(str(exc)) from exc
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise NetError(f"Cannot listen on {host} port {port}: {reason}") from exc
 
 
 def _stop_server(ctx, server: GetfileServer) -> None:

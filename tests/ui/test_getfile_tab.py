@@ -260,3 +260,20 @@ def test_serve_tool_reports_a_bad_certificate_in_one_line(make_app, served, tmp_
     assert window.server is None
     assert "Cannot use the certificate " + str(bad) in window.form.status.cget("text")
     window.close()
+
+
+def test_serve_tool_explains_a_busy_port(make_app, served):
+    import socket
+    taken = socket.create_server(("127.0.0.1", 0))
+    port = taken.getsockname()[1]
+    app = make_app(tabs=TABS, tools=TOOLS)
+    window = app.open_tool(app.tool_specs[0])
+    window.form.set_values({"root": str(served), "port": port})
+    window.form.submit_button.invoke()
+    pump(app.root, until=lambda: "Cannot start" in window.form.status.cget("text"), timeout=10,
+         message="error line")
+    assert window.form.status.cget("text") == (f"Cannot start: Cannot listen on 127.0.0.1 port "
+                                               f"{port}: Address already in use")
+    assert window.form.submit_button.instate(["!disabled"])
+    taken.close()
+    window.close()
