@@ -277,3 +277,29 @@ def test_serve_tool_explains_a_busy_port(make_app, served):
     assert window.form.submit_button.instate(["!disabled"])
     taken.close()
     window.close()
+
+
+def test_resume_shows_in_the_row(make_app, served, dest):
+    data = (served / "docs" / "big.bin").read_bytes()
+    mtime = int((served / "docs" / "big.bin").stat().st_mtime)
+    part = dest / "big.bin.part"
+    part.write_bytes(data[: 1 << 20])  # what an interrupted download left, stamped by the client
+    os.utime(part, (mtime, mtime))
+    app, tab = make_tab(make_app)
+    with GetfileServer(served) as server:
+        fill(tab, host="127.0.0.1", port=server.port, file="docs/big.bin", folder=str(dest))
+        tab.form.submit_button.invoke()
+        (d,) = tab.downloads.values()
+        pump(app.root, until=lambda: not d.task.running, timeout=30, message="download")
+    assert row_values(tab, d.iid)[0] == "Done, resumed at 1.0 MiB"
+    assert (dest / "big.bin").read_bytes() == data
+    assert "Resuming at byte 1048576" in tab.transcript.contents()
+
+
+def test_certificate_option_only_with_tls(make_app):
+    app, tab = make_tab(make_app)
+    verify = tab.form.widgets["verify"]
+    fill(tab, tls=False)
+    assert verify.instate(["disabled"])
+    fill(tab, tls=True)
+    assert verify.instate(["!disabled"])
