@@ -31,7 +31,7 @@ class App:
                  secrets: Secrets | None = None, tabs: list[TabSpec] | None = None,
                  tools: list[ToolSpec] | None = None):
         self.root = root or tk.Tk(className="netgui")
-        self.settings = settings or Settings()
+        self.settings = settings or Settings(background=True)
         self.secrets = secrets or Secrets()
         self.tab_specs = list(TABS if tabs is None else tabs)
         self.tool_specs = list(TOOLS if tools is None else tools)
@@ -270,6 +270,7 @@ class App:
             if key:
                 self.settings.set("last_tab", key, save=False)
             self.settings.save()
+            self.settings.flush()
         except Exception:
             traceback.print_exc()
 

@@ -15,6 +15,7 @@ from .. import __version__
 COMMAND_MODULES: list[str] = [
     "netgui.cli.getfile",
     "netgui.cli.http",
+    "netgui.cli.chat",
     "netgui.cli.dns",
 ]
 

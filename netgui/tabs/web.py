@@ -84,19 +84,6 @@ def _url_problem(value: str) -> str | None:
     return None
 
 
-class _Form(Form):
-    """A Form that remembers its values from a worker thread: saving settings fsyncs, and
-    an fsync while a big download fills the disk cache can stall the window for 50 ms."""
-
-    def __init__(self, *args, runner, **kw):
-        self._runner = runner
-        super().__init__(*args, **kw)
-
-    def remember(self, values=None) -> None:
-        values = self.values() if values is None else values
-        self._runner.submit(lambda ctx: Form.remember(self, values), name="Remember the request")
-
-
 class WebTab(Tab):
     title = "Web"
 
@@ -121,7 +108,7 @@ class WebTab(Tab):
 
     # -- building: request ------------------------------------------------------------------
     def _build_request_side(self, parent) -> None:
-        self.form = _Form(parent, [
+        self.form = Form(parent, [
             Field("method", "Method", kind="choice", choices=METHODS, default="GET", width=10),
             Field("url", "URL", required=True, validator=_url_problem, width=56,
                   default="https://example.com/"),
@@ -135,7 +122,7 @@ class WebTab(Tab):
                       "http://") else "Use http://host:port, none, or leave blank"),
             Field("save_to", "Save body to", kind="savefile", remember=False),
         ], on_submit=self.send, submit_text="Send", settings=self.app.settings,
-            secrets=self.app.secrets, store_key="web.request", runner=self.app.runner)
+            secrets=self.app.secrets, store_key="web.request")
         self.form.pack(side="top", fill="x")
         self.cancel_button = self.form.add_button("Cancel", self.cancel, enabled=False)
         self.curl_button = self.form.add_button("Copy as curl", self.copy_curl)
@@ -532,8 +519,7 @@ class WebTab(Tab):
         self._refresh_history()
 
     def _save_settings(self) -> None:
-        """Write settings from a worker (an fsync must not stall the window)."""
-        self.app.runner.submit(lambda ctx: self.app.settings.save(), name="Save history")
+        self.app.settings.save()  # the app's Settings write from their own thread
 
     def _refresh_history(self) -> None:
         self.history.delete(*self.history.get_children())
