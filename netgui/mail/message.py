@@ -377,7 +377,9 @@ class _TextExtractor(HTMLParser):
     def handle_data(self, data):
         if self.skip:
             return
-        if not self.pre:
+        if self.pre:
+            data = data.replace(" ", "\x00")  # kept through the line stripping below
+        else:
             data = re.sub(r"\s+", " ", data)
         self.out.append(data)
 
@@ -392,5 +394,5 @@ def html_to_text(markup: str) -> str:
         return re.sub(r"<[^>]*>", "", html.unescape(markup))
     text = "".join(parser.out)
     lines = [line.strip() for line in text.splitlines()]
-    text = "\n".join(lines)
+    text = "\n".join(lines).replace("\x00", " ")
     return re.sub(r"\n{3,}", "\n\n", text).strip()

@@ -315,14 +315,18 @@ class ImapClient:
             raise
         return client
 
-    def bind(self, token: CancelToken) -> None:
-        """Use ``token`` for the next operations (a long-lived connection serves many tasks)."""
+    def bind(self, token: CancelToken, log: Log | None = None) -> None:
+        """Use ``token`` (and ``log``) for the next operations: one connection serves many tasks."""
         if self._unwatch:
             self._unwatch()
             self._unwatch = None
         self.token = token
+        if log is not None:
+            self.log = log
         if self._imap is not None:
             self._imap._token = token
+            if log is not None:
+                self._imap._log_cb = log
             self._unwatch = token.add_hook(self._abort)
 
     def _abort(self):
