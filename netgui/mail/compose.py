@@ -423,9 +423,25 @@ def _subject(prefix: str, subject: str, pattern) -> str:
 
 
 def _original(original) -> EmailMessage:
+    """Accept raw bytes, an EmailMessage, or a parsed message object with ``raw`` bytes."""
+    raw = getattr(original, "raw", None)
+    if isinstance(raw, (bytes, bytearray)) and raw:
+        original = raw
     if isinstance(original, (bytes, bytearray)):
         return parse_bytes(bytes(original))
     return original
+
+
+def ensure_message_id(draft: Draft) -> str:
+    """Give the draft its Message-ID now (so every saved copy of it shares one)."""
+    if not draft.message_id:
+        try:
+            senders = parse_addresses(draft.sender, "From")
+        except ComposeError:
+            senders = []
+        domain = senders[0][1].rpartition("@")[2] if len(senders) == 1 else "netgui.invalid"
+        draft.message_id = make_msgid(domain=domain)
+    return draft.message_id
 
 
 def reply_draft(account: str, profile: dict, original, reply_all: bool = False) -> Draft:

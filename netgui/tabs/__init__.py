@@ -31,4 +31,6 @@ TABS: list[TabSpec] = [
 ]
 
 TOOLS: list[ToolSpec] = [
+    ToolSpec("Write mail…", "netgui.tabs.mail_compose", "new_message"),
+    ToolSpec("Mail outbox and drafts…", "netgui.tabs.mail_compose", "open_outbox"),
 ]
