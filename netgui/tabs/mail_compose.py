@@ -149,11 +149,11 @@ class ComposeWindow(tk.Toplevel):
         self.att_label.pack(side="left", anchor="n")
         self.remove_button = ttk.Button(self.att_frame, text="Remove", command=self.remove_selected)
         self.remove_button.pack(side="right", anchor="n")
-        self.att_list = ttk.Treeview(self.att_frame, columns=("type", "size"), height=2,
+        self.att_list = ttk.Treeview(self.att_frame, columns=("size", "type"), height=2,
                                      show="tree", selectmode="extended")
-        self.att_list.column("#0", width=320, stretch=True)
-        self.att_list.column("type", width=160, stretch=False)
-        self.att_list.column("size", width=90, stretch=False, anchor="e")
+        self.att_list.column("#0", width=220, minwidth=120, stretch=True)
+        self.att_list.column("size", width=80, minwidth=60, stretch=False, anchor="e")
+        self.att_list.column("type", width=150, minwidth=80, stretch=False)
         self.att_list.pack(side="left", fill="x", expand=True, padx=(8, 8))
         self.att_list.bind("<Delete>", lambda e: self.remove_selected())
 
@@ -238,7 +238,7 @@ class ComposeWindow(tk.Toplevel):
         self.att_list.delete(*self.att_list.get_children())
         for i, att in enumerate(self.draft.attachments):
             self.att_list.insert("", "end", iid=str(i), text=att.filename,
-                                 values=(att.content_type, human_bytes(att.size)))
+                                 values=(human_bytes(att.size), att.content_type))
         n = len(self.draft.attachments)
         total = sum(a.size for a in self.draft.attachments)
         self.att_label.configure(text=f"{n} attachment{'s' if n != 1 else ''}, {human_bytes(total)}"
@@ -513,10 +513,15 @@ class OutboxWindow(tk.Toplevel):
         self.task = None
         self.title("Outbox and drafts")
         self.geometry("820x420")
+        self.minsize(520, 300)
         outer = ttk.Frame(self, padding=10)
         outer.pack(fill="both", expand=True)
+        close = ttk.Frame(outer)
+        close.pack(side="bottom", fill="x", pady=(6, 0))
+        ttk.Button(close, text="Refresh", command=self.refresh).pack(side="left")
+        ttk.Button(close, text="Close", command=self.destroy).pack(side="right")
         self.notebook = ttk.Notebook(outer)
-        self.notebook.pack(fill="both", expand=True)
+        self.notebook.pack(side="top", fill="both", expand=True)
 
         out_page = ttk.Frame(self.notebook, padding=6)
         self.notebook.add(out_page, text="Outbox")
@@ -524,7 +529,11 @@ class OutboxWindow(tk.Toplevel):
                                             ("account", "Account", 90), ("state", "State", 70),
                                             ("error", "Last error", 260)))
         bar = ttk.Frame(out_page)
-        bar.pack(side="bottom", fill="x", pady=(6, 0))
+        bar.pack(side="bottom", fill="x", pady=(6, 0), before=self.outbox.master)
+        self.detail = ttk.Label(out_page, text="", style="Error.TLabel", wraplength=760,
+                                justify="left")
+        self.detail.pack(side="bottom", fill="x", pady=(6, 0), before=bar)
+        self.outbox.bind("<<TreeviewSelect>>", lambda e: self._show_detail())
         self.retry_button = ttk.Button(bar, text="Retry", command=self.retry)
         self.retry_button.pack(side="left")
         self.edit_button = ttk.Button(bar, text="Edit", command=self.edit)
@@ -541,17 +550,12 @@ class OutboxWindow(tk.Toplevel):
                                               ("account", "Account", 100),
                                               ("saved", "Saved", 140)))
         dbar = ttk.Frame(draft_page)
-        dbar.pack(side="bottom", fill="x", pady=(6, 0))
+        dbar.pack(side="bottom", fill="x", pady=(6, 0), before=self.drafts.master)
         self.open_button = ttk.Button(dbar, text="Open", command=self.open_draft)
         self.open_button.pack(side="left")
         self.delete_draft_button = ttk.Button(dbar, text="Delete", command=self.delete_draft)
         self.delete_draft_button.pack(side="left", padx=(6, 0))
         self.drafts.bind("<Double-1>", lambda e: self.open_draft())
-
-        close = ttk.Frame(outer)
-        close.pack(fill="x", pady=(6, 0))
-        ttk.Button(close, text="Refresh", command=self.refresh).pack(side="left")
-        ttk.Button(close, text="Close", command=self.destroy).pack(side="right")
         self.bind("<Escape>", lambda e: self.destroy())
         self.refresh()
 
@@ -560,7 +564,7 @@ class OutboxWindow(tk.Toplevel):
         frame = ttk.Frame(parent)
         frame.pack(side="top", fill="both", expand=True)
         tree = ttk.Treeview(frame, columns=[c[0] for c in columns], show="headings",
-                            selectmode="extended", height=10)
+                            selectmode="extended", height=6)
         for key, title, width in columns:
             tree.heading(key, text=title, anchor="w")
             tree.column(key, width=width, stretch=key in ("subject", "error", "to"))
@@ -580,6 +584,7 @@ class OutboxWindow(tk.Toplevel):
                 meta.get("subject") or "(no subject)", meta.get("to", ""), meta.get("account", ""),
                 state, meta.get("error", "")))
         self.outbox.selection_set([i for i in keep if self.outbox.exists(i)])
+        self._show_detail()
         self.drafts.delete(*self.drafts.get_children())
         for meta in st.drafts.items():
             saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(meta.get("updated", 0)))
@@ -590,6 +595,11 @@ class OutboxWindow(tk.Toplevel):
         self.notebook.tab(0, text=f"Outbox ({count})" if count else "Outbox")
         ndrafts = len(self.drafts.get_children())
         self.notebook.tab(1, text=f"Drafts ({ndrafts})" if ndrafts else "Drafts")
+
+    def _show_detail(self) -> None:
+        ids = self._selected(self.outbox)
+        error = self.outbox.set(ids[0], "error") if ids and self.outbox.exists(ids[0]) else ""
+        self.detail.configure(text=f"Last error: {error}" if error else "")
 
     def _selected(self, tree) -> list[str]:
         chosen = list(tree.selection())
