@@ -246,8 +246,9 @@ def build_message(draft: Draft, *, include_bcc: bool = True, date=None) -> Email
     msg.set_content(body, charset="utf-8")
     for att in draft.attachments:
         maintype, _, subtype = (att.content_type or "application/octet-stream").partition("/")
-        if maintype == "text":
-            maintype, subtype = "application", "octet-stream"  # keep bytes exact, no recoding
+        if maintype in ("message", "multipart"):
+            # sent as opaque bytes: base64 is not allowed for message/* parts
+            maintype, subtype = "application", "octet-stream"
         msg.add_attachment(att.data, maintype=maintype, subtype=subtype or "octet-stream",
                            filename=safe_filename(att.filename))
     return msg
@@ -370,11 +371,15 @@ def html_to_text(markup: str) -> str:
 def attachments_of(msg: EmailMessage) -> list[Attachment]:
     out = []
     for part in msg.iter_attachments():
-        data = part.get_payload(decode=True)
-        if data is None:  # an attached message/rfc822
-            data = part.as_bytes() if not part.is_multipart() else bytes(part)
-        out.append(Attachment(safe_filename(part.get_filename() or "attachment"), data,
-                              part.get_content_type()))
+        name = part.get_filename()
+        if part.get_content_type() == "message/rfc822" and part.is_multipart():
+            data = part.get_payload(0).as_bytes()  # the attached message itself
+            name = name or "forwarded.eml"
+        else:
+            data = part.get_payload(decode=True)
+            if data is None:
+                data = part.as_bytes()
+        out.append(Attachment(safe_filename(name or "attachment"), data, part.get_content_type()))
     return out
 
 

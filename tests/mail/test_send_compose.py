@@ -95,7 +95,8 @@ def test_round_trip_headers_body_attachments():
     assert [a.get_filename() for a in atts] == ["naïve résumé.pdf", "notes.txt"]
     assert atts[0].get_content_type() == "application/pdf"
     assert atts[0].get_payload(decode=True) == bytes(range(256)) * 10
-    assert atts[1].get_payload(decode=True) == b"plain\r\nbytes\n"
+    assert atts[1].get_payload(decode=True) == b"plain\r\nbytes\n"  # bytes exact, base64
+    assert atts[1].get_content_type() == "text/plain"
     sender, rcpts = compose.envelope(msg)
     assert sender == "alice@example.test"
     assert rcpts == ["bob@example.test", "carol@example.test", "john@example.test",
@@ -201,3 +202,20 @@ def test_draft_round_trip_keeps_invalid_fields_as_typed():
         "Bob Builder <bob@example.test>, carol@example.test", '"Doe, John" <john@example.test>',
         "hidden@example.test", good.subject)
     assert back.message_id == good.message_id
+
+
+def test_forward_of_attached_message_keeps_it_as_eml():
+    inner = b"From: x@example.test\r\nSubject: inner\r\n\r\ninner body\r\n"
+    outer = (b"From: y@example.test\r\nSubject: outer\r\nMIME-Version: 1.0\r\n"
+             b"Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+             b"Content-Type: text/plain\r\n\r\nsee below\r\n--B\r\n"
+             b"Content-Type: message/rfc822\r\n\r\n" + inner + b"--B--\r\n")
+    d = compose.forward_draft("work", PROFILE, outer)
+    assert [(a.filename, a.content_type) for a in d.attachments] == [
+        ("forwarded.eml", "message/rfc822")]
+    assert b"Subject: inner" in d.attachments[0].data
+    d.to = "z@example.test"
+    got = parse(compose.wire_bytes(compose.build_message(d)))
+    [att] = list(got.iter_attachments())
+    assert att.get_filename() == "forwarded.eml"
+    assert b"inner body" in att.get_payload(decode=True)
