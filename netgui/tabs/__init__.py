@@ -28,6 +28,7 @@ class ToolSpec:
 
 
 TABS: list[TabSpec] = [
+    TabSpec("mail", "Mail", "netgui.tabs.mail", "MailTab"),
 ]
 
 TOOLS: list[ToolSpec] = [
