@@ -77,20 +77,19 @@ class MailTab(Tab):
         self.move_menu = tk.Menu(self.move_button, tearoff=False, postcommand=self._fill_move_menu)
         self.move_button.configure(menu=self.move_menu)
         self.move_button.pack(side="left", padx=(0, 3))
-        button("read", "Read/Unread", self.toggle_read)
+        button("read", "Unread", self.toggle_read)
         button("flag", "Flag", self.toggle_flag)
         ttk.Button(bar, text="Accounts…", command=self.manage_accounts).pack(side="right")
         self.search_var = tk.StringVar(self)
         clear = ttk.Button(bar, text="✕", width=2, command=self.clear_search)
         clear.pack(side="right", padx=(0, 8))
-        find = ttk.Button(bar, text="Find", command=self.search)
+        find = ttk.Button(bar, text="Search", command=self.search)
         find.pack(side="right", padx=(2, 2))
         self.buttons["find"] = find
-        self.search_entry = ttk.Entry(bar, textvariable=self.search_var, width=22)
+        self.search_entry = ttk.Entry(bar, textvariable=self.search_var, width=18)
         self.search_entry.pack(side="right")
         self.search_entry.bind("<Return>", lambda e: self.search())
         self.search_entry.bind("<Escape>", lambda e: self.clear_search())
-        ttk.Label(bar, text="Search:").pack(side="right", padx=(0, 4))
 
         status = ttk.Frame(self)
         status.pack(side="bottom", fill="x", pady=(4, 0))
@@ -115,7 +114,7 @@ class MailTab(Tab):
             anchor="w", pady=(6, 0))
         outer.add(left, weight=1)
 
-        right = ttk.PanedWindow(outer, orient="vertical")
+        right = self.right_pane = ttk.PanedWindow(outer, orient="vertical")
         self.list = MessageList(right, on_select=self._message_picked)
         right.add(self.list, weight=2)
         self.viewer = MessageViewer(right, on_save=self.save_attachment_dialog,
@@ -126,6 +125,18 @@ class MailTab(Tab):
         self.viewer.add_page(self.transcript_page, "Transcript")
         self.list.tree.bind("<Delete>", lambda e: self.delete_selected())
         self.bind("<Destroy>", self._on_destroy, add="+")
+        self.right_pane.bind("<Map>", self._place_sash, add="+")
+
+    def _place_sash(self, event=None) -> None:
+        """Give the message list about 40 % of the height the first time the tab is shown."""
+        if getattr(self, "_sash_placed", False):
+            return
+        height = self.right_pane.winfo_height()
+        if height > 200:
+            self._sash_placed = True
+            self.right_pane.sashpos(0, int(height * 0.42))
+        else:
+            self.after(50, self._place_sash)
 
     def on_theme_changed(self, palette) -> None:
         self.viewer.set_palette(palette)

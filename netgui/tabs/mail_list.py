@@ -16,8 +16,7 @@ HEADINGS = {"marks": "", "sender": "From", "subject": "Subject", "date": "Date",
 WIDTHS = {"marks": 52, "sender": 200, "subject": 380, "date": 130, "size": 70}
 SLICE = 400          # rows inserted per event-loop turn while filling
 FIRST_SLICE = 150    # rows shown at once (the first screen and a bit)
-UNREAD, FLAGGED, ATTACHMENT = "●", "⚑", "✉"
-ATTACH_MARK = "📎"
+UNREAD, FLAGGED, ATTACHMENT = "●", "⚑", "◫"
 
 
 def _key(column: str) -> Callable[[MessageRow], tuple]:
@@ -66,7 +65,8 @@ class MessageList(ttk.Frame):
     def __init__(self, master, on_select: Callable[[list[int]], None] | None = None, **kw):
         super().__init__(master, **kw)
         self.on_select = on_select
-        self.tree = ttk.Treeview(self, columns=COLUMNS, show="headings", selectmode="extended")
+        self.tree = ttk.Treeview(self, columns=COLUMNS, show="headings", selectmode="extended",
+                                 height=9)
         for col in COLUMNS:
             self.tree.heading(col, text=HEADINGS[col], command=lambda c=col: self.sort_by(c))
             self.tree.column(col, width=WIDTHS[col], stretch=col == "subject",

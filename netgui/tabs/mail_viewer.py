@@ -11,7 +11,7 @@ from ..fmt import human_bytes
 from ..mail.message import Attachment, ParsedMessage
 from ..ui.theme import LIGHT, Palette, monospace, style_text
 
-PREVIEW_MAX = (360, 200)
+PREVIEW_MAX = (240, 110)
 SOURCE_LIMIT = 2_000_000
 
 
@@ -30,11 +30,13 @@ class MessageViewer(ttk.Frame):
         head.pack(side="top", fill="x")
         head.columnconfigure(1, weight=1)
         self.header_labels: dict[str, ttk.Label] = {}
+        self._header_titles: dict[str, ttk.Label] = {}
         for row, (key, label) in enumerate((("subject", ""), ("sender", "From"), ("to", "To"),
                                             ("cc", "Cc"), ("date", "Date"))):
             if label:
-                ttk.Label(head, text=label + ":", style="Muted.TLabel").grid(row=row, column=0, sticky="ne",
-                                                                        padx=(0, 6))
+                title = ttk.Label(head, text=label + ":", style="Muted.TLabel")
+                title.grid(row=row, column=0, sticky="ne", padx=(0, 6))
+                self._header_titles[key] = title
             value = ttk.Label(head, text="", anchor="w", wraplength=700, justify="left")
             value.grid(row=row, column=1 if label else 0, columnspan=1 if label else 2, sticky="w")
             self.header_labels[key] = value
@@ -47,10 +49,10 @@ class MessageViewer(ttk.Frame):
 
         message_page = ttk.Frame(self.pages)
         self.pages.add(message_page, text="Message")
-        body = ttk.Frame(message_page)
+        body = self._body = ttk.Frame(message_page)
         body.pack(side="top", fill="both", expand=True)
-        self.text = tk.Text(body, wrap="word", height=10, state="disabled", undo=False,
-                            relief="flat", padx=8, pady=6)
+        self.text = tk.Text(body, wrap="word", height=6, state="disabled", undo=False,
+                            relief="flat", padx=8, pady=6, font="TkTextFont")
         scroll = ttk.Scrollbar(body, orient="vertical", command=self.text.yview)
         self.text.configure(yscrollcommand=scroll.set)
         scroll.pack(side="right", fill="y")
@@ -76,7 +78,7 @@ class MessageViewer(ttk.Frame):
 
         source_page = ttk.Frame(self.pages)
         self.pages.add(source_page, text="Source")
-        self.source = tk.Text(source_page, wrap="none", state="disabled", undo=False,
+        self.source = tk.Text(source_page, wrap="none", height=6, state="disabled", undo=False,
                               font=monospace(self))
         sy = ttk.Scrollbar(source_page, orient="vertical", command=self.source.yview)
         self.source.configure(yscrollcommand=sy.set)
@@ -125,6 +127,13 @@ class MessageViewer(ttk.Frame):
         h["to"].configure(text=message.to)
         h["cc"].configure(text=message.cc)
         h["date"].configure(text=message.date_text)
+        for key, title in self._header_titles.items():  # hide empty lines (often Cc)
+            if h[key].cget("text"):
+                title.grid()
+                h[key].grid()
+            else:
+                title.grid_remove()
+                h[key].grid_remove()
         self.note.configure(text="This HTML message is shown as plain text; nothing remote was loaded."
                             if message.from_html else "")
         self._set_text(self.text, message.text or "(this message has no text)")
@@ -163,8 +172,8 @@ class MessageViewer(ttk.Frame):
         self._photo = None
         self.preview.configure(image="", text="")
         if items:
-            self.attach_frame.pack(side="top", fill="x")
-            self.attachments.configure(height=min(4, len(items)))
+            self.attach_frame.pack(side="bottom", fill="x", before=self._body)
+            self.attachments.configure(height=min(3, len(items)))
             first_image = next((a for a in items if a.is_image), items[0])
             self.attachments.selection_set(str(first_image.index))
         else:
