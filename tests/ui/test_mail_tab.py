@@ -109,7 +109,7 @@ def test_read_flag_search_move_delete_and_reopen_offline(make_app, mailuser, tmp
     assert shown[0] == "Files attached"
     top = lst.shown_uids()[0]
     marks = lst.tree.set(str(top), "marks")
-    assert "●" in marks and "✉" in marks
+    assert "●" in marks and "◫" in marks
     enc = next(u for u, r in lst.rows.items() if r.subject == "Grüße aus Köln €50")
     assert "●" not in lst.tree.set(str(enc), "marks")
     # sort by sender, then reverse
