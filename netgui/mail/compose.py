@@ -10,12 +10,14 @@ several addresses separated by commas; each one is parsed with
 from __future__ import annotations
 
 import html.parser
+import io
 import mimetypes
 import os
 import re
 import uuid
 from dataclasses import dataclass, field
 from email import policy as email_policy
+from email.generator import BytesGenerator
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -251,6 +253,10 @@ def build_message(draft: Draft, *, include_bcc: bool = True, date=None) -> Email
             maintype, subtype = "application", "octet-stream"
         msg.add_attachment(att.data, maintype=maintype, subtype=subtype or "octet-stream",
                            filename=safe_filename(att.filename))
+    if msg.is_multipart():
+        # a random boundary cannot occur in the parts, so the generator need not scan
+        # megabytes of attachment for it (a long regex search that blocks other threads)
+        msg.set_boundary(f"=_netgui_{uuid.uuid4().hex}")
     return msg
 
 
@@ -280,17 +286,53 @@ def envelope(msg: EmailMessage) -> tuple[str, list[str]]:
     return sender, recipients
 
 
+class _SlicedGenerator(BytesGenerator):
+    """BytesGenerator that converts line ends slice by slice.
+
+    The stock generator splits a whole part body with one regex call; for a
+    large attachment that call holds the GIL long enough to freeze the window
+    while a worker builds the message. Slices cut after a newline give the same
+    output in short calls.
+    """
+
+    SLICE = 64 * 1024
+
+    def _write_lines(self, lines):
+        start = 0
+        while len(lines) - start > self.SLICE:
+            cut = lines.find("\n", start + self.SLICE)
+            if cut < 0:
+                break
+            super()._write_lines(lines[start:cut + 1])
+            start = cut + 1
+        super()._write_lines(lines[start:] if start else lines)
+
+
 def to_bytes(msg: EmailMessage) -> bytes:
     """The message as bytes with CRLF line ends (Bcc kept if present)."""
     pol = POLICY.clone(utf8=True) if needs_smtputf8(msg) else POLICY
-    return msg.as_bytes(policy=pol)
+    out = io.BytesIO()
+    _SlicedGenerator(out, mangle_from_=False, policy=pol).flatten(msg)
+    return out.getvalue()
 
 
 def wire_bytes(msg: EmailMessage) -> bytes:
     """The message as sent over SMTP: like ``to_bytes`` but without the Bcc header."""
-    copy = parse_bytes(to_bytes(msg))
-    del copy["Bcc"]
-    return to_bytes(copy)
+    return strip_bcc(to_bytes(msg))
+
+
+def strip_bcc(data: bytes) -> bytes:
+    """``data`` (a message with CRLF line ends) without its Bcc header lines."""
+    end = data.find(b"\r\n\r\n")
+    head, rest = (data, b"") if end < 0 else (data[:end + 2], data[end + 2:])
+    kept, skipping = [], False
+    for line in head.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t") and skipping:
+            continue  # a folded continuation of the Bcc header
+        skipping = line[:4].lower() == b"bcc:"
+        if not skipping:
+            kept.append(line)
+    return b"\r\n".join(kept) + rest
 
 
 def parse_bytes(data: bytes) -> EmailMessage:

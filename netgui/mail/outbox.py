@@ -180,8 +180,11 @@ def queue(draft: compose.Draft, st: Stores | None = None) -> str:
     if problems:
         raise compose.ComposeError(problems[0])
     msg = compose.build_message(draft)
+    sender, recipients = compose.envelope(msg)
     st.outbox.save(draft.id, compose.to_bytes(msg),
-                   dict(_summary(msg, draft.account), state="queued", error="", attempts=0))
+                   dict(_summary(msg, draft.account), state="queued", error="", attempts=0,
+                        sender=sender, recipients=recipients,
+                        smtputf8=compose.needs_smtputf8(msg)))
     st.drafts.delete(draft.id)
     return draft.id
 
@@ -220,9 +223,14 @@ def deliver(item_id: str, account: dict, *, smtp_password: str | None = None,
     st = st or stores()
     token = token or CancelToken()
     data, meta = st.outbox.load(item_id)
-    msg = compose.parse_bytes(data)
-    sender, recipients = compose.envelope(msg)
-    wire = compose.wire_bytes(msg)
+    if meta.get("sender") and meta.get("recipients"):  # saved when queued: no parsing needed
+        sender, recipients = meta["sender"], list(meta["recipients"])
+        smtputf8 = bool(meta.get("smtputf8"))
+    else:
+        msg = compose.parse_bytes(data)
+        sender, recipients = compose.envelope(msg)
+        smtputf8 = compose.needs_smtputf8(msg)
+    wire = compose.strip_bcc(data)
     st.outbox.update(item_id, state="sending", attempts=int(meta.get("attempts", 0)) + 1,
                      last_attempt=time.time())
     user = None
@@ -236,7 +244,7 @@ def deliver(item_id: str, account: dict, *, smtp_password: str | None = None,
                          cafile=cafile, timeout=timeout, token=token, log=log,
                          progress=progress) as session:
             status(f"Sending to {len(recipients)} recipient(s)")
-            session.send(wire, sender, recipients, smtputf8=compose.needs_smtputf8(msg))
+            session.send(wire, sender, recipients, smtputf8=smtputf8)
     except NetError as exc:
         st.outbox.update(item_id, state="failed", error=str(exc))
         raise

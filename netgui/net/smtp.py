@@ -9,6 +9,7 @@ reports progress and can be cancelled.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import socket
 import ssl
@@ -24,6 +25,7 @@ from .redact import MASK, redact
 SECURITY_MODES = ("tls", "starttls", "none")
 DEFAULT_PORTS = {"tls": 465, "starttls": 587, "none": 25}
 CHUNK = 64 * 1024
+_DOT = re.compile(rb"^\.", re.M)
 AUTH_PREFERENCE = ("PLAIN", "LOGIN", "CRAM-MD5")
 
 Progress = Callable[[int, int], None]
@@ -74,25 +76,30 @@ class _WiredSMTP(smtplib.SMTP):
             self._session.log(">", redact(line, self._session.secrets))
         super().putcmd(cmd, args)
 
-    def send(self, s):
-        if isinstance(s, bytes) and self.sock is not None:
-            self._send_body(s)
-        else:
-            super().send(s)
+    def data(self, msg: bytes):
+        """DATA with the body sent in slices: dot-stuffed, cancellable, with progress."""
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        self._send_body(bytes(msg))
+        return self.getreply()
 
     def _send_body(self, data: bytes) -> None:
         s = self._session
         total = len(data)
-        done = 0
-        view = memoryview(data)
         s.log("*", f"Sending message body ({total} bytes)")
+        start = 0
         try:
-            while done < total:
+            while start < total:
                 s.token.check()
-                n = min(CHUNK, total - done)
-                self.sock.sendall(view[done:done + n])
-                done += n
-                s.progress(done, total)
+                cut = data.find(b"\n", start + CHUNK)  # slices start at a line start
+                end = total if cut < 0 else cut + 1
+                # dot-stuffing (RFC 5321 4.5.2) per slice: short calls, the window stays live
+                self.sock.sendall(_DOT.sub(b"..", data[start:end]))
+                start = end
+                s.progress(start, total)
+            self.sock.sendall((b"" if data.endswith(b"\r\n") else b"\r\n") + b".\r\n")
         except OSError:
             self.close()
             raise
@@ -129,7 +136,8 @@ class SmtpSession:
         self.security = security
         self.user = user or None
         self.password = password or ""
-        self.context = context or tls_context(verify=verify, cafile=cafile)
+        self._context = context
+        self._verify, self._cafile = verify, cafile
         self.timeout = timeout
         self.token = token or CancelToken()
         self.log = log
@@ -139,6 +147,15 @@ class SmtpSession:
         self._smtp: _WiredSMTP | None = None
         self._remove_hook = lambda: None
         self.features: dict[str, str] = {}
+
+    @property
+    def context(self) -> ssl.SSLContext:
+        """The TLS context (made on first use: loading the CA store takes a while)."""
+        if self._context is None:
+            self._context = tls_context(verify=self._verify, cafile=self._cafile)
+            if not self._verify:
+                self.log("!", "Certificate checks are turned off for this account")
+        return self._context
 
     # -- connection -------------------------------------------------------
     def connect(self) -> "SmtpSession":

@@ -257,3 +257,47 @@ def test_no_password_stored_is_explained(make_app, smtp_server):
     assert "No password is stored" in win.form.status.cget("text")
     assert len(outbox.stores().outbox.items()) == 1
     win.close()
+
+
+def test_cancel_sending_keeps_message_in_outbox(make_app, smtp_server):
+    import socket
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    try:
+        app = make_app(tabs=[])
+        add_account(app, smtp_server, smtp_port=silent.getsockname()[1], smtp_security="none")
+        win = open_compose(app, "work")
+        fill(win, subject="Stuck")
+        win.form.submit_button.invoke()
+        pump(app.root, until=lambda: "Connected" in win.transcript.contents(), timeout=10,
+             message="connected")
+        assert win.form.busy and win.sending
+        win.cancel_button.invoke()
+        pump(app.root, until=lambda: not win.send_task.running, timeout=10, message="cancel")
+        assert win.send_task.state == "cancelled"
+        assert "Cancelled" in win.form.status.cget("text")
+        assert "Outbox" in win.form.status.cget("text")
+        assert not win.form.busy
+        assert outbox.stores().outbox.items()[0]["error"] == "Cancelled"
+        win.close()
+    finally:
+        silent.close()
+
+
+def test_large_attachment_shows_progress(make_app, smtp_server, tmp_path):
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    big = tmp_path / "big.bin"
+    big.write_bytes(bytes(range(256)) * 16 * 1024)  # 4 MiB
+    win = open_compose(app, "work")
+    fill(win, subject="Big one")
+    attach(app, win, big)
+    seen = []
+    shown = win.progress.update
+    win.progress.update = lambda p=None: (seen.append(p), shown(p))
+    send_and_wait(app, win, timeout=60)
+    assert not win.winfo_exists()
+    assert seen and seen[-1].total and seen[-1].done == seen[-1].total > 4 * 1024 * 1024
+    got = smtp_server.wait_for(1)[0].message()
+    assert list(got.iter_attachments())[0].get_payload(decode=True) == big.read_bytes()
