@@ -184,7 +184,12 @@ class ComposeWindow(tk.Toplevel):
         self._account = draft.account
         self.body.bind("<<Modified>>", self._body_modified)
         self.body.edit_modified(False)
+        # Return in a header field moves on (it must not send a half-written message)
+        for name in ("to", "cc", "bcc", "subject"):
+            for key in ("<Return>", "<KP_Enter>"):
+                self.form.widgets[name].bind(key, self._next_field)
         self.bind("<Control-Return>", lambda e: (self.form.submit(), "break")[1])
+        self.body.bind("<Control-Return>", lambda e: (self.form.submit(), "break")[1])
         self.bind("<Control-s>", lambda e: (self.save_draft(), "break")[1])
         self.protocol("WM_DELETE_WINDOW", self.close)
         self._update_title()
@@ -192,6 +197,15 @@ class ComposeWindow(tk.Toplevel):
         (self.form.widgets["to"] if focus == "to" else self.body).focus_set()
         if focus == "body":
             self.body.mark_set("insert", "1.0")
+
+    def _next_field(self, event) -> str:
+        if event.state & 0x4:  # Control+Return sends
+            self.form.submit()
+            return "break"
+        order = [self.form.widgets[n] for n in ("to", "cc", "bcc", "subject")] + [self.body]
+        at = order.index(event.widget) if event.widget in order else -1
+        order[min(at + 1, len(order) - 1)].focus_set()
+        return "break"
 
     # -- filling and reading the widgets ------------------------------------------
     def _label(self, name: str) -> str:

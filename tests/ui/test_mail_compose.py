@@ -301,3 +301,22 @@ def test_large_attachment_shows_progress(make_app, smtp_server, tmp_path):
     assert seen and seen[-1].total and seen[-1].done == seen[-1].total > 4 * 1024 * 1024
     got = smtp_server.wait_for(1)[0].message()
     assert list(got.iter_attachments())[0].get_payload(decode=True) == big.read_bytes()
+
+
+def test_return_in_a_field_moves_on_and_does_not_send(make_app, smtp_server):
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    win = open_compose(app, "work")
+    fill(win)
+    win.form.widgets["to"].focus_force()
+    pump(app.root, timeout=0.2)
+    win.form.widgets["to"].event_generate("<Return>")
+    pump(app.root, timeout=0.2)
+    assert win.send_task is None
+    assert win.focus_get() is win.form.widgets["cc"]
+    win.form.widgets["subject"].focus_force()
+    pump(app.root, timeout=0.2)
+    win.form.widgets["subject"].event_generate("<Return>")
+    pump(app.root, timeout=0.2)
+    assert win.focus_get() is win.body and win.send_task is None
+    win.close()
