@@ -260,7 +260,8 @@ def deliver(item_id: str, account: dict, *, smtp_password: str | None = None,
         status("Saving a copy in Sent")
         try:
             folder = file_on_imap(account, incoming_password, data, "sent", token=token, log=log,
-                                  cafile=cafile, timeout=timeout)
+                                  cafile=cafile, timeout=timeout,
+                                  drop_draft=str(meta.get("message_id", "")))
             st.sent.delete(item_id)
             result.sent_to = f"imap:{folder}"
         except NetError as exc:
@@ -273,11 +274,13 @@ def deliver(item_id: str, account: dict, *, smtp_password: str | None = None,
 def file_on_imap(account: dict, password: str | None, data: bytes, kind: str, *,
                  token: CancelToken | None = None, log: Log = no_log, cafile: str | None = None,
                  timeout: float = 30.0, flags: tuple[str, ...] = ("\\Seen",),
-                 replace_message_id: str = "") -> str:
+                 replace_message_id: str = "", drop_draft: str = "") -> str:
     """APPEND ``data`` to the account's special folder ``kind`` ("sent" or "drafts").
 
     With ``replace_message_id``, older copies with that Message-ID in the folder are
-    removed afterwards (a draft saved again replaces its previous version).
+    removed afterwards (a draft saved again replaces its previous version). With
+    ``drop_draft``, a copy of that Message-ID in the Drafts folder is removed (the
+    draft of a message just sent).
     """
     from netgui.net.imap import ImapClient  # the reading side's IMAP core
 
@@ -296,6 +299,16 @@ def file_on_imap(account: dict, password: str | None, data: bytes, kind: str, *,
         if old:
             client.store_flags(old, ["\\Deleted"])
             client.expunge_uids(old)
+        drafts = client.special_folder("drafts") if drop_draft.isascii() and drop_draft else None
+        if drafts:
+            try:
+                stale = client.search(drop_draft, fields=("HEADER Message-ID",), folder=drafts)
+                if stale:
+                    client.store_flags(stale, ["\\Deleted"])
+                    client.expunge_uids(stale)
+                    log("*", f"Removed the draft of this message from {drafts}")
+            except NetError as exc:  # the message is sent and filed; a stale draft is harmless
+                log("!", f"Could not remove the draft from {drafts}: {exc}")
         return folder
     finally:
         client.close()

@@ -117,8 +117,10 @@ def test_imap_account_appends_to_dovecot_sent(smtp_plain_server, mailuser):
     dove, user, password = mailuser
     st = outbox.stores()
     d = draft()
-    item = outbox.queue(d, st)
     acct = account(smtp_plain_server, "imap", dove, user)
+    compose.ensure_message_id(d)
+    outbox.save_draft_to_imap(d, acct, password)  # saved on the server while writing
+    item = outbox.queue(d, st)
     result = outbox.deliver(item, acct, incoming_password=password, st=st)
     assert result.sent_to == "imap:Sent" and result.filing_error == ""
     assert st.sent.items() == [] and st.outbox.items() == []
@@ -128,6 +130,7 @@ def test_imap_account_appends_to_dovecot_sent(smtp_plain_server, mailuser):
         uids = client.uids("Sent")
         assert len(uids) == 1
         stored = compose.parse_bytes(client.fetch_message(uids[0], "Sent"))
+        assert client.uids("Drafts") == [], "the draft of a sent message is removed"
     assert stored["Message-ID"] == d.message_id
     assert stored["Subject"] == "Report ✓"
 
@@ -174,3 +177,23 @@ def test_no_password_in_any_local_file(smtp_server, isolated_config, tmp_path):
         for path in root.rglob("*") if root.exists() else []:
             if path.is_file():
                 assert smtp_server.password.encode() not in path.read_bytes(), path
+
+
+def test_non_ascii_address_uses_smtputf8(smtp_server, smtp_ca):
+    from tests.support.smtp import SmtpPeer
+    st = outbox.stores()
+    item = outbox.queue(draft(to="Jörg <jörg@bücher.example>", bcc=""), st)
+    outbox.deliver(item, account(smtp_server), smtp_password=smtp_server.password, st=st)
+    got = smtp_server.wait_for(1)[0]
+    assert got.recipients == ["jörg@xn--bcher-kva.example"]
+    assert "To: Jörg <jörg@xn--bcher-kva.example>".encode() in got.data  # raw UTF-8 header
+
+    old = SmtpPeer(smtp_ca, "starttls", smtputf8=False).start()
+    try:
+        item = outbox.queue(draft(to="jörg@example.test", bcc=""), st)
+        with pytest.raises(ProtocolError) as info:
+            outbox.deliver(item, account(old), smtp_password=old.password, st=st)
+        assert "SMTPUTF8" in str(info.value)
+        assert st.outbox.meta(item)["state"] == "failed"
+    finally:
+        old.stop()

@@ -71,7 +71,7 @@ class SmtpPeer:
 
     def __init__(self, ca: trustme.CA, mode: str = "starttls", auth: bool = True,
                  auth_require_tls: bool = True, data_size_limit: int = 33554432,
-                 auth_exclude: tuple[str, ...] = ()):
+                 auth_exclude: tuple[str, ...] = (), smtputf8: bool = True):
         self.mode = mode
         self.host = "127.0.0.1"
         self.port = free_port()
@@ -82,7 +82,7 @@ class SmtpPeer:
         server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1", "localhost").configure_cert(server_ctx)
         kwargs = dict(hostname=self.host, port=self.port, server_hostname="smtp.test",
-                      data_size_limit=data_size_limit, enable_SMTPUTF8=True)
+                      data_size_limit=data_size_limit, enable_SMTPUTF8=smtputf8)
         if auth:
             if mode == "tls":  # aiosmtpd does not count implicit TLS as TLS; the link is TLS anyway
                 auth_require_tls = False
