@@ -48,7 +48,11 @@ class MessageStore:
         atomic_write_text(js, json.dumps(meta, ensure_ascii=False, indent=1))
 
     def update(self, item_id: str, **changes) -> dict[str, Any]:
-        meta = self.meta(item_id)
+        """Change an item's metadata (nothing happens if the item is gone meanwhile)."""
+        try:
+            meta = self.meta(item_id)
+        except KeyError:
+            return {}
         meta.update(changes, updated=time.time())
         atomic_write_text(self._paths(item_id)[1], json.dumps(meta, ensure_ascii=False, indent=1))
         return meta
@@ -121,10 +125,16 @@ def _summary(msg, account: str) -> dict[str, Any]:
 
 # -- drafts ----------------------------------------------------------------
 def save_draft(draft: compose.Draft, st: Stores | None = None) -> None:
-    """Store a draft locally. Fields that do not parse yet are kept as typed."""
+    """Store a draft locally. Fields that do not parse yet are kept as typed.
+
+    A message edited after it went to the Outbox leaves the Outbox: its newer
+    version is this draft (so it cannot be sent twice, old and new).
+    """
     st = st or stores()
     st.drafts.save(draft.id, draft_bytes(draft), {"account": draft.account,
                                                   "subject": draft.subject, "to": draft.to})
+    if draft.id in st.outbox:
+        st.outbox.delete(draft.id)
 
 
 def draft_bytes(draft: compose.Draft) -> bytes:

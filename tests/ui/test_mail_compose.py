@@ -247,6 +247,27 @@ def test_save_draft_stores_it_in_imap_drafts(make_app, smtp_plain_server, mailus
     win.close()
 
 
+def test_editing_after_a_failure_takes_it_back_from_the_outbox(make_app, smtp_server,
+                                                               monkeypatch):
+    import netgui.tabs.mail_compose as mc
+    monkeypatch.setattr(mc, "AUTOSAVE_MS", 50)
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    smtp_server.refuse_messages()
+    win = open_compose(app, "work")
+    fill(win, subject="First try")
+    send_and_wait(app, win)
+    assert len(outbox.stores().outbox.items()) == 1
+    win.form.set_values({"subject": "Second try"})
+    pump(app.root, until=lambda: outbox.stores().drafts.items() != [], timeout=10,
+         message="autosave")
+    assert outbox.stores().outbox.items() == [], "the edited version supersedes the queued one"
+    smtp_server.accept_all()
+    send_and_wait(app, win)
+    assert [r.message()["Subject"] for r in smtp_server.wait_for(1)] == ["Second try"]
+    assert outbox.stores().outbox.items() == [] and outbox.stores().drafts.items() == []
+
+
 def test_no_password_stored_is_explained(make_app, smtp_server):
     app = make_app(tabs=[])
     add_account(app, smtp_server)
