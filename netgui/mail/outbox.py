@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ from netgui.net.smtp import SmtpSession
 from . import compose
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_in_flight: set[str] = set()  # Outbox items being sent by this process
+_in_flight_lock = threading.Lock()
 
 
 class MessageStore:
@@ -232,7 +235,24 @@ def deliver(item_id: str, account: dict, *, smtp_password: str | None = None,
     """
     st = st or stores()
     token = token or CancelToken()
-    data, meta = st.outbox.load(item_id)
+    with _in_flight_lock:
+        if item_id in _in_flight:
+            raise NetError("This message is being sent already")
+        _in_flight.add(item_id)
+    try:
+        return _deliver(item_id, account, smtp_password, incoming_password, st, token, log,
+                        progress, status, cafile, timeout)
+    finally:
+        with _in_flight_lock:
+            _in_flight.discard(item_id)
+
+
+def _deliver(item_id, account, smtp_password, incoming_password, st, token, log, progress,
+             status, cafile, timeout) -> Delivery:
+    try:
+        data, meta = st.outbox.load(item_id)
+    except (KeyError, FileNotFoundError) as exc:
+        raise NetError("This message is no longer in the Outbox") from exc
     if meta.get("sender") and meta.get("recipients"):  # saved when queued: no parsing needed
         sender, recipients = meta["sender"], list(meta["recipients"])
         smtputf8 = bool(meta.get("smtputf8"))

@@ -27,6 +27,7 @@ from netgui.ui.transcript import TranscriptPane
 
 MODES = ("new", "reply", "reply_all", "forward")
 AUTOSAVE_MS = 1500
+REFRESH_MS = 3000
 _SEP = " — "
 
 
@@ -572,6 +573,19 @@ class OutboxWindow(tk.Toplevel):
         self.drafts.bind("<Double-1>", lambda e: self.open_draft())
         self.bind("<Escape>", lambda e: self.destroy())
         self.refresh()
+        self._tick_id = self.after(REFRESH_MS, self._tick)
+
+    def _tick(self) -> None:
+        """Follow what other windows do (a compose window sending, a draft being saved)."""
+        self.refresh()
+        self._tick_id = self.after(REFRESH_MS, self._tick)
+
+    def destroy(self) -> None:
+        try:
+            self.after_cancel(self._tick_id)
+        except (AttributeError, tk.TclError):
+            pass
+        super().destroy()
 
     @staticmethod
     def _tree(parent, columns) -> ttk.Treeview:

@@ -8,7 +8,7 @@ import pytest
 
 from netgui.mail import compose, outbox
 from netgui.mail.compose import Attachment, ComposeError, Draft
-from netgui.net.errors import AuthError, ProtocolError
+from netgui.net.errors import AuthError, NetError, ProtocolError
 from netgui.net.imap import ImapClient
 from tests.support.dovecot import dovecot, mailuser  # noqa: F401
 from tests.support.smtp import (smtp_ca, smtp_ca_file, smtp_plain_server,  # noqa: F401
@@ -197,3 +197,18 @@ def test_non_ascii_address_uses_smtputf8(smtp_server, smtp_ca):
         assert st.outbox.meta(item)["state"] == "failed"
     finally:
         old.stop()
+
+
+def test_same_item_is_not_sent_twice_at_once(smtp_server):
+    import threading
+    st = outbox.stores()
+    item = outbox.queue(draft(), st)
+    outbox._in_flight.add(item)  # as if another task were sending it right now
+    try:
+        with pytest.raises(NetError) as info:
+            outbox.deliver(item, account(smtp_server), smtp_password=smtp_server.password, st=st)
+        assert "being sent already" in str(info.value)
+    finally:
+        outbox._in_flight.discard(item)
+    assert smtp_server.received == [] and st.outbox.meta(item)["state"] == "queued"
+    assert isinstance(threading.Lock(), type(outbox._in_flight_lock))
