@@ -191,7 +191,9 @@ class MessageList(ttk.Frame):
             self._keys.insert(pos, k)
             self.order.insert(pos, row.uid)
             display = len(self.order) - 1 - pos if self.descending else pos
-            if display <= self.rendered:
+            # Inside the part already in the tree: insert now. Beyond it: the filler adds it
+            # in slices, so a batch of a thousand rows never blocks the window.
+            if display < self.rendered:
                 self.tree.insert("", display, iid=str(row.uid), values=self._values(row),
                                  tags=self._tags(row))
                 self.rendered += 1
