@@ -331,8 +331,12 @@ class ComposeWindow(tk.Toplevel):
         """Save now, locally and (IMAP accounts) in the server's Drafts folder."""
         if self.sending:
             return None
+        self._body_modified()
         draft = self.current_draft()
         self._dirty = False
+        if self._autosave_id is not None:
+            self.after_cancel(self._autosave_id)
+            self._autosave_id = None
         profile = self.accounts.get(draft.account)
         self.form.set_busy(True, "Saving the draft")
         self.cancel_button.state(["!disabled"])
@@ -387,6 +391,7 @@ class ComposeWindow(tk.Toplevel):
         return self.send_task is not None and self.send_task.running
 
     def _send(self, values=None) -> None:
+        self._body_modified()  # consume a change Tk has not announced yet
         draft = self.current_draft()
         problems = compose.validate(draft)
         if draft.account not in self.accounts:
