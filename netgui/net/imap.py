@@ -543,7 +543,8 @@ class ImapClient:
 
     def iter_header_batches(self, state: FolderState, first: int = 100, batch: int = 1000,
                             min_uid: int = 0) -> Iterator[list[FetchedHeaders]]:
-        """All messages newest first, in batches: a small first batch so rows appear at once.
+        """All messages newest first, in batches: a small first batch so rows appear at once,
+        then growing ones.
 
         With ``min_uid`` only messages whose UID is at least that are fetched (new mail).
         """
@@ -555,6 +556,7 @@ class ImapClient:
             return
         top = state.exists
         size = first
+        fetched = 0
         while top >= 1:
             self.token.check()
             low = max(1, top - size + 1)
@@ -562,7 +564,9 @@ class ImapClient:
             rows.sort(key=lambda r: -r.uid)
             yield rows
             top = low - 1
-            size = batch
+            fetched += 1
+            # later batches grow (fewer round trips): batch, 3×batch, then 5×batch
+            size = batch if fetched == 1 else min(batch * 5, size * 3)
 
     @_guard
     def fetch_flags(self, spec: str = "1:*") -> dict[int, tuple[str, ...]]:

@@ -16,6 +16,7 @@ HEADINGS = {"marks": "", "sender": "From", "subject": "Subject", "date": "Date",
 WIDTHS = {"marks": 52, "sender": 200, "subject": 380, "date": 130, "size": 70}
 SLICE = 400          # rows inserted per event-loop turn while filling
 FIRST_SLICE = 150    # rows shown at once (the first screen and a bit)
+BULK = 300           # batches larger than this re-sort instead of inserting one by one
 UNREAD, FLAGGED, ATTACHMENT = "●", "⚑", "◫"
 
 
@@ -179,6 +180,12 @@ class MessageList(ttk.Frame):
     # -- incremental changes ---------------------------------------------------------
     def add_rows(self, rows: Iterable[MessageRow]) -> None:
         """Add or refresh rows in place (a sync batch arrived)."""
+        rows = list(rows)
+        if len(rows) > BULK and len(rows) * 4 > len(self.rows):
+            # A big batch: one sort of everything beats thousands of ordered inserts
+            self.rows.update((r.uid, r) for r in rows)
+            self._resort()
+            return
         key = _key(self.sort_column)
         for row in rows:
             if row.uid in self.rows:
