@@ -100,7 +100,7 @@ def run_tab(server, user: str, password: str, data_dir: str, expect: int) -> dic
         now = time.perf_counter() - started
         if "first" not in times and tab.list.rendered > 0:
             times["first"] = now
-        if "full" not in times and tab.list.rendered >= expect and not tab.list.filling:
+        if "full" not in times and tab.list.rendered >= expect:
             times["full"] = now
         if "full" in times and not tab.busy_tasks():
             root.quit()

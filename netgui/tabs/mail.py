@@ -398,10 +398,10 @@ class MailTab(Tab):
     def open_message(self, uid: int) -> None:
         account, folder = self.current
         service = self.services[account]
+        if self.opened == (account, folder, uid) and self.viewer.message is not None:
+            return
         if self.open_task is not None and self.open_task.running:
             self.open_task.cancel()
-        if self.opened == (account, folder, uid):
-            return
         self.viewer.clear("Loading…")
 
         def shown(parsed):

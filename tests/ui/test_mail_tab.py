@@ -30,7 +30,7 @@ def add_account(app, server, user, name="Work", protocol="imap", port=None):
 
 
 def idle(tab):
-    return not tab.busy_tasks() and not tab.list.filling
+    return not tab.busy_tasks()
 
 
 def wait_rows(app, tab, count, timeout=20):
