@@ -166,6 +166,8 @@ class ComposeWindow(tk.Toplevel):
                         command=self._toggle_log).pack(side="right")
         self.saved_label = ttk.Label(self.bottom, text="", style="Muted.TLabel")
         self.saved_label.pack(side="left")
+        self.warning = ttk.Label(self.bottom, text="", style="Error.TLabel")
+        self.warning.pack(side="left", padx=(12, 0))
         self.transcript = TranscriptPane(outer, palette=app.theme)
 
         body = ttk.Frame(outer)
@@ -183,6 +185,7 @@ class ComposeWindow(tk.Toplevel):
             self.form.variables[name].trace_add("write", lambda *_: self._changed())
         self.form.variables["account"].trace_add("write", lambda *_: self._account_changed())
         self._account = draft.account
+        self._show_warning()
         self.body.bind("<<Modified>>", self._body_modified)
         self.body.edit_modified(False)
         # Return in a header field moves on (it must not send a half-written message)
@@ -288,7 +291,17 @@ class ComposeWindow(tk.Toplevel):
                 at = text.rindex(old_sig)
                 self.body.delete("1.0", "end")
                 self.body.insert("1.0", text[:at] + new_sig + text[at + len(old_sig):])
+        self._show_warning()
         self._changed()
+
+    def _show_warning(self) -> None:
+        profile = self.accounts.get(self._account) or {}
+        text = ""
+        if profile and not profile.get("verify_tls", True) and profile.get("smtp_security") != "none":
+            text = "Certificate checks are off for this account"
+        elif profile and profile.get("smtp_security") == "none":
+            text = "This account sends without encryption"
+        self.warning.configure(text=text)
 
     def _changed(self) -> None:
         if self._filling or self._closed:

@@ -341,3 +341,14 @@ def test_return_in_a_field_moves_on_and_does_not_send(make_app, smtp_server):
     pump(app.root, timeout=0.2)
     assert win.focus_get() is win.body and win.send_task is None
     win.close()
+
+
+def test_weak_security_is_shown(make_app, smtp_server, smtp_plain_server):
+    app = make_app(tabs=[])
+    add_account(app, smtp_server, verify_tls=False)
+    add_account(app, smtp_plain_server, name="plain")
+    win = open_compose(app, "work")
+    assert win.warning.cget("text") == "Certificate checks are off for this account"
+    win.form.set_values({"account": win._label("plain")})
+    assert win.warning.cget("text") == "This account sends without encryption"
+    win.close()
