@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import traceback
 import tkinter as tk
 from tkinter import filedialog, ttk
 
@@ -482,7 +483,16 @@ class ComposeWindow(tk.Toplevel):
         return task
 
     def destroy(self) -> None:
-        self._closed = True
+        if not self._closed:  # destroyed from outside (the app quits): keep what was typed
+            self._closed = True
+            try:
+                if self.body.edit_modified():
+                    self._dirty = True
+                draft = self.current_draft()
+                if self._dirty and not draft.is_empty() and not self.sending:
+                    outbox.save_draft(draft)
+            except Exception:  # never stop the app from closing
+                traceback.print_exc()
         if self._autosave_id is not None:
             try:
                 self.after_cancel(self._autosave_id)

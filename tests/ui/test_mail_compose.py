@@ -352,3 +352,14 @@ def test_weak_security_is_shown(make_app, smtp_server, smtp_plain_server):
     win.form.set_values({"account": win._label("plain")})
     assert win.warning.cget("text") == "This account sends without encryption"
     win.close()
+
+
+def test_quitting_the_app_keeps_the_unsaved_text(make_app, smtp_server):
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    win = open_compose(app, "work")
+    fill(win, subject="Typed just before quitting")
+    app.quit(ask=False)
+    [meta] = outbox.stores().drafts.items()
+    assert meta["subject"] == "Typed just before quitting"
+    assert "Hello Bob" in outbox.open_draft(meta["id"]).body
