@@ -120,7 +120,17 @@ class MailService:
                 self._imap = None
 
     def _imap_job(self, ctx, job):
-        with self.lock:
+        """Run ``job(client)`` on the shared connection; while another task holds it (a long
+        first sync), on a connection of its own, so opening a message never waits for a sync."""
+        if not self.lock.acquire(blocking=False):
+            ctx.log("*", "The account's connection is busy: using a second one")
+            client = ImapClient.from_account(self.account, self.password(), token=ctx.token,
+                                             log=ctx.log, cafile=self.cafile)
+            try:
+                return job(client)
+            finally:
+                client.close()
+        try:
             client = self._client(ctx)
             try:
                 return job(client)
@@ -129,6 +139,8 @@ class MailService:
                     client.close()
                     self._imap = None
                 raise
+        finally:
+            self.lock.release()
 
     # -- folders ----------------------------------------------------------------
     def folders(self, ctx) -> list:

@@ -50,6 +50,9 @@ class MailTab(Tab):
         self.open_task = None
         self.opened: tuple[str, str, int] | None = None
         self.folder_kinds: dict[tuple[str, str], str | None] = {}
+        self.folder_labels: dict[tuple[str, str], str] = {}
+        self.unread_counts: dict[tuple[str, str], int] = {}
+        self._count_after = None
         self._build()
         self.reload_accounts()
 
@@ -181,8 +184,10 @@ class MailTab(Tab):
             self.set_status("No mail account yet.")
             return
         self.welcome.pack_forget()
-        for name in profiles:
-            self.folders.insert("", "end", iid=name, text=name, open=True)
+        for name, profile in profiles.items():
+            label = name if profile["verify_tls"] or profile["incoming_security"] == "none" else \
+                f"{name} (certificates not checked)"
+            self.folders.insert("", "end", iid=name, text=label, open=True)
             self._fill_folders(name, self.cache.folders(name) or [])
         target = self.current if self.current and self.current[0] in profiles else None
         if select in profiles:
@@ -247,6 +252,10 @@ class MailTab(Tab):
                     head, label = f.name.rsplit(f.delimiter, 1)
                     if tree.exists(account + SEP + head):
                         parent = account + SEP + head
+            self.folder_labels[(account, f.name)] = label
+            count = self.unread_counts.get((account, f.name))
+            if count:
+                label = f"{label} ({count})"
             noselect = any(fl.lower() == "\\noselect" for fl in f.flags)
             tree.insert(parent, "end", iid=account + SEP + f.name, text=label, open=True,
                         tags=("noselect",) if noselect else ())
@@ -311,6 +320,7 @@ class MailTab(Tab):
             merged = {r.uid: r for r in rows}
             merged.update(self.list.rows)  # rows a running sync already delivered are newer
             self.list.set_rows(merged.values())
+            self._count_unread_soon()
             self.set_status(f"{len(merged)} messages in {folder} (cached)")
             self.sync(account, folder)
 
@@ -372,6 +382,22 @@ class MailTab(Tab):
             service.watch, "INBOX", name=f"New mail in {account}", on_event=self._on_event,
             on_log=self._transcript(account).append)
 
+    def _count_unread_soon(self) -> None:
+        if self._count_after is None:
+            self._count_after = self.after(200, self._count_unread)
+
+    def _count_unread(self) -> None:
+        """Show the shown folder's unread count in the folder tree: "Inbox (3)"."""
+        self._count_after = None
+        if self.current is None:
+            return
+        count = sum(1 for r in self.list.rows.values() if r.unread)
+        self.unread_counts[self.current] = count
+        iid = self.current[0] + SEP + self.current[1]
+        label = self.folder_labels.get(self.current)
+        if label and self.folders.exists(iid):
+            self.folders.item(iid, text=f"{label} ({count})" if count else label)
+
     def _on_event(self, kind: str, payload) -> None:
         key = (payload.get("account"), payload.get("folder"))
         if kind == "new-mail":
@@ -379,6 +405,7 @@ class MailTab(Tab):
             return
         if key != self.current:
             return
+        self._count_unread_soon()
         if kind == "rows":
             self.list.add_rows(payload["rows"])
         elif kind == "flags":
@@ -410,6 +437,7 @@ class MailTab(Tab):
             self.opened = (account, folder, uid)
             self.viewer.show(parsed)
             self.list.change_flag([uid], "\\Seen", True)
+            self._count_unread_soon()
             self.list.set_attachment(uid, bool(parsed.attachments))
 
         def done(task):
@@ -495,6 +523,7 @@ class MailTab(Tab):
         has = [flag in r.flags for r in rows]
         add = not all(has)
         self.list.change_flag(uids, flag, add)
+        self._count_unread_soon()
         return self._run("Changing flags", self.services[account].set_flag, folder, uids, flag, add,
                          done_text="")
 

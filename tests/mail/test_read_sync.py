@@ -191,3 +191,18 @@ def test_watch_reports_new_mail_until_cancelled(mailuser, tmp_path):
     thread.join(5)
     assert not thread.is_alive() and not errors
     assert ctx.events[0] == ("new-mail", {"account": "acct", "folder": "INBOX"})
+
+
+def test_opening_a_message_does_not_wait_for_a_running_sync(mailuser, tmp_path):
+    server, user, _ = mailuser
+    server.deliver(user, samples.plain(subject="Quick look"))
+    svc = service(server, user, tmp_path)
+    svc.sync(PlainContext(), "INBOX")
+    (uid,) = svc.cache.uids("acct", "INBOX")
+    lines = []
+    with svc.lock:  # as if a long sync held the shared connection
+        started = time.monotonic()
+        msg = svc.open(PlainContext(log=lambda d, t: lines.append(t)), "INBOX", uid)
+    assert msg.subject == "Quick look" and time.monotonic() - started < 10
+    assert any("second one" in t for t in lines)
+    svc.close()
