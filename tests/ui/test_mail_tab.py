@@ -263,3 +263,28 @@ def test_pop3_account_lists_and_deletes_only_after_confirmation(make_app, mailus
         pop.connect()
         pop.login(user, PASSWORD)
         assert len(pop.uidl()) == 1
+
+
+def test_tls_account_and_an_untrusted_certificate(make_app, mailuser, monkeypatch):
+    server, user, _ = mailuser
+    server.deliver(user, samples.plain(subject="Over TLS"))
+    monkeypatch.setenv("NETGUI_CA_FILE", server.ca_file)
+    app = make_app(tabs=MAIL)
+    accounts.save_account(app.settings, app.secrets, "Secure", {
+        "email": f"{user}@example.org", "incoming_host": "127.0.0.1",
+        "incoming_port": server.imaps_port, "incoming_security": "tls", "incoming_user": user},
+        incoming_password=PASSWORD)
+    tab = app.tab("mail")
+    tab.reload_accounts()
+    wait_rows(app, tab, 1)
+    assert [r.subject for r in tab.list.rows.values()] == ["Over TLS"]
+    assert "TLS" in tab.transcripts["Secure"].contents()
+    app.quit(ask=False)
+    monkeypatch.delenv("NETGUI_CA_FILE")
+    app2 = make_app(tabs=MAIL)
+    tab2 = app2.tab("mail")
+    tab2.reload_accounts()
+    pump(app2.root, lambda: idle(tab2) and "not trusted" in tab2.status.cget("text"), timeout=20,
+         message="certificate error in the status line")
+    assert len(tab2.status.cget("text").splitlines()) == 1
+    assert [r.subject for r in tab2.list.rows.values()] == ["Over TLS"]  # the cache still shows it
