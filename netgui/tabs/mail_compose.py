@@ -554,7 +554,7 @@ class OutboxWindow(tk.Toplevel):
         super().__init__(app.root)
         self.app = app
         self.task = None
-        self.title("Outbox and drafts")
+        self.title("Outgoing mail")
         self.geometry("820x420")
         self.minsize(520, 300)
         outer = ttk.Frame(self, padding=10)
@@ -599,6 +599,23 @@ class OutboxWindow(tk.Toplevel):
         self.delete_draft_button = ttk.Button(dbar, text="Delete", command=self.delete_draft)
         self.delete_draft_button.pack(side="left", padx=(6, 0))
         self.drafts.bind("<Double-1>", lambda e: self.open_draft())
+
+        sent_page = ttk.Frame(self.notebook, padding=6)
+        self.notebook.add(sent_page, text="Sent (local)")
+        self.sent = self._tree(sent_page, (("subject", "Subject", 240), ("to", "To", 180),
+                                           ("account", "Account", 90), ("sent", "Sent", 130),
+                                           ("note", "Note", 160)))
+        sbar = ttk.Frame(sent_page)
+        sbar.pack(side="bottom", fill="x", pady=(6, 0), before=self.sent.master)
+        self.view_button = ttk.Button(sbar, text="View", command=self.view_sent)
+        self.view_button.pack(side="left")
+        self.again_button = ttk.Button(sbar, text="Edit as new", command=self.edit_sent_as_new)
+        self.again_button.pack(side="left", padx=(6, 0))
+        self.delete_sent_button = ttk.Button(sbar, text="Delete", command=self.delete_sent)
+        self.delete_sent_button.pack(side="left", padx=(6, 0))
+        ttk.Label(sbar, text="Mail sent from POP3 accounts (or when the IMAP Sent folder could "
+                  "not be reached)", style="Muted.TLabel").pack(side="left", padx=(10, 0))
+        self.sent.bind("<Double-1>", lambda e: self.view_sent())
         self.bind("<Escape>", lambda e: self.destroy())
         self.refresh()
         self._tick_id = self.after(REFRESH_MS, self._tick)
@@ -651,6 +668,16 @@ class OutboxWindow(tk.Toplevel):
         self.notebook.tab(0, text=f"Outbox ({count})" if count else "Outbox")
         ndrafts = len(self.drafts.get_children())
         self.notebook.tab(1, text=f"Drafts ({ndrafts})" if ndrafts else "Drafts")
+        keep = set(self.sent.selection())
+        self.sent.delete(*self.sent.get_children())
+        for meta in st.sent.items():
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(meta.get("sent", 0)))
+            note = f"not filed in IMAP Sent: {meta['filing_error']}" if meta.get("filing_error") \
+                else ""
+            self.sent.insert("", "end", iid=meta["id"], values=(
+                meta.get("subject") or "(no subject)", meta.get("to", ""),
+                meta.get("account", ""), when, note))
+        self.sent.selection_set([i for i in keep if self.sent.exists(i)])
 
     def _show_detail(self) -> None:
         ids = self._selected(self.outbox)
@@ -729,6 +756,33 @@ class OutboxWindow(tk.Toplevel):
         draft = outbox.open_draft(ids[0])
         return open_compose(self.app, draft.account, draft=draft)
 
+    def view_sent(self):
+        ids = self._selected(self.sent)
+        if not ids:
+            return None
+        data, _ = outbox.stores().sent.load(ids[0])
+        return MessageView(self, compose.parse_bytes(data))
+
+    def edit_sent_as_new(self):
+        ids = self._selected(self.sent)
+        if not ids:
+            return None
+        data, meta = outbox.stores().sent.load(ids[0])
+        draft = compose.draft_from_message(data, meta.get("account", ""))
+        draft.id = Draft().id  # a new message: its own id and Message-ID
+        draft.message_id = ""
+        return open_compose(self.app, draft.account, draft=draft)
+
+    def delete_sent(self) -> None:
+        ids = self._selected(self.sent)
+        if ids and dialogs.confirm(self, "Delete sent mail",
+                                   f"Delete {len(ids)} sent message{'s' if len(ids) != 1 else ''} "
+                                   "from the local Sent folder?"):
+            st = outbox.stores()
+            for i in ids:
+                st.sent.delete(i)
+            self.refresh()
+
     def delete_draft(self) -> None:
         ids = self._selected(self.drafts)
         if ids and dialogs.confirm(self, "Delete drafts",
@@ -737,6 +791,31 @@ class OutboxWindow(tk.Toplevel):
             for i in ids:
                 st.drafts.delete(i)
             self.refresh()
+
+
+class MessageView(tk.Toplevel):
+    """A read-only view of a locally stored message: headers, text, attachment names."""
+
+    def __init__(self, parent, msg):
+        super().__init__(parent)
+        self.title(str(msg.get("Subject", "")) or "(no subject)")
+        self.geometry("700x480")
+        frame = ttk.Frame(self, padding=10)
+        frame.pack(fill="both", expand=True)
+        lines = [f"{name}: {' '.join(str(msg[name]).split())}"
+                 for name in ("From", "To", "Cc", "Bcc", "Subject", "Date") if msg[name]]
+        atts = compose.attachments_of(msg)
+        if atts:
+            lines.append("Attachments: " + ", ".join(f"{a.filename} ({human_bytes(a.size)})"
+                                                     for a in atts))
+        ttk.Label(frame, text="\n".join(lines), justify="left").pack(side="top", anchor="w")
+        self.text = tk.Text(frame, wrap="word", font=monospace(self), padx=6, pady=4)
+        style_text(self.text, parent.app.theme)
+        self.text.insert("1.0", compose.text_of(msg))
+        self.text.configure(state="disabled")
+        self.text.pack(side="top", fill="both", expand=True, pady=(8, 0))
+        ttk.Button(frame, text="Close", command=self.destroy).pack(side="right", pady=(8, 0))
+        self.bind("<Escape>", lambda e: self.destroy())
 
 
 def open_outbox(app) -> OutboxWindow:

@@ -97,6 +97,17 @@ def test_send_through_gui_arrives_and_goes_to_local_sent(make_app, smtp_server, 
     assert [m["message_id"] for m in sent] == [msg["Message-ID"]]
     assert outbox.stores().outbox.items() == [] and outbox.stores().drafts.items() == []
     assert "Sent “Quarterly report ✓” to 4 recipients" in app.status.cget("text")
+    box = open_outbox(app)
+    assert box.sent.get_children() == (sent[0]["id"],)
+    box.sent.selection_set(sent[0]["id"])
+    view = box.view_sent()
+    assert "Bcc: boss@example.test" in view.winfo_children()[0].winfo_children()[0].cget("text")
+    assert view.text.get("1.0", "end").startswith("Hällo Bob,")
+    again = box.edit_sent_as_new()
+    assert again.form.get("subject") == "Quarterly report ✓" and len(again.draft.attachments) == 1
+    assert again.draft.message_id != msg["Message-ID"]
+    again.close()
+    box.destroy()
     transcript = "\n".join(lines)
     assert "> AUTH PLAIN ****" in transcript and "< 250 2.0.0 Message accepted" in transcript
     for path in isolated_config.rglob("*"):
