@@ -219,3 +219,12 @@ def test_forward_of_attached_message_keeps_it_as_eml():
     [att] = list(got.iter_attachments())
     assert att.get_filename() == "forwarded.eml"
     assert b"inner body" in att.get_payload(decode=True)
+
+
+def test_reply_accepts_the_reading_sides_parsed_messages():
+    from netgui.mail.message import parse_message
+    for original in (parse(ORIGINAL), parse_message(ORIGINAL)):
+        d = compose.reply_draft("work", PROFILE, original, reply_all=True)
+        assert d.subject == "Re: Pläne" and d.in_reply_to == "<orig-2@example.test>"
+        assert "> Grüße," in d.body
+        assert d.cc == "Carol <carol@example.test>, dave@example.test"
