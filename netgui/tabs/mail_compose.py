@@ -648,36 +648,25 @@ class OutboxWindow(tk.Toplevel):
         return tree
 
     def refresh(self) -> None:
+        """Re-read the stores; lists whose rows did not change are left alone."""
         st = outbox.stores()
-        keep = set(self.outbox.selection())
-        self.outbox.delete(*self.outbox.get_children())
-        for meta in st.outbox.items():
-            state = meta.get("state", "")
-            self.outbox.insert("", "end", iid=meta["id"], values=(
-                meta.get("subject") or "(no subject)", meta.get("to", ""), meta.get("account", ""),
-                state, meta.get("error", "")))
-        self.outbox.selection_set([i for i in keep if self.outbox.exists(i)])
+        when = lambda t: time.strftime("%Y-%m-%d %H:%M", time.localtime(t or 0))  # noqa: E731
+        _fill_tree(self.outbox, [(m["id"], (m.get("subject") or "(no subject)", m.get("to", ""),
+                                            m.get("account", ""), m.get("state", ""),
+                                            m.get("error", "")))
+                                 for m in st.outbox.items()])
         self._show_detail()
-        self.drafts.delete(*self.drafts.get_children())
-        for meta in st.drafts.items():
-            saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(meta.get("updated", 0)))
-            self.drafts.insert("", "end", iid=meta["id"], values=(
-                meta.get("subject") or "(no subject)", meta.get("to", ""),
-                meta.get("account", ""), saved))
-        count = len(self.outbox.get_children())
-        self.notebook.tab(0, text=f"Outbox ({count})" if count else "Outbox")
-        ndrafts = len(self.drafts.get_children())
-        self.notebook.tab(1, text=f"Drafts ({ndrafts})" if ndrafts else "Drafts")
-        keep = set(self.sent.selection())
-        self.sent.delete(*self.sent.get_children())
-        for meta in st.sent.items():
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(meta.get("sent", 0)))
-            note = f"not filed in IMAP Sent: {meta['filing_error']}" if meta.get("filing_error") \
-                else ""
-            self.sent.insert("", "end", iid=meta["id"], values=(
-                meta.get("subject") or "(no subject)", meta.get("to", ""),
-                meta.get("account", ""), when, note))
-        self.sent.selection_set([i for i in keep if self.sent.exists(i)])
+        _fill_tree(self.drafts, [(m["id"], (m.get("subject") or "(no subject)", m.get("to", ""),
+                                            m.get("account", ""), when(m.get("updated"))))
+                                 for m in st.drafts.items()])
+        _fill_tree(self.sent, [(m["id"], (m.get("subject") or "(no subject)", m.get("to", ""),
+                                          m.get("account", ""), when(m.get("sent")),
+                                          f"not filed in IMAP Sent: {m['filing_error']}"
+                                          if m.get("filing_error") else ""))
+                               for m in st.sent.items()])
+        for index, (tree, title) in enumerate(((self.outbox, "Outbox"), (self.drafts, "Drafts"))):
+            count = len(tree.get_children())
+            self.notebook.tab(index, text=f"{title} ({count})" if count else title)
 
     def _show_detail(self) -> None:
         ids = self._selected(self.outbox)
@@ -791,6 +780,20 @@ class OutboxWindow(tk.Toplevel):
             for i in ids:
                 st.drafts.delete(i)
             self.refresh()
+
+
+def _fill_tree(tree: ttk.Treeview, rows: list[tuple[str, tuple]]) -> None:
+    """Show ``rows`` (iid, values) in ``tree``, keeping the selection; no-op if unchanged."""
+    current = [(iid, tuple(str(v) for v in tree.item(iid, "values")))
+               for iid in tree.get_children()]
+    wanted = [(iid, tuple(str(v) for v in values)) for iid, values in rows]
+    if current == wanted:
+        return
+    keep = set(tree.selection())
+    tree.delete(*tree.get_children())
+    for iid, values in rows:
+        tree.insert("", "end", iid=iid, values=values)
+    tree.selection_set([i for i in keep if tree.exists(i)])
 
 
 class MessageView(tk.Toplevel):

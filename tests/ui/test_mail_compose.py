@@ -374,3 +374,23 @@ def test_quitting_the_app_keeps_the_unsaved_text(make_app, smtp_server):
     [meta] = outbox.stores().drafts.items()
     assert meta["subject"] == "Typed just before quitting"
     assert "Hello Bob" in outbox.open_draft(meta["id"]).body
+
+
+def test_outbox_window_follows_changes_and_keeps_selection(make_app, monkeypatch):
+    import netgui.tabs.mail_compose as mc
+    monkeypatch.setattr(mc, "REFRESH_MS", 100)
+    app = make_app(tabs=[])
+    first = compose.Draft(account="work", sender="alice@example.test", to="bob@example.test",
+                          subject="first")
+    outbox.save_draft(first)
+    box = open_outbox(app)
+    box.drafts.selection_set(first.id)
+    assert box.outbox.get_children() == ()
+    queued = compose.Draft(account="work", sender="alice@example.test", to="bob@example.test",
+                           subject="queued elsewhere")
+    outbox.queue(queued)
+    pump(app.root, until=lambda: box.outbox.get_children() == (queued.id,), timeout=5,
+         message="the window to notice the new Outbox item")
+    assert box.drafts.selection() == (first.id,)
+    assert box.notebook.tab(0, "text") == "Outbox (1)"
+    box.destroy()
