@@ -394,3 +394,15 @@ def test_outbox_window_follows_changes_and_keeps_selection(make_app, monkeypatch
     assert box.drafts.selection() == (first.id,)
     assert box.notebook.tab(0, "text") == "Outbox (1)"
     box.destroy()
+
+
+def test_without_any_account_the_window_explains(make_app):
+    app = make_app(tabs=[])
+    win = open_compose(app)
+    fill(win)
+    win.form.submit_button.invoke()
+    assert win.send_task is None
+    assert win.form.status.cget("text").startswith("Set up a mail account")
+    task = win.close()
+    pump(app.root, until=lambda: task is None or not task.running, timeout=5, message="save")
+    assert len(outbox.stores().drafts.items()) == 1, "what was typed is kept as a draft"
