@@ -563,6 +563,11 @@ class OutboxWindow(tk.Toplevel):
         close.pack(side="bottom", fill="x", pady=(6, 0))
         ttk.Button(close, text="Refresh", command=self.refresh).pack(side="left")
         ttk.Button(close, text="Close", command=self.destroy).pack(side="right")
+        self.show_log = tk.BooleanVar(self, value=False)
+        ttk.Checkbutton(close, text="Show transcript", variable=self.show_log,
+                        command=self._toggle_log).pack(side="right", padx=(0, 10))
+        self.transcript = TranscriptPane(outer, palette=app.theme)
+        self._close_bar = close
         self.notebook = ttk.Notebook(outer)
         self.notebook.pack(side="top", fill="both", expand=True)
 
@@ -694,8 +699,15 @@ class OutboxWindow(tk.Toplevel):
         self.task = self.app.runner.submit(
             deliver_many, items, self.app.settings, self.app.secrets, name="Send Outbox",
             on_result=self._retried, on_error=self._retry_failed,
-            on_status=lambda text: self._say(text), on_done=lambda t: self._retry_done())
+            on_status=lambda text: self._say(text), on_log=self.transcript.append,
+            on_done=lambda t: self._retry_done())
         return self.task
+
+    def _toggle_log(self) -> None:
+        if self.show_log.get():
+            self.transcript.pack(side="bottom", fill="x", pady=(6, 0), before=self._close_bar)
+        else:
+            self.transcript.pack_forget()
 
     def _say(self, text: str, style: str = "Status.TLabel") -> None:
         if self.winfo_exists():

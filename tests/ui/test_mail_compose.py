@@ -169,6 +169,11 @@ def test_refused_mail_waits_in_outbox_and_retry_sends(make_app, smtp_server, mon
     pump(app.root, timeout=0.2)
     assert box.outbox.get_children() == ()
     assert box.status.cget("text") == "Sent 1 message"
+    assert "→ AUTH PLAIN ****" in box.transcript.contents()
+    assert smtp_server.password not in box.transcript.contents()
+    box.show_log.set(True)
+    box._toggle_log()
+    assert box.transcript.winfo_ismapped() or box.transcript.winfo_manager() == "pack"
     assert smtp_server.wait_for(1)[0].message()["Subject"] == "Will be refused"
     assert len(outbox.stores().sent.items()) == 1
     box.destroy()
