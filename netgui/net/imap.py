@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .cancel import CancelToken
+from .cancel import CancelToken, shutdown_quietly
 from .connection import DEFAULT_TIMEOUT, Log, no_log, open_connection, tls_context
 from .errors import AuthError, Cancelled, ConnectionLost, NetError, ProtocolError, translate
 from .redact import redact
@@ -197,8 +197,11 @@ class _Wire(imaplib.IMAP4):
         super().__init__(host, port, timeout)
 
     def _create_socket(self, timeout):
-        return open_connection(self.host, self.port, timeout=timeout or DEFAULT_TIMEOUT,
+        sock = open_connection(self.host, self.port, timeout=timeout or DEFAULT_TIMEOUT,
                                token=self._token, tls=self._tls_ctx, log=self._log_cb)
+        # Cancelling must also wake the wait for the greeting, read inside __init__
+        self.unwatch_greeting = self._token.add_hook(lambda: shutdown_quietly(sock))
+        return sock
 
     def _emit(self, direction, data: bytes):
         text = data.decode("utf-8", "replace")
@@ -351,6 +354,7 @@ class ImapClient:
         self._imap = _Wire(self.host, self.port, self.timeout,
                            ctx if self.security == "tls" else None, self.token, self.log,
                            self._secrets)
+        self._imap.unwatch_greeting()
         self._unwatch = self.token.add_hook(self._abort)
         if self.security == "starttls":
             if "STARTTLS" not in self._imap.capabilities:

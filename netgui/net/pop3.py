@@ -12,7 +12,7 @@ import poplib
 import re
 import socket
 
-from .cancel import CancelToken
+from .cancel import CancelToken, shutdown_quietly
 from .connection import DEFAULT_TIMEOUT, Log, no_log, open_connection, tls_context
 from .errors import AuthError, Cancelled, ConnectionLost, NetError, ProtocolError, translate
 from .redact import redact
@@ -30,8 +30,11 @@ class _Wire(poplib.POP3):
         super().__init__(host, port, timeout)
 
     def _create_socket(self, timeout):
-        return open_connection(self.host, self.port, timeout=timeout or DEFAULT_TIMEOUT,
+        sock = open_connection(self.host, self.port, timeout=timeout or DEFAULT_TIMEOUT,
                                token=self._token, tls=self._tls_ctx, log=self._log_cb)
+        # Cancelling must also wake the wait for the greeting, read inside __init__
+        self.unwatch_greeting = self._token.add_hook(lambda: shutdown_quietly(sock))
+        return sock
 
     def _putline(self, line):
         self._log_cb(">", redact(line.decode("utf-8", "replace"), self._secrets))
@@ -153,6 +156,7 @@ class Pop3Client:
             self.log("!", "Certificate checks are turned off for this account")
         self._pop = _Wire(self.host, self.port, self.timeout,
                           ctx if self.security == "tls" else None, self.token, self.log, self._secrets)
+        self._pop.unwatch_greeting()
         self._unwatch = self.token.add_hook(self._abort)
         if self.security == "starttls":
             try:

@@ -51,6 +51,7 @@ class MailTab(Tab):
         self.opened: tuple[str, str, int] | None = None
         self.folder_kinds: dict[tuple[str, str], str | None] = {}
         self.folder_labels: dict[tuple[str, str], str] = {}
+        self._generation = 0
         self.unread_counts: dict[tuple[str, str], int] = {}
         self._count_after = None
         self._build()
@@ -159,6 +160,8 @@ class MailTab(Tab):
         return [t for t in self.tasks if t.running]
 
     def cancel_work(self) -> None:
+        """Cancel what runs now, and the syncs it would have started when done."""
+        self._generation += 1
         for task in self.busy_tasks():
             task.cancel()
 
@@ -200,6 +203,8 @@ class MailTab(Tab):
 
     def _drop_service(self, name: str, forget_cache: bool) -> None:
         service = self.services.pop(name)
+        for key in [k for k in self.syncing if k[0] == name]:
+            self.syncing.pop(key).cancel()
         watcher = self.watchers.pop(name, None)
         if watcher is not None:
             watcher.cancel()
@@ -314,6 +319,8 @@ class MailTab(Tab):
         self.viewer.clear()
         self.opened = None
 
+        generation = self._generation
+
         def loaded(rows):
             if self.current != (account, folder):
                 return
@@ -322,7 +329,8 @@ class MailTab(Tab):
             self.list.set_rows(merged.values())
             self._count_unread_soon()
             self.set_status(f"{len(merged)} messages in {folder} (cached)")
-            self.sync(account, folder)
+            if generation == self._generation:
+                self.sync(account, folder)
 
         task = self.app.runner.submit(lambda ctx: self.cache.messages(account, folder),
                                       name=f"Open {folder}", on_result=loaded)
@@ -347,7 +355,10 @@ class MailTab(Tab):
             return
 
         def done(task):
-            self.syncing.pop(key, None)
+            if self.syncing.get(key) is task:
+                self.syncing.pop(key, None)
+            if self.services.get(account) is not service:
+                return  # the account was edited meanwhile: this result is stale
             if task.state == "done":
                 self.set_status(self.status.cget("text") if quiet else
                                 f"{folder}: {task.result} messages on the server", busy=False)

@@ -288,3 +288,37 @@ def test_tls_account_and_an_untrusted_certificate(make_app, mailuser, monkeypatc
          message="certificate error in the status line")
     assert len(tab2.status.cget("text").splitlines()) == 1
     assert [r.subject for r in tab2.list.rows.values()] == ["Over TLS"]  # the cache still shows it
+
+
+def test_cancel_a_hanging_server_and_open_an_attachment(make_app, mailuser, monkeypatch):
+    import socket
+    server, user, _ = mailuser
+    server.deliver(user, samples.multipart_with_attachments())
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(5)  # accepts connections but never greets
+    try:
+        app = make_app(tabs=MAIL)
+        add_account(app, server, user, name="Silent", port=silent.getsockname()[1])
+        tab = app.tab("mail")
+        pump(app.root, lambda: tab.busy_tasks() and "Connecting" in tab.status.cget("text"),
+             message="connecting")
+        assert str(tab.cancel_button.cget("state")) != "disabled"
+        tab.cancel_button.invoke()
+        pump(app.root, lambda: idle(tab), timeout=5, message="cancelled quickly")
+        assert "Cancelled" in tab.status.cget("text")
+    finally:
+        silent.close()
+    from netgui.tabs import mail as mail_tab
+    opened = []
+    monkeypatch.setattr(mail_tab, "_open_with_system", opened.append)
+    app2 = make_app(tabs=MAIL)
+    accounts.delete_account(app2.settings, app2.secrets, "Silent")
+    add_account(app2, server, user)
+    tab2 = app2.tab("mail")
+    wait_rows(app2, tab2, 1)
+    tab2.list.select(tab2.list.shown_uids()[0])
+    pump(app2.root, lambda: tab2.viewer.message is not None, message="opened")
+    tab2.viewer.open_button.invoke()
+    pump(app2.root, lambda: opened and idle(tab2), message="attachment handed to the desktop")
+    assert opened[0].name == "red.png" and opened[0].read_bytes() == samples.png_bytes()
