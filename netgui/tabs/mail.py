@@ -127,7 +127,11 @@ class MailTab(Tab):
         outer.add(right, weight=5)
         self.transcript_page = ttk.Frame(self.viewer.pages)
         self.viewer.add_page(self.transcript_page, "Transcript")
-        self.list.tree.bind("<Delete>", lambda e: self.delete_selected())
+        tree = self.list.tree
+        tree.bind("<Delete>", lambda e: self.delete_selected())
+        tree.bind("<Control-f>", lambda e: (self.search_entry.focus_set(), "break")[1])
+        tree.bind("<F5>", lambda e: self.get_mail())
+        self.folders.bind("<F5>", lambda e: self.get_mail())
         self.bind("<Destroy>", self._on_destroy, add="+")
         self.right_pane.bind("<Map>", self._place_sash, add="+")
 

@@ -206,3 +206,27 @@ def test_opening_a_message_does_not_wait_for_a_running_sync(mailuser, tmp_path):
     assert msg.subject == "Quick look" and time.monotonic() - started < 10
     assert any("second one" in t for t in lines)
     svc.close()
+
+
+def test_a_sync_interrupted_halfway_is_completed_next_time(mailuser, tmp_path):
+    server, user, _ = mailuser
+    for i in range(12):
+        server.deliver(user, samples.plain(subject=f"N{i:02d}"))
+    svc = service(server, user, tmp_path)
+    ctx = PlainContext()
+    events = []
+
+    def stop_after_first(kind, payload=None):  # the user cancels after the first screen
+        events.append(kind)
+        if kind == "rows":
+            ctx.token.cancel()
+
+    ctx.event = stop_after_first
+    with pytest.raises(Cancelled):
+        svc.sync(ctx, "INBOX", first=4, batch=4)
+    assert len(svc.cache.uids("acct", "INBOX")) == 4
+    ctx = PlainContext()
+    assert svc.sync(ctx, "INBOX", first=4, batch=4) == 12
+    assert len(rows_of(ctx)) == 8
+    assert sorted(r.subject for r in svc.cache.messages("acct", "INBOX")) == [f"N{i:02d}" for i in range(12)]
+    svc.close()
