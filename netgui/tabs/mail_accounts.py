@@ -64,7 +64,7 @@ class AccountDialog(tk.Toplevel):
         self.on_change = on_change
         self.title("Mail accounts")
         self.transient(master.winfo_toplevel())
-        self.geometry("820x700")
+        self.geometry("840x720")
         self.current: str | None = None
 
         left = ttk.Frame(self, padding=8)
@@ -82,9 +82,9 @@ class AccountDialog(tk.Toplevel):
         self.form = Form(right, _fields(), on_submit=self._save, submit_text="Save")
         self.form.pack(fill="both", expand=True)
         self.form.add_button("Close", self.destroy)
-        ttk.Label(right, text="Passwords are stored in the system keyring, never in a file. "
-                  "Ports change with the security choice.", style="Muted.TLabel",
-                  wraplength=520).pack(anchor="w", pady=(6, 0))
+        ttk.Label(left, text="Passwords are kept in the system keyring, never in a file. "
+                  "Ports follow the security choice.", style="Muted.TLabel",
+                  wraplength=170).pack(anchor="w", pady=(8, 0))
         for name in ("incoming_protocol", "incoming_security"):
             self.form.variables[name].trace_add("write", lambda *_: self._default_port("incoming"))
         self.form.variables["smtp_security"].trace_add("write", lambda *_: self._default_port("smtp"))
