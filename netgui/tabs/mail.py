@@ -31,7 +31,10 @@ from .mail_viewer import MessageViewer
 SPECIAL_LABELS = {"inbox": "Inbox", "drafts": "Drafts", "sent": "Sent", "junk": "Junk",
                   "trash": "Trash", "archive": "Archive"}
 SPECIAL_ORDER = {"inbox": 0, "drafts": 1, "sent": 2, "archive": 3, "junk": 4, "trash": 5}
-SEP = "\x1f"  # between account and folder in folder-tree item ids
+SEP = "\x1f"
+RISKY_SUFFIXES = {".exe", ".com", ".bat", ".cmd", ".scr", ".pif", ".msi", ".ps1", ".vbs", ".js",
+                  ".jse", ".wsf", ".hta", ".jar", ".sh", ".bash", ".py", ".pl", ".desktop",
+                  ".lnk", ".app", ".command", ".reg", ".cpl", ".dll", ".appimage", ".run", ".bin"}  # between account and folder in folder-tree item ids
 
 
 class MailTab(Tab):
@@ -580,7 +583,12 @@ class MailTab(Tab):
         return self._run("Saving attachment", lambda ctx: save_attachment(att, folder, name),
                          done_text=lambda p: f"Saved {p}")
 
-    def open_attachment(self, att: Attachment):
+    def open_attachment(self, att: Attachment, ask: bool = True):
+        """Save to a private folder and hand to the desktop; programs and scripts ask first."""
+        if ask and Path(att.safe_name).suffix.lower() in RISKY_SUFFIXES and not dialogs.confirm(
+                self, "Open attachment", f"{att.safe_name} is a program or script.",
+                "Opening it may run it. Only open it if you trust the sender."):
+            return None
         folder = Path(tempfile.mkdtemp(prefix="netgui-mail-", dir=_open_dir()))
 
         def opened(path):

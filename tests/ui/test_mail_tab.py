@@ -322,3 +322,10 @@ def test_cancel_a_hanging_server_and_open_an_attachment(make_app, mailuser, monk
     tab2.viewer.open_button.invoke()
     pump(app2.root, lambda: opened and idle(tab2), message="attachment handed to the desktop")
     assert opened[0].name == "red.png" and opened[0].read_bytes() == samples.png_bytes()
+    # a program asks first; saying no opens nothing
+    from netgui.ui import dialogs
+    asked = []
+    monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: asked.append(a[2]) or False)
+    exe = next(a for a in tab2.viewer.message.attachments if a.safe_name == "evil.exe")
+    assert tab2.open_attachment(exe) is None
+    assert asked == ["evil.exe is a program or script."] and len(opened) == 1
