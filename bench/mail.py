@@ -115,7 +115,7 @@ def run_tab(server, user: str, password: str, data_dir: str, expect: int) -> dic
     meter.stop()
     stall = meter.longest_ms
     app.quit(ask=False)
-    del app, tab, root
+    app = tab = root = None  # noqa: F841 - drop the Tk objects now
     gc.collect()  # drop Tk objects here, on the main thread, not later in a worker
     return {"first": times.get("first", float("nan")), "full": times.get("full", float("nan")),
             "stall": stall}

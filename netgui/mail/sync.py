@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from ..net.cancel import CancelToken
 from ..net.connection import no_log
-from ..net.errors import AuthError, Cancelled, NetError
+from ..net.errors import Cancelled, NetError
 from ..net.imap import FetchedHeaders, ImapClient, uid_set
 from ..net.pop3 import Pop3Client
 from . import accounts

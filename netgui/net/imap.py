@@ -13,7 +13,7 @@ import imaplib
 import re
 import socket
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .cancel import CancelToken, shutdown_quietly

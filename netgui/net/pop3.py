@@ -9,7 +9,6 @@ masked), honours a CancelToken and raises the NetError family.
 from __future__ import annotations
 
 import poplib
-import re
 import socket
 
 from .cancel import CancelToken, shutdown_quietly

@@ -532,24 +532,24 @@ class MailTab(Tab):
                          on_result=lambda _: self.list.remove(uids),
                          done_text=f"Moved {len(uids)} to {target}")
 
-    def _toggle(self, flag: str, present_means_set: bool):
+    def _toggle(self, flag: str):
+        """Set the flag on the selection, or clear it when every selected message has it."""
         uids = self._selection()
         if not uids or self.current is None:
             return None
         account, folder = self.current
         rows = [self.list.rows[u] for u in uids if u in self.list.rows]
-        has = [flag in r.flags for r in rows]
-        add = not all(has)
+        add = not all(flag in r.flags for r in rows)
         self.list.change_flag(uids, flag, add)
         self._count_unread_soon()
         return self._run("Changing flags", self.services[account].set_flag, folder, uids, flag, add,
                          done_text="")
 
     def toggle_read(self):
-        return self._toggle("\\Seen", True)
+        return self._toggle("\\Seen")
 
     def toggle_flag(self):
-        return self._toggle("\\Flagged", True)
+        return self._toggle("\\Flagged")
 
     def search(self):
         text = self.search_var.get().strip()

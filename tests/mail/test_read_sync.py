@@ -10,7 +10,6 @@ import pytest
 from netgui.mail import accounts
 from netgui.mail.cache import MailCache
 from netgui.mail.sync import MailService, PlainContext
-from netgui.net.cancel import CancelToken
 from netgui.net.errors import Cancelled, ConnectError
 from netgui.net.imap import ImapClient
 from tests.support import mailsamples as samples

@@ -6,7 +6,6 @@ import os
 import sys
 import types
 
-import pytest
 
 from netgui.mail import accounts
 from netgui.net.imap import ImapClient
