@@ -229,3 +229,28 @@ def test_a_sync_interrupted_halfway_is_completed_next_time(mailuser, tmp_path):
     assert len(rows_of(ctx)) == 8
     assert sorted(r.subject for r in svc.cache.messages("acct", "INBOX")) == [f"N{i:02d}" for i in range(12)]
     svc.close()
+
+
+@pytest.mark.parametrize("protocol", ["imap-without-idle", "pop3"])
+def test_watch_polls_where_idle_is_missing(mailuser, tmp_path, monkeypatch, protocol):
+    server, user, _ = mailuser
+    if protocol == "pop3":
+        svc = service(server, user, tmp_path, protocol="pop3")
+    else:
+        original = ImapClient.has
+        monkeypatch.setattr(ImapClient, "has",
+                            lambda self, cap: cap.upper() != "IDLE" and original(self, cap))
+        svc = service(server, user, tmp_path)
+    ctx = PlainContext()
+    thread = threading.Thread(target=lambda: pytest.raises(Cancelled, svc.watch, ctx, "INBOX",
+                                                           poll=0.3))
+    thread.start()
+    time.sleep(1.0)
+    server.deliver(user, samples.plain(subject="Polled"))
+    deadline = time.monotonic() + 10
+    while not ctx.events and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ctx.token.cancel()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert ctx.events and ctx.events[0][0] == "new-mail"
