@@ -191,9 +191,10 @@ def test_read_flag_search_move_delete_and_reopen_offline(make_app, mailuser, tmp
     # the transcript is per account and masks the password
     text = tab.transcripts["Work"].contents()
     assert "LOGIN" in text and "****" in text and PASSWORD not in text
-    for root, _, files in os.walk(isolated_config):
-        for name in files:
-            assert PASSWORD.encode() not in open(os.path.join(root, name), "rb").read()
+    for folder in (isolated_config, isolated_config.parent / "data"):  # settings and mail cache
+        for root, _, files in os.walk(folder):
+            for name in files:
+                assert PASSWORD.encode() not in open(os.path.join(root, name), "rb").read()
 
     # reopen with the server unreachable: the cached list and the opened message still show
     app.quit(ask=False)
