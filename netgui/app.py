@@ -14,7 +14,7 @@ from .resources import app_icon_paths
 from .tabs import TABS, TOOLS, TabSpec, ToolSpec
 from .ui import dialogs
 from .ui.tasks import TaskRunner
-from .ui.theme import apply_theme
+from .ui.theme import apply_scaling, apply_theme
 
 DEFAULT_GEOMETRY = "1100x720"
 
@@ -31,7 +31,7 @@ class App:
                  secrets: Secrets | None = None, tabs: list[TabSpec] | None = None,
                  tools: list[ToolSpec] | None = None):
         self.root = root or tk.Tk(className="netgui")
-        self.settings = settings or Settings()
+        self.settings = settings or Settings(background=True)
         self.secrets = secrets or Secrets()
         self.tab_specs = list(TABS if tabs is None else tabs)
         self.tool_specs = list(TOOLS if tools is None else tools)
@@ -42,6 +42,7 @@ class App:
         self.root.title("netgui")
         self.root.minsize(720, 480)
         self._set_icon()
+        apply_scaling(self.root)
         self.theme_name = tk.StringVar(self.root, value=self.settings.get("theme", "light"))
         self.theme = apply_theme(self.root, self.theme_name.get())
         self.runner = TaskRunner(self.root)
@@ -87,15 +88,7 @@ class App:
         self.menubar = menubar
 
     def _build_body(self) -> None:
-        self.notebook = ttk.Notebook(self.root)
-        for index, spec in enumerate(self.tab_specs):
-            frame = ttk.Frame(self.notebook)
-            self._frames[spec.key] = frame
-            label = f"{spec.title}"
-            self.notebook.add(frame, text=label, underline=0 if index < 9 else -1)
-        self.notebook.pack(side="top", fill="both", expand=True, padx=6, pady=(6, 0))
-        self.notebook.bind("<<NotebookTabChanged>>", self._on_tab_changed)
-
+        # The status bar is packed first so a small window squeezes the notebook, not it.
         bar = ttk.Frame(self.root, padding=(8, 3))
         bar.pack(side="bottom", fill="x")
         self.status = ttk.Label(bar, text="Ready", style="Status.TLabel", anchor="w")
@@ -104,10 +97,18 @@ class App:
         self.tasks_label.pack(side="right")
         self.keyring_label = ttk.Label(bar, text="", style="Status.TLabel")
         self.keyring_label.pack(side="right", padx=(0, 12))
+
+        self.notebook = ttk.Notebook(self.root)
+        for index, spec in enumerate(self.tab_specs):
+            frame = ttk.Frame(self.notebook)
+            self._frames[spec.key] = frame
+            self.notebook.add(frame, text=spec.title, underline=0 if index < 9 else -1)
+        self.notebook.pack(side="top", fill="both", expand=True, padx=6, pady=(6, 0))
+        self.notebook.bind("<<NotebookTabChanged>>", self._on_tab_changed)
         if not self.tab_specs:
             ttk.Label(self.notebook, text="No tabs are installed.").place(relx=0.5, rely=0.5, anchor="center")
         # Probing the keyring imports it (slow): do it once the window is up.
-        self.root.after(300, self._show_keyring_state)
+        self._keyring_after = self.root.after(300, self._show_keyring_state)
 
     def _bind_keys(self) -> None:
         root = self.root
@@ -191,6 +192,8 @@ class App:
 
     # -- menus --------------------------------------------------------------------
     def set_theme(self, name: str) -> None:
+        """Switch light/dark. Tabs get ``on_theme_changed(palette)``; other windows can bind
+        ``<<ThemeChanged>>`` (Tk sends it to every widget) and read ``app.theme``."""
         self.theme_name.set(name)
         self.theme = apply_theme(self.root, name)
         self.settings.set("theme", name)
@@ -247,6 +250,7 @@ class App:
                                    f"still running ({names}).", "Cancel them and quit?"):
                 return False
         self._closing = True
+        self.root.after_cancel(self._keyring_after)
         self._save_state()
         self.runner.shutdown(timeout=3.0)
         for tab in self.tabs.values():
@@ -266,6 +270,7 @@ class App:
             if key:
                 self.settings.set("last_tab", key, save=False)
             self.settings.save()
+            self.settings.flush()
         except Exception:
             traceback.print_exc()
 

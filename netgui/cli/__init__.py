@@ -13,6 +13,8 @@ import sys
 from .. import __version__
 
 COMMAND_MODULES: list[str] = [
+    "netgui.cli.http",
+    "netgui.cli.dns",
     "netgui.cli.sendmail",
 ]
 

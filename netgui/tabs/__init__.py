@@ -28,6 +28,8 @@ class ToolSpec:
 
 
 TABS: list[TabSpec] = [
+    TabSpec("web", "Web", "netgui.tabs.web", "WebTab"),
+    TabSpec("dns", "DNS", "netgui.tabs.dns", "DnsTab"),
     TabSpec("mail", "Mail", "netgui.tabs.mail", "MailTab"),
 ]
 
