@@ -108,9 +108,11 @@ def test_read_flag_search_move_delete_and_reopen_offline(make_app, mailuser, tmp
     shown = [lst.rows[u].subject for u in lst.shown_uids()]
     assert shown[0] == "Files attached"
     top = lst.shown_uids()[0]
+    lst.see(top)
     marks = lst.tree.set(str(top), "marks")
     assert "●" in marks and "◫" in marks
     enc = next(u for u, r in lst.rows.items() if r.subject == "Grüße aus Köln €50")
+    lst.see(enc)  # the list is virtual: only rows in view are in the Treeview
     assert "●" not in lst.tree.set(str(enc), "marks")
     # sort by sender, then reverse
     lst.tree.heading("sender")["command"]  # noqa: B018 - heading exists
@@ -132,6 +134,7 @@ def test_read_flag_search_move_delete_and_reopen_offline(make_app, mailuser, tmp
     assert viewer.preview_size == (8, 6)
     viewer.show_source()
     assert "Content-Type: multipart/mixed" in viewer.source_text()
+    lst.see(top)
     assert "●" not in lst.tree.set(str(top), "marks")
     hostile = next(a for a in viewer.message.attachments if a.name.startswith("../"))
     save_dir = tmp_path / "downloads"
@@ -153,6 +156,7 @@ def test_read_flag_search_move_delete_and_reopen_offline(make_app, mailuser, tmp
     pump(app.root, lambda: idle(tab))
     tab.buttons["flag"].invoke()
     pump(app.root, lambda: idle(tab), message="flag stored")
+    lst.see(top)
     assert "⚑" in lst.tree.set(str(top), "marks")
     tab.buttons["read"].invoke()
     pump(app.root, lambda: idle(tab), message="unread stored")
@@ -171,10 +175,10 @@ def test_read_flag_search_move_delete_and_reopen_offline(make_app, mailuser, tmp
 
     # move to Junk, delete to Trash
     alpha = next(u for u, r in lst.rows.items() if r.subject == "Alpha")
-    lst.tree.selection_set(str(alpha))
+    lst.select(alpha)
     tab.move_selected("Junk")
     pump(app.root, lambda: alpha not in lst.rows and idle(tab), message="moved")
-    lst.tree.selection_set(str(html_uid))
+    lst.select(html_uid)
     tab.buttons["delete"].invoke()
     pump(app.root, lambda: html_uid not in lst.rows and idle(tab), message="deleted")
     assert "Moved 1 to Trash" in tab.status.cget("text")
