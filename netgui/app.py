@@ -8,7 +8,6 @@ import tkinter as tk
 import traceback
 from tkinter import ttk
 
-from . import __version__
 from .config import Secrets, Settings
 from .resources import app_icon_paths
 from .tabs import TABS, TOOLS, TabSpec, ToolSpec
@@ -31,7 +30,7 @@ class App:
                  secrets: Secrets | None = None, tabs: list[TabSpec] | None = None,
                  tools: list[ToolSpec] | None = None):
         self.root = root or tk.Tk(className="netgui")
-        self.settings = settings or Settings()
+        self.settings = settings or Settings(background=True)
         self.secrets = secrets or Secrets()
         self.tab_specs = list(TABS if tabs is None else tabs)
         self.tool_specs = list(TOOLS if tools is None else tools)
@@ -107,8 +106,9 @@ class App:
         self.notebook.bind("<<NotebookTabChanged>>", self._on_tab_changed)
         if not self.tab_specs:
             ttk.Label(self.notebook, text="No tabs are installed.").place(relx=0.5, rely=0.5, anchor="center")
-        # Probing the keyring imports it (slow): do it once the window is up.
-        self.root.after(300, self._show_keyring_state)
+        # Probing the keyring imports every backend (slow, and some start subprocesses):
+        # do it in a worker once the window is up.
+        self._keyring_after = self.root.after(300, self._probe_keyring)
 
     def _bind_keys(self) -> None:
         root = self.root
@@ -192,6 +192,8 @@ class App:
 
     # -- menus --------------------------------------------------------------------
     def set_theme(self, name: str) -> None:
+        """Switch light/dark. Tabs get ``on_theme_changed(palette)``; other windows can bind
+        ``<<ThemeChanged>>`` (Tk sends it to every widget) and read ``app.theme``."""
         self.theme_name.set(name)
         self.theme = apply_theme(self.root, name)
         self.settings.set("theme", name)
@@ -220,10 +222,12 @@ class App:
         count = len(self.runner.active())
         self.tasks_label.configure(text=f"{count} task{'s' if count != 1 else ''} running" if count else "")
 
-    def _show_keyring_state(self) -> None:
-        if self._closing:
-            return
-        if not self.secrets.persistent:
+    def _probe_keyring(self) -> None:
+        self.runner.submit(lambda ctx: self.secrets.persistent, name="Look for a keyring",
+                           on_result=self._show_keyring_state)
+
+    def _show_keyring_state(self, persistent: bool) -> None:
+        if not persistent:
             self.keyring_label.configure(text="Passwords: this session only (no keyring)",
                                          style="Error.TLabel")
 
@@ -248,6 +252,7 @@ class App:
                                    f"still running ({names}).", "Cancel them and quit?"):
                 return False
         self._closing = True
+        self.root.after_cancel(self._keyring_after)
         self._save_state()
         self.runner.shutdown(timeout=3.0)
         for tab in self.tabs.values():
@@ -267,6 +272,7 @@ class App:
             if key:
                 self.settings.set("last_tab", key, save=False)
             self.settings.save()
+            self.settings.flush()
         except Exception:
             traceback.print_exc()
 

@@ -13,8 +13,12 @@ import sys
 from .. import __version__
 
 COMMAND_MODULES: list[str] = [
+    "netgui.cli.getfile",
+    "netgui.cli.http",
+    "netgui.cli.chat",
     "netgui.cli.desktop",
     "netgui.cli.dns",
+    "netgui.cli.sendmail",
 ]
 
 

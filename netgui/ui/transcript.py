@@ -11,6 +11,7 @@ from .theme import LIGHT, Palette, monospace, style_text
 
 MARKS = {">": "→", "<": "←", "*": "·", "!": "!"}
 TAGS = {">": "sent", "<": "received", "*": "info", "!": "error"}
+FLUSH_INTERVAL = 0.08
 
 
 class TranscriptPane(ttk.Frame):
@@ -20,16 +21,18 @@ class TranscriptPane(ttk.Frame):
     Every line passes through ``redact`` (and the pane's known secrets) first.
     """
 
-    def __init__(self, master, max_lines: int = 5000, palette: Palette = LIGHT, **kw):
+    def __init__(self, master, max_lines: int = 5000, palette: Palette = LIGHT,
+                 title: str = "Transcript", **kw):
         super().__init__(master, **kw)
         self.max_lines = max_lines
         self.secrets: list[str] = []
         self._lines = 0
         self._pending: list[str] = []
         self._flush_id = None
+        self._last_flush = 0.0
         bar = ttk.Frame(self)
         bar.pack(side="top", fill="x")
-        ttk.Label(bar, text="Transcript", style="Muted.TLabel").pack(side="left", padx=(2, 8))
+        ttk.Label(bar, text=title, style="Muted.TLabel").pack(side="left", padx=(2, 8))
         for label, command in (("Clear", self.clear), ("Save…", self.save_dialog), ("Copy", self.copy)):
             ttk.Button(bar, text=label, command=command).pack(side="right", padx=1)
         body = ttk.Frame(self)
@@ -63,7 +66,10 @@ class TranscriptPane(ttk.Frame):
         for line in (str(text).rstrip("\n").split("\n") if text else [""]):
             self._pending.extend((stamp, "time", f"{mark} {redact(line, self.secrets)}\n", tag))
         if self._flush_id is None:
-            self._flush_id = self.after_idle(self.flush)
+            # At most one redraw per FLUSH_INTERVAL: a flood costs a few Tk calls a tick.
+            wait = FLUSH_INTERVAL - (time.monotonic() - self._last_flush)
+            self._flush_id = self.after(max(0, int(wait * 1000)), self.flush) if wait > 0 \
+                else self.after_idle(self.flush)
 
     def flush(self) -> None:
         """Write buffered lines now."""
@@ -73,6 +79,7 @@ class TranscriptPane(ttk.Frame):
         if not self._pending:
             return
         pending, self._pending = self._pending, []
+        self._last_flush = time.monotonic()
         if len(pending) > 4 * self.max_lines:  # lines the cap would delete at once: skip them
             pending = pending[-4 * self.max_lines:]
         at_end = self.text.yview()[1] >= 0.999
