@@ -23,6 +23,16 @@ def only(*names: str) -> list[str]:
     return [arg for name in names for arg in ("--only", name)]
 
 
+def test_full_self_test_passes_from_source(isolated_config):
+    """Window and every tab, then loopback round trips through the getfile and chat servers."""
+    done = self_test("-v")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in [*LOCAL_CHECKS, "getfile", "chat"]:
+        assert f"ok   {name} (" in done.stdout
+    assert done.stdout.splitlines()[-1] == "netgui self-test passed: 8 checks"
+    assert not isolated_config.exists()
+
+
 def test_window_and_bundle_checks_pass_and_leave_settings_alone(isolated_config):
     assert os.environ.get("DISPLAY"), "pytest-xvfb should provide a display"
     done = self_test("-v", *only(*LOCAL_CHECKS))
