@@ -140,6 +140,16 @@ def check_libraries() -> None:
     if dns.message.from_wire(query.to_wire()).question[0].name.to_text() != "example.com.":
         raise CheckFailed("dnspython does not round-trip a query")
     Image.new("RGB", (2, 2)).tobytes()
+    # mail and web decode many charsets; the CJK codecs are separate extension modules
+    # that an executable must carry
+    for charset, text in (("iso-2022-jp", "テスト"), ("shift_jis", "テスト"), ("euc-kr", "시험"),
+                          ("gb18030", "测试"), ("big5", "測試"), ("koi8-r", "тест"),
+                          ("cp1252", "café"), ("utf-7", "naïve")):
+        try:
+            if text.encode(charset).decode(charset) != text:
+                raise CheckFailed(f"the {charset} codec does not round-trip")
+        except LookupError as exc:
+            raise CheckFailed(f"the {charset} codec is missing") from exc
     theme = Path(sv_ttk.__file__).resolve().parent / "sv.tcl"
     if not theme.is_file():
         raise CheckFailed(f"sv_ttk's theme files are missing ({theme})")
