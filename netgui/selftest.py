@@ -401,7 +401,12 @@ def run_checks(names: list[str] | None = None) -> list[Result]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the self-test; exit code 0 when every check passed, else 1."""
-    parser = argparse.ArgumentParser(prog="netgui --self-test", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="netgui --self-test",
+        description="Check that this netgui (source, wheel or executable) works: open the window "
+                    "and every tab, find the keyring backends, CA certificates and assets, and run "
+                    "loopback round trips through the bundled getfile and chat servers. Prints one "
+                    "line per failed check and exits 1, else exits 0.")
     parser.add_argument("-v", "--verbose", action="store_true", help="also list the checks that passed")
     parser.add_argument("--only", action="append", choices=[n for n, _ in CHECKS],
                         help="run just this check (repeatable)")
