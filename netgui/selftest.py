@@ -79,28 +79,6 @@ def _with_timeout(fn: Callable[[], None], seconds: float, what: str) -> None:
         raise box["error"]
 
 
-def _stop(server) -> None:
-    for name in ("stop", "close", "shutdown"):
-        method = getattr(server, name, None)
-        if callable(method):
-            try:
-                method()
-            except Exception:
-                pass
-            return
-
-
-def _server_port(server) -> int:
-    for attr in ("port", "server_port"):
-        port = getattr(server, attr, None)
-        if isinstance(port, int) and port > 0:
-            return port
-    address = getattr(server, "address", None) or getattr(server, "server_address", None)
-    if isinstance(address, tuple) and len(address) >= 2:
-        return int(address[1])
-    raise CheckFailed(f"{type(server).__name__} does not say which port it listens on")
-
-
 # -- the checks --------------------------------------------------------------------------
 
 def check_modules() -> None:
@@ -286,7 +264,7 @@ def check_window() -> None:
                 pass
 
 
-def check_getfile() -> None:
+def check_getfile() -> str:
     """Serve a temporary folder with the bundled getfile server and fetch a file from it."""
     server_mod = _import("netgui.servers.getfile", "the getfile server")
     client_mod = _import("netgui.net.getfile", "the getfile client")
@@ -300,7 +278,7 @@ def check_getfile() -> None:
         server = server_mod.GetfileServer(root, port=0)
         server.start()
         try:
-            port = _server_port(server)
+            port = server.port
             box = {}
 
             def fetch() -> None:
@@ -309,15 +287,18 @@ def check_getfile() -> None:
 
             _with_timeout(fetch, NET_TIMEOUT, "the getfile download")
         finally:
-            _stop(server)
-        got = Path(getattr(box.get("result"), "path", dest / "hello.bin"))
-        if not got.is_file():
-            raise CheckFailed(f"getfile download did not create {got.name}")
+            server.stop()
+        result = box["result"]
+        got = Path(result.path)
+        if got.parent != dest or not got.is_file():
+            raise CheckFailed(f"the getfile download did not land in the chosen folder ({got})")
         data = got.read_bytes()
         if data != payload:
-            raise CheckFailed(f"getfile download differs: {len(data)} bytes received, {len(payload)} sent")
-        if getattr(box.get("result"), "verified", True) is False:
-            raise CheckFailed("getfile download was not verified against the size the server sent")
+            raise CheckFailed(f"the getfile download differs: {len(data)} bytes received, "
+                              f"{len(payload)} sent")
+        if not result.verified:
+            raise CheckFailed("the getfile download was not checked against the size the server sent")
+        return f"{len(data)} bytes from 127.0.0.1:{port}, verified"
 
 
 def check_chat() -> None:
@@ -327,14 +308,14 @@ def check_chat() -> None:
     server = server_mod.ChatServer(port=0)
     server.start()
     try:
-        port = _server_port(server)
+        port = server.port
 
         def round_trip() -> None:
             _chat_round_trip(client_mod, port)
 
         _with_timeout(round_trip, NET_TIMEOUT, "the chat round trip")
     finally:
-        _stop(server)
+        server.stop()
 
 
 def _chat_round_trip(client_mod, port: int) -> None:
