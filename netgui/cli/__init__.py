@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         from ..app import main as gui_main
-        return gui_main()
+        return gui_main([])
     args = build_parser().parse_args(argv)
     if not getattr(args, "func", None):
         build_parser().print_help()

@@ -1,0 +1,1 @@
+"""Reusable Tk pieces: Form, task runner, spinner, transcript, progress rows, dialogs."""

@@ -1,0 +1,293 @@
+"""The task runner: socket work in worker threads, results on the Tk thread.
+
+Workers never touch a widget. They post messages to one ``queue.Queue``; the Tk
+thread drains it from an ``after()`` callback, spending at most a small time
+budget per tick, so a flood of messages cannot freeze the window. Progress
+messages are coalesced: within one tick only the newest progress of a task is
+delivered (always before any later message of that task, so order is kept).
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..net.cancel import CancelToken
+from ..net.errors import Cancelled, NetError, translate
+from ..net.redact import redact
+
+POLL_MS = 50
+BUDGET_S = 0.025
+
+RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
+
+
+@dataclass
+class Progress:
+    """Where a task stands: bytes (or items) done, total if known, rate and ETA."""
+
+    done: float
+    total: float | None
+    rate: float | None = None
+    eta: float | None = None
+
+    @property
+    def fraction(self) -> float | None:
+        if not self.total:
+            return None
+        return min(1.0, self.done / self.total)
+
+
+class RateMeter:
+    """A smoothed rate (units per second) over a sliding window of samples."""
+
+    def __init__(self, window: float = 2.0):
+        self.window = window
+        self._samples: list[tuple[float, float]] = []
+
+    def add(self, done: float, now: float | None = None) -> float | None:
+        now = time.monotonic() if now is None else now
+        self._samples.append((now, done))
+        while len(self._samples) > 2 and now - self._samples[0][0] > self.window:
+            self._samples.pop(0)
+        (t0, d0), (t1, d1) = self._samples[0], self._samples[-1]
+        if t1 - t0 < 0.05:
+            return None
+        return max(0.0, (d1 - d0) / (t1 - t0))
+
+
+class TaskContext:
+    """What a worker function gets: the cancel token and ways to report back."""
+
+    def __init__(self, task: "Task", post: Callable[[str, Any], None]):
+        self.task = task
+        self.token: CancelToken = task.token
+        self._post = post
+
+    @property
+    def cancelled(self) -> bool:
+        return self.token.cancelled
+
+    def check(self) -> None:
+        """Raise Cancelled if the user cancelled."""
+        self.token.check()
+
+    def progress(self, done: float, total: float | None = None) -> None:
+        self._post("progress", (done, total))
+
+    def log(self, direction: str, text: str) -> None:
+        """A transcript line: direction '>' sent, '<' received, '*' info, '!' error."""
+        self._post("log", (direction, redact(text)))
+
+    def status(self, text: str) -> None:
+        self._post("status", text)
+
+    def event(self, kind: str, payload: Any = None) -> None:
+        """A custom message for the tab (a batch of rows, a chat line, …)."""
+        self._post("event", (kind, payload))
+
+
+class Task:
+    """A handle on one piece of background work."""
+
+    def __init__(self, runner: "TaskRunner", task_id: int, name: str, callbacks: dict[str, Callable]):
+        self.runner = runner
+        self.id = task_id
+        self.name = name
+        self.token = CancelToken()
+        self.state = RUNNING
+        self.result: Any = None
+        self.error: NetError | None = None
+        self.status_text = ""
+        self.progress: Progress | None = None
+        self.started = time.monotonic()
+        self.finished: float | None = None
+        self.thread: threading.Thread | None = None
+        self._callbacks = callbacks
+        self._meter = RateMeter()
+
+    @property
+    def running(self) -> bool:
+        return self.state == RUNNING
+
+    def cancel(self) -> None:
+        """Ask the worker to stop: sockets it registered are shut down at once."""
+        self.token.cancel()
+
+    def _call(self, name: str, *args) -> None:
+        callback = self._callbacks.get(name)
+        if callback is None:
+            return
+        try:
+            callback(*args)
+        except Exception:  # a broken callback must not stop the queue
+            print(f"netgui: error in {name} callback of task {self.name!r}:", file=sys.stderr)
+            traceback.print_exc()
+
+    def _deliver(self, kind: str, payload: Any) -> None:
+        if kind == "progress":
+            done, total = payload
+            rate = self._meter.add(done)
+            eta = (total - done) / rate if rate and total else None
+            self.progress = Progress(done, total, rate, eta)
+            self._call("on_progress", self.progress)
+        elif kind == "log":
+            self._call("on_log", *payload)
+        elif kind == "status":
+            self.status_text = payload
+            self._call("on_status", payload)
+            self.runner._notify_status(self, payload)
+        elif kind == "event":
+            self._call("on_event", *payload)
+        elif kind == "result":
+            self.state, self.result = DONE, payload
+            self._call("on_result", payload)
+        elif kind == "error":
+            self.state, self.error = (CANCELLED if isinstance(payload, Cancelled) else FAILED), payload
+            if self.state == FAILED and payload.detail:
+                self._call("on_log", "!", redact(payload.detail))
+            self._call("on_error", payload)
+        elif kind == "finished":
+            self.finished = time.monotonic()
+            self.runner._forget(self)
+            self._call("on_done", self)
+
+    def __repr__(self) -> str:
+        return f"<Task {self.id} {self.name!r} {self.state}>"
+
+
+class TaskRunner:
+    """Runs functions in worker threads and delivers what they report on the Tk thread."""
+
+    def __init__(self, widget, poll_ms: int = POLL_MS, budget: float = BUDGET_S):
+        self.widget = widget
+        self.poll_ms = poll_ms
+        self.budget = budget
+        self.queue: queue.Queue = queue.Queue()
+        self._ids = itertools.count(1)
+        self._tasks: dict[int, Task] = {}
+        self._lock = threading.Lock()
+        self._after_id = None
+        self._status_listeners: list[Callable[[Task | None, str], None]] = []
+        self._closed = False
+        self._schedule(poll_ms)
+
+    # -- public API ---------------------------------------------------------
+    def submit(self, fn: Callable[..., Any], *args, name: str = "", on_result=None, on_error=None,
+               on_done=None, on_progress=None, on_log=None, on_status=None, on_event=None,
+               **kwargs) -> Task:
+        """Run ``fn(ctx, *args, **kwargs)`` in a worker thread; returns its Task handle."""
+        callbacks = {k: v for k, v in dict(on_result=on_result, on_error=on_error, on_done=on_done,
+                                          on_progress=on_progress, on_log=on_log, on_status=on_status,
+                                          on_event=on_event).items() if v is not None}
+        task = Task(self, next(self._ids), name or getattr(fn, "__name__", "task"), callbacks)
+        with self._lock:
+            self._tasks[task.id] = task
+        ctx = TaskContext(task, lambda kind, payload: self.queue.put((task, kind, payload)))
+        thread = threading.Thread(target=self._work, args=(task, ctx, fn, args, kwargs),
+                                  name=f"netgui-task-{task.id}", daemon=True)
+        task.thread = thread
+        thread.start()
+        return task
+
+    def active(self) -> list[Task]:
+        """Tasks whose workers have not finished (or whose last messages are not delivered)."""
+        with self._lock:
+            return list(self._tasks.values())
+
+    def cancel_all(self) -> None:
+        for task in self.active():
+            task.cancel()
+
+    def shutdown(self, timeout: float = 3.0) -> bool:
+        """Cancel everything and wait for workers; True if all stopped in time."""
+        self.cancel_all()
+        deadline = time.monotonic() + timeout
+        for task in self.active():
+            if task.thread is not None:
+                task.thread.join(max(0.0, deadline - time.monotonic()))
+        self._closed = True
+        if self._after_id is not None:
+            try:
+                self.widget.after_cancel(self._after_id)
+            except Exception:
+                pass
+            self._after_id = None
+        return all(t.thread is None or not t.thread.is_alive() for t in self.active())
+
+    def add_status_listener(self, listener: Callable[[Task | None, str], None]) -> None:
+        """``listener(task, text)`` runs on the Tk thread when a task changes its status line."""
+        self._status_listeners.append(listener)
+
+    # -- worker side ----------------------------------------------------------
+    def _work(self, task: Task, ctx: TaskContext, fn, args, kwargs) -> None:
+        post = lambda kind, payload: self.queue.put((task, kind, payload))
+        try:
+            result = fn(ctx, *args, **kwargs)
+            if task.token.cancelled:
+                post("error", Cancelled())
+            else:
+                post("result", result)
+        except BaseException as exc:  # every failure becomes one human line
+            if task.token.cancelled or isinstance(exc, Cancelled):
+                post("error", Cancelled())
+            else:
+                err = translate(exc)
+                if not isinstance(exc, NetError):
+                    err.detail = "".join(traceback.format_exception(exc)).strip()
+                post("error", err)
+        finally:
+            post("finished", None)
+
+    # -- Tk side ----------------------------------------------------------------
+    def _schedule(self, delay: int) -> None:
+        if self._closed:
+            return
+        try:
+            self._after_id = self.widget.after(delay, self._poll)
+        except Exception:  # the window is gone
+            self._after_id = None
+
+    def _poll(self) -> None:
+        self._after_id = None
+        self.drain()
+        self._schedule(1 if not self.queue.empty() else self.poll_ms)
+
+    def drain(self, budget: float | None = None) -> int:
+        """Deliver queued messages for up to ``budget`` seconds; returns how many were read."""
+        deadline = time.perf_counter() + (self.budget if budget is None else budget)
+        latest_progress: dict[Task, Any] = {}
+        count = 0
+        while time.perf_counter() < deadline:
+            try:
+                task, kind, payload = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            count += 1
+            if kind == "progress":
+                latest_progress[task] = payload
+                continue
+            if task in latest_progress:
+                task._deliver("progress", latest_progress.pop(task))
+            task._deliver(kind, payload)
+        for task, payload in latest_progress.items():
+            task._deliver("progress", payload)
+        return count
+
+    def _forget(self, task: Task) -> None:
+        with self._lock:
+            self._tasks.pop(task.id, None)
+        self._notify_status(None, "")
+
+    def _notify_status(self, task: Task | None, text: str) -> None:
+        for listener in self._status_listeners:
+            try:
+                listener(task, text)
+            except Exception:
+                traceback.print_exc()

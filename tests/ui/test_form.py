@@ -1,0 +1,94 @@
+"""The reusable Form with real Tk widgets."""
+
+import tkinter as tk
+
+from netgui.config import Secrets, Settings
+from netgui.ui.form import Field, Form
+from tests.support.tk import pump
+
+
+def fields():
+    return [
+        Field("host", "Server", required=True),
+        Field("port", "Port", kind="port", default=50001),
+        Field("count", "Count", kind="int", minimum=1, maximum=10, default=3),
+        Field("password", "Password", kind="password"),
+        Field("mode", "Mode", kind="choice", choices=("binary", "text")),
+        Field("verify", "Verify", kind="check", default=True),
+        Field("folder", "Folder", kind="folder"),
+        Field("notes", "Notes", kind="textarea"),
+        Field("name", "Name", validator=lambda v: "No spaces" if " " in v else None),
+    ]
+
+
+def test_values_are_typed(root):
+    form = Form(root, fields())
+    form.pack()
+    form.set_values({"host": " example.org ", "notes": "two\nlines", "folder": "/tmp"})
+    values = form.values()
+    assert values == {"host": "example.org", "port": 50001, "count": 3, "password": "",
+                      "mode": "binary", "verify": True, "folder": "/tmp", "notes": "two\nlines",
+                      "name": ""}
+
+
+def test_validation_messages_appear_next_to_fields(root):
+    submitted = []
+    form = Form(root, fields(), on_submit=submitted.append)
+    form.pack()
+    form.set_values({"port": "70000", "count": "x", "name": "a b"})
+    assert form.submit() is False
+    assert form.message("host") == "Required"
+    assert form.message("port") == "Must be between 1 and 65535"
+    assert form.message("count") == "Enter a whole number"
+    assert form.message("name") == "No spaces"
+    assert submitted == []
+    # Fixing a field clears its message as the user types.
+    form.set("host", "h")
+    assert form.message("host") == ""
+
+
+def test_return_submits(root):
+    submitted = []
+    form = Form(root, fields(), on_submit=submitted.append)
+    form.pack()
+    form.set_values({"host": "example.org", "mode": "text"})
+    entry = form.widgets["host"]
+    entry.focus_force()
+    pump(root, timeout=0.2)
+    entry.event_generate("<Return>")
+    pump(root, until=lambda: submitted, timeout=2, message="submit on Return")
+    assert submitted[0]["host"] == "example.org"
+    assert submitted[0]["mode"] == "text"
+
+
+def test_busy_state_disables_inputs_and_spins(root):
+    form = Form(root, fields())
+    form.pack()
+    cancel = form.add_button("Cancel", lambda: None)
+    form.set_busy(True, "Connecting to h:1")
+    assert form.widgets["host"].instate(["disabled"])
+    assert form.submit_button.instate(["disabled"])
+    assert str(form.widgets["notes"].cget("state")) == "disabled"
+    assert not cancel.instate(["disabled"])  # extra buttons (Cancel) stay usable
+    assert form.spinner.spinning
+    assert form.status.cget("text") == "Connecting to h:1"
+    assert form.submit() is False  # no double submit while busy
+    form.set_busy(False)
+    assert not form.widgets["host"].instate(["disabled"])
+    assert form.widgets["mode"].instate(["readonly"])
+    assert not form.spinner.spinning
+
+
+def test_values_are_remembered_with_password_in_keyring_only(root, isolated_config, test_keyring):
+    settings, secrets = Settings(), Secrets()
+    form = Form(root, fields(), settings=settings, secrets=secrets, store_key="demo")
+    form.set_values({"host": "example.org", "port": 2121, "password": "hunter2"})
+    assert form.submit()
+    again = Form(root, fields(), settings=Settings(), secrets=Secrets(), store_key="demo")
+    assert again.values()["host"] == "example.org"
+    assert again.values()["port"] == 2121
+    assert again.values()["password"] == "hunter2"
+    assert test_keyring.store[("netgui", "form/demo/password")] == "hunter2"
+    for path in isolated_config.rglob("*"):
+        if path.is_file():
+            assert "hunter2" not in path.read_text()
