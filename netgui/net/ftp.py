@@ -724,17 +724,26 @@ class FtpClient:
         return count
 
     def ensure_dir(self, path: str) -> None:
-        """Create ``path`` unless it exists already."""
-        def run(ftp):
+        """Create ``path`` (and missing parents) unless it exists already."""
+        def exists(ftp, folder: str) -> bool:
+            here = ftp.pwd()
             try:
-                ftp.mkd(path)
-            except ftplib.error_perm as exc:
-                here = ftp.pwd()
-                try:
-                    ftp.cwd(path)   # it exists if we can enter it
-                except ftplib.error_perm:
-                    raise exc from None
-                ftp.cwd(here)
+                ftp.cwd(folder)   # it exists if we can enter it
+            except ftplib.error_perm:
+                return False
+            ftp.cwd(here)
+            return True
+
+        def run(ftp):
+            if exists(ftp, path):
+                return
+            missing = [path]
+            parent = posixpath.dirname(path.rstrip("/"))
+            while parent and parent not in ("/", ".") and not exists(ftp, parent):
+                missing.append(parent)
+                parent = posixpath.dirname(parent)
+            for folder in reversed(missing):
+                ftp.mkd(folder)
         self._op(f"create folder {path}", run)
 
 
