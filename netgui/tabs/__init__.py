@@ -28,6 +28,7 @@ class ToolSpec:
 
 
 TABS: list[TabSpec] = [
+    TabSpec("ftp", "FTP", "netgui.tabs.ftp", "FtpTab"),
 ]
 
 TOOLS: list[ToolSpec] = [
