@@ -38,6 +38,7 @@ from .redact import redact
 
 TLS_MODES = ("none", "explicit", "implicit")
 CHUNK = 256 * 1024
+READ_CHUNK = 1024 * 1024
 PROGRESS_INTERVAL = 0.05
 
 Progress = Callable[[int, "int | None"], None]
@@ -575,7 +576,7 @@ class FtpClient:
         if total is not None and offset > total:
             offset = 0
         try:
-            out = open(part, "r+b" if offset else "wb")
+            out = open(part, "r+b" if offset else "wb", buffering=0)
             out.seek(offset)
             out.truncate()
         except OSError as exc:
@@ -587,21 +588,23 @@ class FtpClient:
                 out.truncate()
                 done = offset
                 conn, announced = ftp.ntransfercmd(f"RETR {remote}", rest=offset or None)
+                buffer = bytearray(READ_CHUNK)
+                view = memoryview(buffer)
                 expected = total if total is not None else (announced + offset if announced else None)
                 ticker = _Ticker(progress, expected)
                 ticker(done, force=True)
                 try:
                     with self._token.watch(conn):
                         while True:
-                            data = conn.recv(CHUNK)
-                            if not data:
+                            n = conn.recv_into(buffer)
+                            if not n:
                                 break
                             try:
-                                out.write(data)
+                                out.write(view[:n])
                             except OSError as exc:
                                 raise _local_error(exc, part) from exc
                             self._moved = True
-                            done += len(data)
+                            done += n
                             ticker(done)
                             if self._token.cancelled:
                                 raise Cancelled()

@@ -8,6 +8,7 @@ its grammar is three lines of RFC text.
 from __future__ import annotations
 
 import stat
+import time
 import unicodedata
 import warnings
 from dataclasses import dataclass
@@ -133,7 +134,9 @@ def parse_listing(lines, mlsd: bool) -> tuple[list[RemoteEntry], list[str]]:
     """Parse a whole listing; returns (entries, lines that could not be read)."""
     parse = parse_mlsd_line if mlsd else parse_list_line
     entries, bad = [], []
-    for line in lines:
+    for n, line in enumerate(lines):
+        if n % 256 == 255:
+            time.sleep(0)   # let the GUI thread have the GIL: long listings must not stall it
         entry = parse(line)
         if entry is not None:
             entries.append(entry)
@@ -151,6 +154,8 @@ def _is_dot(line: str, mlsd: bool) -> bool:
 
 def display_name(name: str) -> str:
     """A name made safe to show (undecodable bytes and control characters become visible)."""
+    if name.isprintable():
+        return name
     if any(0xDC80 <= ord(c) <= 0xDCFF for c in name):
         name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     return "".join(c if unicodedata.category(c)[0] != "C" else "\N{REPLACEMENT CHARACTER}"

@@ -21,7 +21,7 @@ from ..ui.form import Field, Form
 from ..ui.tasks import Progress
 from ..ui.transcript import TranscriptPane
 from .base import Tab
-from .ftp_panes import ConflictDialog, FilePane, QueuePane, TextViewer, list_local
+from .ftp_panes import ConflictDialog, FilePane, QueuePane, TextViewer, list_local, prepare
 
 PROFILE_KIND = "ftp"
 SECURITY = {"Plain FTP": "none", "FTPS (AUTH TLS)": "explicit", "Implicit FTPS": "implicit"}
@@ -72,14 +72,14 @@ def _connect_and_list(ctx, client: FtpClient):
         ctx.status(f"Connecting to {client.site.describe()}")
         client.connect()
         ctx.status("Listing")
-        return client.cwd, client.listdir()
+        return client.cwd, prepare(client.listdir())
 
 
 def _change_and_list(ctx, client: FtpClient, path: str):
     with client.bound(ctx.token, ctx.log):
         if path:
             client.chdir(path)
-        return client.cwd, client.listdir()
+        return client.cwd, prepare(client.listdir())
 
 
 def _remote_call(ctx, client: FtpClient, method: str, *args):

@@ -23,13 +23,31 @@ from ..ui.progress import ProgressRow
 from ..ui.tasks import Progress
 from ..ui.theme import monospace, style_text
 
-CHUNK_ROWS = 250          # rows inserted per after() slice
+SLICE_SECONDS = 0.012     # rows are inserted for at most this long per after() slice
 COLUMNS = (("size", "Size", 80, "e"), ("modified", "Modified", 135, "w"), ("perms", "Permissions", 90, "w"))
 
 MenuItems = Sequence["tuple[str, Callable[[], None]] | None"]
 
 
-def list_local(ctx, path: str) -> tuple[str, list[RemoteEntry]]:
+def row_texts(entry: RemoteEntry) -> tuple[str, str, str, str]:
+    """What a pane shows for an entry: (name, size, modified, permissions)."""
+    size = human_bytes(entry.size) if entry.size is not None and entry.kind != DIR else ""
+    return " " + display_name(entry.name), size, entry.modified_text(), entry.perms
+
+
+def prepare(entries: list[RemoteEntry]) -> list[tuple[RemoteEntry, tuple]]:
+    """Entries sorted by name (folders first) with their row texts, made in a worker thread
+    so the Tk thread only inserts rows."""
+    ordered = sorted(entries, key=sort_key("name"))
+    result = []
+    for n, e in enumerate(ordered):
+        if n % 256 == 255:
+            time.sleep(0)   # yield the GIL to the Tk thread now and then
+        result.append((e, row_texts(e)))
+    return result
+
+
+def list_local(ctx, path: str) -> tuple[str, list]:
     """List a local folder (runs in a worker): (absolute path, entries)."""
     folder = os.path.abspath(os.path.expanduser(path or os.path.expanduser("~")))
     entries = []
@@ -48,7 +66,7 @@ def list_local(ctx, path: str) -> tuple[str, list[RemoteEntry]]:
                 size=None if is_dir or st is None else st.st_size,
                 modified=st.st_mtime if st else None,
                 perms=stat.filemode(st.st_mode) if st else ""))
-    return folder, entries
+    return folder, prepare(entries)
 
 
 class FilePane(ttk.Frame):
@@ -62,6 +80,7 @@ class FilePane(ttk.Frame):
         self.path = ""
         self.entries: list[RemoteEntry] = []
         self._rows: dict[str, RemoteEntry] = {}
+        self._texts: dict[int, tuple] = {}
         self._generation = 0
         self._sort = ("name", False)
         self.filling = False
@@ -111,20 +130,29 @@ class FilePane(ttk.Frame):
         self._update_headings()
 
     # showing -------------------------------------------------------------------------
-    def show(self, path: str, entries: list[RemoteEntry]) -> None:
-        """Show a folder's entries (inserted in chunks, sorted by the current column)."""
+    def show(self, path: str, prepared: list[tuple[RemoteEntry, tuple]]) -> None:
+        """Show a folder: ``prepared`` comes from ``prepare()`` (sorted by name, with texts).
+        Rows go in by slices of a few milliseconds each, so the window stays responsive."""
         self.path = path
         self.path_var.set(display_name(path))
-        self.entries = list(entries)
-        self._refill()
+        self.entries = [e for e, _ in prepared]
+        self._texts = {id(e): texts for e, texts in prepared}
+        column, reverse = self._sort
+        if column == "name" and not reverse:
+            self._fill(self.entries)
+        else:
+            self._refill()
 
     def _refill(self) -> None:
-        self._generation += 1
-        generation = self._generation
         column, reverse = self._sort
         ordered = sorted(self.entries, key=sort_key(column), reverse=reverse)
         if reverse:  # keep folders first when reversed too
             ordered = [e for e in ordered if e.kind == DIR] + [e for e in ordered if e.kind != DIR]
+        self._fill(ordered)
+
+    def _fill(self, ordered: list[RemoteEntry]) -> None:
+        self._generation += 1
+        generation = self._generation
         children = self.tree.get_children()
         if children:
             self.tree.delete(*children)
@@ -133,22 +161,27 @@ class FilePane(ttk.Frame):
         self.shown_at = None
         folders = sum(1 for e in self.entries if e.kind == DIR)
         self.status.configure(text=f"{len(self.entries) - folders} files, {folders} folders")
-        self._insert_chunk(generation, ordered, 0)
+        self._insert_slice(generation, ordered, 0)
 
-    def _insert_chunk(self, generation: int, ordered: list[RemoteEntry], start: int) -> None:
+    def _insert_slice(self, generation: int, ordered: list[RemoteEntry], start: int) -> None:
         if generation != self._generation:
             return
-        tree, icons = self.tree, self.icons
-        end = min(len(ordered), start + CHUNK_ROWS)
-        for index in range(start, end):
+        call, widget = self.tree.tk.call, self.tree._w
+        icons, texts, rows = self.icons, self._texts, self._rows
+        deadline = time.perf_counter() + SLICE_SECONDS
+        index, count = start, len(ordered)
+        while index < count:
             entry = ordered[index]
+            row = texts.get(id(entry)) or row_texts(entry)
             iid = f"r{index}"
-            self._rows[iid] = entry
-            tree.insert("", "end", iid=iid, text=" " + display_name(entry.name), image=icons[entry.kind],
-                        values=(human_bytes(entry.size) if entry.size is not None and entry.kind != DIR else "",
-                                entry.modified_text(), entry.perms))
-        if end < len(ordered):
-            self.after(1, self._insert_chunk, generation, ordered, end)
+            rows[iid] = entry
+            call(widget, "insert", "", "end", "-id", iid, "-text", row[0], "-image", icons[entry.kind],
+                 "-values", row[1:])
+            index += 1
+            if index % 64 == 0 and time.perf_counter() > deadline:
+                break
+        if index < count:
+            self.after(1, self._insert_slice, generation, ordered, index)
         else:
             self.filling = False
             self.shown_at = time.perf_counter()
