@@ -50,7 +50,7 @@ class RemoteEntry:
 def parse_mlsd_line(line: str) -> RemoteEntry | None:
     """One MLSD line (``fact=value;fact=value; name``) as an entry; None for ``.``/``..``/junk."""
     facts_text, sep, name = line.partition(" ")
-    if not sep or not name:
+    if not sep or not name or "=" not in facts_text:
         return None
     facts: dict[str, str] = {}
     for fact in facts_text.split(";"):

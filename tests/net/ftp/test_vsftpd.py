@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from netgui.net.ftp import DIR, FILE, FtpClient, FtpSite
+from netgui.net.ftp import DIR, FILE, FtpClient, FtpSite, safe_local_name
+from netgui.net.ftp_listing import display_name
 from tests.support.vsftpd import Vsftpd
 
 from .conftest import snapshot
@@ -68,4 +69,26 @@ def test_vsftpd_explicit_tls_with_session_reuse(tmp_path, tls_files, transcript)
         assert (tmp_path / "secret.bin").read_bytes() == (server.pub / "secret.bin").read_bytes()
     finally:
         client.close()
+        server.stop()
+
+
+def test_vsftpd_latin1_names_in_either_encoding(tmp_path, transcript):
+    server = Vsftpd(tmp_path / "vsftpd-latin1")
+    server.root.mkdir(parents=True)
+    with open(os.fsencode(str(server.root)) + b"/caf\xe9.txt", "wb") as f:   # a Latin-1 name on disk
+        f.write(b"latin-1 name\n")
+    server.start()
+    try:
+        utf8 = FtpClient(FtpSite("127.0.0.1", server.port, timeout=10), log=transcript)
+        [entry] = [e for e in utf8.listdir("/") if e.name.startswith("caf")]
+        assert display_name(entry.name) == "caf\ufffd.txt"      # undecodable: shown visibly
+        utf8.download("/" + entry.name, tmp_path / safe_local_name(entry.name))   # yet still usable
+        assert (tmp_path / "caf_.txt").read_bytes() == b"latin-1 name\n"
+        utf8.close()
+        latin = FtpClient(FtpSite("127.0.0.1", server.port, timeout=10, encoding="latin-1"))
+        assert "café.txt" in [e.name for e in latin.listdir("/")]
+        text, _ = latin.read_text("/café.txt")
+        assert text == "latin-1 name\n"
+        latin.close()
+    finally:
         server.stop()
