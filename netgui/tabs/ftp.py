@@ -33,16 +33,16 @@ QUEUE_REFRESH_MS = 150
 
 def _fields() -> list[Field]:
     return [
-        Field("host", "Host", required=True, width=18),
+        Field("host", "Host", required=True, width=16),
         Field("port", "Port", kind="port", default=21, width=7),
-        Field("user", "User", default="anonymous", width=18),
-        Field("password", "Password", kind="password", width=18),
-        Field("security", "Security", kind="choice", choices=tuple(SECURITY), default="Plain FTP", width=18),
-        Field("verify", "Verify certificate", kind="check", default=True),
-        Field("mode", "Data connection", kind="choice", choices=("Passive", "Active"), default="Passive", width=18),
-        Field("encoding", "Name encoding", kind="choice", choices=ENCODINGS, default="utf-8",
-              editable=True, validator=_check_encoding, width=18),
-        Field("folder", "Remote folder", default="", width=18),
+        Field("user", "User", default="anonymous", width=16),
+        Field("password", "Password", kind="password", width=16),
+        Field("security", "Security", kind="choice", choices=tuple(SECURITY), default="Plain FTP", width=16),
+        Field("verify", "Verify TLS certificate", kind="check", default=True),
+        Field("mode", "Data mode", kind="choice", choices=("Passive", "Active"), default="Passive", width=16),
+        Field("encoding", "Encoding", kind="choice", choices=ENCODINGS, default="utf-8",
+              editable=True, validator=_check_encoding, width=16),
+        Field("folder", "Remote folder", default="", width=16),
         Field("local", "Local folder", kind="folder", default=str(Path.home()), width=12),
     ]
 
@@ -528,8 +528,10 @@ class FtpTab(Tab):
         eta = (total - done) / rate if rate and total else None
         self.queue_pane.total.update_progress(Progress(done, total or None, rate, eta))
         counts = self.queue.counts()
-        summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-        self.queue_pane.total.title.configure(text=f"Total ({summary})" if summary else "Total")
+        summary = ", ".join(f"{counts[state]} {state}" for state in
+                            ("running", "queued", "waiting", "failed", "done", "skipped", "cancelled")
+                            if counts.get(state))
+        self.queue_pane.total.title.configure(text=f"Total: {summary}" if summary else "Total")
         if self.item_tasks:
             self._refresh_job = self.after(QUEUE_REFRESH_MS, self._refresh_queue)
 

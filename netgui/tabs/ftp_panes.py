@@ -24,7 +24,7 @@ from ..ui.tasks import Progress
 from ..ui.theme import monospace, style_text
 
 SLICE_SECONDS = 0.012     # rows are inserted for at most this long per after() slice
-COLUMNS = (("size", "Size", 80, "e"), ("modified", "Modified", 135, "w"), ("perms", "Permissions", 90, "w"))
+COLUMNS = (("size", "Size", 74, "e"), ("modified", "Modified", 140, "w"), ("perms", "Permissions", 84, "w"))
 
 MenuItems = Sequence["tuple[str, Callable[[], None]] | None"]
 
@@ -104,7 +104,7 @@ class FilePane(ttk.Frame):
         self.tree.heading("#0", text="Name", anchor="w", command=lambda: self.sort_by("name"))
         self.tree.column("#0", width=130, minwidth=80, stretch=True)
         for key, label, width, anchor in COLUMNS:
-            self.tree.heading(key, text=label, anchor=anchor, command=lambda k=key: self.sort_by(k))
+            self.tree.heading(key, text=label, anchor="center", command=lambda k=key: self.sort_by(k))
             self.tree.column(key, width=width, anchor=anchor, stretch=False)
         scroll = ttk.Scrollbar(body, orient="vertical", command=self.tree.yview)
         self.tree.configure(yscrollcommand=scroll.set)
@@ -272,21 +272,19 @@ class QueuePane(ttk.Frame):
         self.clear_button = ttk.Button(bar, text="Clear finished", command=on_clear)
         for b in (self.cancel_button, self.retry_button, self.remove_button, self.clear_button):
             b.pack(side="left", padx=1)
-        bottom = ttk.Frame(self)
-        bottom.pack(side="bottom", fill="x", pady=(4, 0))
         self.policy_var = tk.StringVar(self, value=POLICY_LABELS.get(policy, "Ask"))
-        self.policy_box = ttk.Combobox(bottom, textvariable=self.policy_var, state="readonly", width=9,
+        self.policy_box = ttk.Combobox(bar, textvariable=self.policy_var, state="readonly", width=9,
                                        values=list(POLICY_LABELS.values()))
         self.policy_box.pack(side="right")
-        ttk.Label(bottom, text="If it exists:").pack(side="right", padx=(10, 4))
+        ttk.Label(bar, text="If it exists:").pack(side="right", padx=(10, 4))
         self.concurrency_var = tk.IntVar(self, value=concurrency)
-        self.concurrency_box = ttk.Spinbox(bottom, from_=1, to=4, width=2, textvariable=self.concurrency_var,
+        self.concurrency_box = ttk.Spinbox(bar, from_=1, to=4, width=2, textvariable=self.concurrency_var,
                                            state="readonly",
                                            command=lambda: on_concurrency(self.concurrency_var.get()))
         self.concurrency_box.pack(side="right")
-        ttk.Label(bottom, text="At once:").pack(side="right", padx=(10, 4))
-        self.total = ProgressRow(bottom, "Total")
-        self.total.pack(side="left", fill="x", expand=True)
+        ttk.Label(bar, text="At once:").pack(side="right", padx=(10, 4))
+        self.total = ProgressRow(self, "Total")
+        self.total.pack(side="bottom", fill="x", pady=(4, 0))
 
         body = ttk.Frame(self)
         body.pack(side="top", fill="both", expand=True, pady=(4, 0))
@@ -296,7 +294,7 @@ class QueuePane(ttk.Frame):
         self.tree.heading("#0", text="File", anchor="w")
         self.tree.column("#0", width=300, stretch=True)
         for key, label, width, anchor in columns:
-            self.tree.heading(key, text=label, anchor=anchor)
+            self.tree.heading(key, text=label, anchor="w" if key == "state" else "center")
             self.tree.column(key, width=width, anchor=anchor, stretch=key == "state")
         scroll = ttk.Scrollbar(body, orient="vertical", command=self.tree.yview)
         self.tree.configure(yscrollcommand=scroll.set)
