@@ -277,7 +277,11 @@ class FtpTab(Tab):
         self.pool = ClientPool(site, size=4)
         self.form.set_busy(True, f"Connecting to {site.describe()}")
         self.remote_pane.clear(f"Connecting to {site.describe()}…")
+        _set_enabled(self.disconnect_button, True)   # doubles as Cancel while connecting
         client = self.client
+        local = values.get("local")
+        if local and os.path.abspath(os.path.expanduser(local)) != self.local_pane.path:
+            self.local_go(local)
 
         def done(result):
             if client is not self.client:
@@ -285,8 +289,8 @@ class FtpTab(Tab):
             path, entries = result
             self.remote_pane.show(path, entries)
             self.form.set_status(f"Connected to {site.describe()}", "ok")
-            _set_enabled(self.disconnect_button, True)
             self.app.set_status(f"FTP: connected to {site.describe()}")
+            self.pump_queue()   # items left queued from an earlier connection go on
 
         def failed(err):
             if client is not self.client:
@@ -294,6 +298,7 @@ class FtpTab(Tab):
             self.form.set_status(str(err), "error")
             self.remote_pane.clear(str(err))
             self.client, self.pool = None, None
+            _set_enabled(self.disconnect_button, False)
 
         self.connect_task = self._submit(_connect_and_list, client, name=f"Connect to {site.describe()}",
                                          on_result=done, on_error=failed,
@@ -305,6 +310,10 @@ class FtpTab(Tab):
         return self.client is not None
 
     def disconnect(self) -> None:
+        """Stop connecting, or close the connections (running transfers are cancelled)."""
+        task = getattr(self, "connect_task", None)
+        if task is not None and task.running:
+            task.cancel()
         for task in list(self.item_tasks.values()):
             task.cancel()
         self._close_connections()
@@ -421,8 +430,10 @@ class FtpTab(Tab):
         target = os.path.expanduser(path or "~")
         if not os.path.isabs(target):
             target = os.path.join(self.local_pane.path or str(Path.home()), target)
-        self._submit(list_local, target, name=f"List {target}",
-                     on_result=lambda r: self.local_pane.show(*r),
+        def shown(result):
+            self.local_pane.show(*result)
+            self.form.set("local", result[0])   # the form's local folder follows the pane
+        self._submit(list_local, target, name=f"List {target}", on_result=shown,
                      on_error=lambda err: self.local_pane.set_message(str(err)))
 
     def local_refresh(self) -> None:

@@ -187,3 +187,31 @@ def test_ten_thousand_entries_fill_in_chunks(tab, tmp_path):
         assert pane.shown_names()[0] == "file00000.txt"
     finally:
         srv.stop()
+
+
+def test_cancel_and_retry_a_running_transfer(tab, tmp_path):
+    root = make_tree(tmp_path / "slow")
+    srv = FtpServer(root, throttle=400_000).start()
+    local = tmp_path / "local"
+    try:
+        connect(tab, srv)
+        wait_remote(tab, "/")
+        tab.remote_pane.select_names(["big.bin"])
+        tab.download_button.invoke()
+        item = tab.queue.items[-1]
+        pump(tab.app.root, until=lambda: item.done > 200_000, timeout=15, message="the transfer to start")
+        tab.queue_pane.tree.selection_set(f"q{item.id}")
+        tab.queue_pane.cancel_button.invoke()
+        pump(tab.app.root, until=lambda: item.state == "cancelled" and not tab.item_tasks, timeout=10,
+             message="the transfer to stop")
+        assert tab.queue_pane.row_values(item.id)[4].startswith("Cancelled")
+        partial = (local / "big.bin.part").stat().st_size
+        assert 0 < partial < (root / "big.bin").stat().st_size
+        tab.queue_pane.tree.selection_set(f"q{item.id}")
+        tab.queue_pane.retry_button.invoke()
+        wait_queue(tab, timeout=30)
+        assert item.state == "done"
+        assert (local / "big.bin").read_bytes() == (root / "big.bin").read_bytes()
+        assert "→ REST " in tab.transcript.contents()
+    finally:
+        srv.stop()
