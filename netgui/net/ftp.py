@@ -198,10 +198,6 @@ def _is_connection_failure(exc: BaseException) -> bool:
     return isinstance(exc, (EOFError, ConnectionError, OSError, AttributeError, ConnectionLost))
 
 
-class _Retryable(Exception):
-    """Internal: the connection was found dead before the action did anything."""
-
-
 # -- the client ------------------------------------------------------------------------------
 
 class FtpClient:
@@ -215,7 +211,6 @@ class FtpClient:
         if site.tls not in TLS_MODES:
             raise ValueError(f"tls must be one of {TLS_MODES}")
         self.site = site
-        self._base_log = log
         self._log = self._logger(log)
         self._token = token or CancelToken()
         self._lock = threading.RLock()
@@ -265,6 +260,9 @@ class FtpClient:
         if site.tls != "none":
             context = tls_context(verify=site.verify, cafile=site.cafile)
         ftp = _Session(site, context, self)
+        # Cancelling shuts down whatever control socket the session has at that moment
+        # (it changes when AUTH TLS wraps it), so a hanging login wakes up at once.
+        unhook = self._token.add_hook(lambda: ftp.sock is not None and shutdown_quietly(ftp.sock))
         try:
             self.welcome = ftp.connect()
             if site.tls == "explicit":
@@ -306,6 +304,8 @@ class FtpClient:
         except BaseException as exc:
             self._close_session(ftp)
             raise self._translate(exc, "connect") from exc
+        finally:
+            unhook()
         self._ftp = ftp
         self.last_activity = time.monotonic()
         self._log("*", f"Logged in to {self._where()} as {site.user or 'anonymous'}; folder {self._cwd}")

@@ -321,3 +321,40 @@ def test_anonymous_login(tree, transcript):
         client.close()
     finally:
         server.stop()
+
+
+def test_cancel_wakes_a_login_that_hangs(transcript):
+    import socket
+    silent = socket.create_server(("127.0.0.1", 0))   # accepts, never greets
+    port = silent.getsockname()[1]
+    token = CancelToken()
+    client = FtpClient(FtpSite("127.0.0.1", port, timeout=30), log=transcript, token=token)
+    errors = []
+    worker = threading.Thread(target=lambda: errors.append(_capture(client.connect)))
+    worker.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    token.cancel()
+    worker.join(5)
+    silent.close()
+    assert time.monotonic() - started < 2
+    assert isinstance(errors[0], Cancelled)
+
+
+def test_silent_server_times_out_with_a_clear_line(transcript):
+    import socket
+    from netgui.net.errors import NetTimeout
+    silent = socket.create_server(("127.0.0.1", 0))
+    client = FtpClient(FtpSite("127.0.0.1", silent.getsockname()[1], timeout=0.5), log=transcript)
+    with pytest.raises(NetTimeout) as info:
+        client.connect()
+    silent.close()
+    assert "did not answer in time" in str(info.value)
+
+
+def _capture(fn):
+    try:
+        fn()
+    except Exception as exc:
+        return exc
+    return None
