@@ -6,8 +6,9 @@
 Figures (median of alternating runs):
 - download / upload throughput of ``FtpClient`` vs ``curl`` (ratio > 1: netgui is faster);
 - time from asking the FTP tab for a 10,000-entry folder until every row is shown, vs
-  ``curl -l`` listing the same folder; and the longest stall of the Tk event loop meanwhile
-  (measured with a 10 ms ``after()`` heartbeat).
+  ``curl -l`` listing the same folder (names only; ``curl`` with a full ``LIST`` is shown too);
+  and the longest stall of the Tk event loop meanwhile
+  (measured with a 10 ms ``after()`` heartbeat), next to the same measure with the window idle.
 Ends with one ``name: value`` line per figure.
 """
 
@@ -110,12 +111,13 @@ def bench_listing(server: FtpServer, count: int, runs: int) -> dict[str, float]:
     pane = tab.remote_pane
     _pump(root, lambda: pane.entries and not pane.filling, 30)
 
-    client_times, curl_times, stalls = [], [], []
+    client_times, curl_times, curl_list_times, stalls = [], [], [], []
     for run in range(runs):
         order = ("client", "curl") if run % 2 == 0 else ("curl", "client")
         for who in order:
             if who == "curl":
                 curl_times.append(timed(lambda: curl("-l", url)))
+                curl_list_times.append(timed(lambda: curl(url)))   # a full LIST, for reference
                 continue
             path = "/many" if pane.path != "/many" else "/"
             if path == "/":   # go back to the top first, so the timed step lists the big folder
@@ -137,6 +139,18 @@ def bench_listing(server: FtpServer, count: int, runs: int) -> dict[str, float]:
             assert len(pane.tree.get_children()) == count
             tab.remote_go("/")
             _pump(root, lambda: pane.path == "/" and not pane.filling, 30)
+    # The same heartbeat with the window idle: what the machine itself costs (a busy
+    # shared machine shows stalls even when netgui does nothing).
+    idle = []
+    for _ in range(runs):
+        beats = []
+
+        def idle_beat():
+            beats.append(time.perf_counter())
+            root.after(10, idle_beat)
+        idle_beat()
+        _pump(root, lambda: beats[-1] - beats[0] > max(client_times), 60)
+        idle.append(max(b - a for a, b in zip(beats, beats[1:])))
     app.quit(ask=False)
     shutil.rmtree(tmp, ignore_errors=True)
     c, k = statistics.median(client_times), statistics.median(curl_times)
@@ -144,7 +158,10 @@ def bench_listing(server: FtpServer, count: int, runs: int) -> dict[str, float]:
         "list_10k_client_ms": c * 1000,
         "list_10k_curl_ms": k * 1000,
         "list_10k_vs_curl": k / c,
+        "list_10k_curl_full_list_ms": statistics.median(curl_list_times) * 1000,
+        "list_10k_vs_curl_full_list": statistics.median(curl_list_times) / c,
         "list_10k_ui_stall_ms": statistics.median(stalls) * 1000,   # median over runs of the longest gap
+        "idle_ui_stall_ms": statistics.median(idle) * 1000,         # the same, window idle (baseline)
     }
 
 

@@ -7,12 +7,14 @@ its grammar is three lines of RFC text.
 
 from __future__ import annotations
 
+import calendar
+import functools
 import stat
 import time
 import unicodedata
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 with warnings.catch_warnings():  # ftputil warns about a future default we do not use
     warnings.simplefilter("ignore")
@@ -69,14 +71,7 @@ def parse_mlsd_line(line: str) -> RemoteEntry | None:
     size = _int(facts.get("size") or facts.get("sizd"))
     modified = _mlsd_time(facts.get("modify"))
     mode = facts.get("unix.mode")
-    perms = ""
-    if mode:
-        try:
-            bits = int(mode, 8)
-            type_bits = {DIR: stat.S_IFDIR, LINK: stat.S_IFLNK}.get(kind, stat.S_IFREG)
-            perms = stat.filemode(type_bits | (bits & 0o7777))
-        except ValueError:
-            perms = ""
+    perms = _filemode(kind, mode) if mode else ""
     if not perms:
         perms = facts.get("perm", "")
     return RemoteEntry(name=name, kind=kind, size=size if kind != DIR else None,
@@ -91,13 +86,25 @@ def _int(text: str | None) -> int | None:
 
 
 def _mlsd_time(text: str | None) -> float | None:
-    if not text:
+    # YYYYMMDDHHMMSS[.sss] in UTC; read by slicing (strptime is ten times slower, and a
+    # 10,000-entry listing has 10,000 of these)
+    if not text or len(text) < 14 or not text[:14].isdigit():
         return None
+    month, day = int(text[4:6]), int(text[6:8])
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return float(calendar.timegm((int(text[0:4]), month, day, int(text[8:10]), int(text[10:12]),
+                                  int(text[12:14]), 0, 0, 0)))
+
+
+@functools.lru_cache(maxsize=256)
+def _filemode(kind: str, mode: str) -> str:
     try:
-        base = datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+        bits = int(mode, 8)
     except ValueError:
-        return None
-    return base.timestamp()
+        return ""
+    type_bits = {DIR: stat.S_IFDIR, LINK: stat.S_IFLNK}.get(kind, stat.S_IFREG)
+    return stat.filemode(type_bits | (bits & 0o7777))
 
 
 _UNIX = ftputil.stat.UnixParser()
