@@ -208,7 +208,7 @@ def main() -> int:
     label = f"{size // MiB} MiB"
     print(f"# FTP benchmark: transfers of {label} against a local pyftpdlib server, median of {runs} runs")
     for name, value in results.items():
-        if name.endswith("_vs_curl"):
+        if "_vs_" in name:
             print(f"{name}: {value:.2f}x")
         elif name.endswith("_ms"):
             print(f"{name}: {value:.1f}")
