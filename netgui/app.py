@@ -14,7 +14,7 @@ from .resources import app_icon_paths
 from .tabs import TABS, TOOLS, TabSpec, ToolSpec
 from .ui import dialogs
 from .ui.tasks import TaskRunner
-from .ui.theme import apply_theme
+from .ui.theme import apply_scaling, apply_theme
 
 DEFAULT_GEOMETRY = "1100x720"
 
@@ -42,6 +42,7 @@ class App:
         self.root.title("netgui")
         self.root.minsize(720, 480)
         self._set_icon()
+        apply_scaling(self.root)
         self.theme_name = tk.StringVar(self.root, value=self.settings.get("theme", "light"))
         self.theme = apply_theme(self.root, self.theme_name.get())
         self.runner = TaskRunner(self.root)
@@ -87,15 +88,7 @@ class App:
         self.menubar = menubar
 
     def _build_body(self) -> None:
-        self.notebook = ttk.Notebook(self.root)
-        for index, spec in enumerate(self.tab_specs):
-            frame = ttk.Frame(self.notebook)
-            self._frames[spec.key] = frame
-            label = f"{spec.title}"
-            self.notebook.add(frame, text=label, underline=0 if index < 9 else -1)
-        self.notebook.pack(side="top", fill="both", expand=True, padx=6, pady=(6, 0))
-        self.notebook.bind("<<NotebookTabChanged>>", self._on_tab_changed)
-
+        # The status bar is packed first so a small window squeezes the notebook, not it.
         bar = ttk.Frame(self.root, padding=(8, 3))
         bar.pack(side="bottom", fill="x")
         self.status = ttk.Label(bar, text="Ready", style="Status.TLabel", anchor="w")
@@ -104,6 +97,14 @@ class App:
         self.tasks_label.pack(side="right")
         self.keyring_label = ttk.Label(bar, text="", style="Status.TLabel")
         self.keyring_label.pack(side="right", padx=(0, 12))
+
+        self.notebook = ttk.Notebook(self.root)
+        for index, spec in enumerate(self.tab_specs):
+            frame = ttk.Frame(self.notebook)
+            self._frames[spec.key] = frame
+            self.notebook.add(frame, text=spec.title, underline=0 if index < 9 else -1)
+        self.notebook.pack(side="top", fill="both", expand=True, padx=6, pady=(6, 0))
+        self.notebook.bind("<<NotebookTabChanged>>", self._on_tab_changed)
         if not self.tab_specs:
             ttk.Label(self.notebook, text="No tabs are installed.").place(relx=0.5, rely=0.5, anchor="center")
         # Probing the keyring imports it (slow): do it once the window is up.

@@ -53,6 +53,10 @@ class ProgressRow(ttk.Frame):
         else:
             self.update_progress(p)
 
+    def destroy(self) -> None:
+        self.bar.stop()
+        super().destroy()
+
     def finish(self, text: str) -> None:
         if self._indeterminate:
             self.bar.stop()

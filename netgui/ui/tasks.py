@@ -9,6 +9,7 @@ delivered (always before any later message of that task, so order is kept).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import queue
 import sys
@@ -23,7 +24,8 @@ from ..net.errors import Cancelled, NetError, translate
 from ..net.redact import redact
 
 POLL_MS = 50
-BUDGET_S = 0.025
+BUDGET_S = 0.02
+GIL_SWITCH_S = 0.001
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
 
@@ -65,10 +67,12 @@ class RateMeter:
 class TaskContext:
     """What a worker function gets: the cancel token and ways to report back."""
 
-    def __init__(self, task: "Task", post: Callable[[str, Any], None]):
-        self.task = task
-        self.token: CancelToken = task.token
+    PROGRESS_INTERVAL = 0.03
+
+    def __init__(self, token: CancelToken, post: Callable[[str, Any], None]):
+        self.token = token
         self._post = post
+        self._last_progress = 0.0
 
     @property
     def cancelled(self) -> bool:
@@ -78,8 +82,12 @@ class TaskContext:
         """Raise Cancelled if the user cancelled."""
         self.token.check()
 
-    def progress(self, done: float, total: float | None = None) -> None:
-        self._post("progress", (done, total))
+    def progress(self, done: float, total: float | None = None, force: bool = False) -> None:
+        """Report progress; posted at most every 30 ms (and always when complete or forced)."""
+        now = time.monotonic()
+        if force or (total is not None and done >= total) or now - self._last_progress >= self.PROGRESS_INTERVAL:
+            self._last_progress = now
+            self._post("progress", (done, total))
 
     def log(self, direction: str, text: str) -> None:
         """A transcript line: direction '>' sent, '<' received, '*' info, '!' error."""
@@ -162,10 +170,45 @@ class Task:
         return f"<Task {self.id} {self.name!r} {self.state}>"
 
 
+def _post(q: queue.Queue, task: "Task", kind: str, payload: Any) -> None:
+    q.put((task, kind, payload))
+
+
+def _run_worker(q: queue.Queue, task: Task, ctx: TaskContext, fn, args, kwargs) -> None:
+    """The body of a worker thread: run ``fn`` and post its outcome.
+
+    The worker drops its references (the function may be a bound method of a tab,
+    which reaches Tk objects) before posting "finished": Tk objects must never be
+    freed from a worker thread, so the Tk thread has to hold the last reference.
+    """
+    token = task.token
+    try:
+        outcome = ("result", fn(ctx, *args, **kwargs))
+        if token.cancelled:
+            outcome = ("error", Cancelled())
+    except BaseException as exc:  # every failure becomes one human line
+        if token.cancelled or isinstance(exc, Cancelled):
+            outcome = ("error", Cancelled())
+        else:
+            err = translate(exc)
+            if not isinstance(exc, NetError):
+                err.detail = "".join(traceback.format_exception(exc)).strip()
+            outcome = ("error", err)
+        del exc
+    del fn, args, kwargs, ctx
+    q.put((task,) + outcome)
+    final = (task, "finished", None)
+    del task, outcome
+    q.put(final)
+
+
 class TaskRunner:
     """Runs functions in worker threads and delivers what they report on the Tk thread."""
 
     def __init__(self, widget, poll_ms: int = POLL_MS, budget: float = BUDGET_S):
+        # _tkinter releases the GIL around every Tcl call; with the default 5 ms switch
+        # interval a busy worker can hold the Tk thread up for 5 ms per call.
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_S))
         self.widget = widget
         self.poll_ms = poll_ms
         self.budget = budget
@@ -189,8 +232,8 @@ class TaskRunner:
         task = Task(self, next(self._ids), name or getattr(fn, "__name__", "task"), callbacks)
         with self._lock:
             self._tasks[task.id] = task
-        ctx = TaskContext(task, lambda kind, payload: self.queue.put((task, kind, payload)))
-        thread = threading.Thread(target=self._work, args=(task, ctx, fn, args, kwargs),
+        ctx = TaskContext(task.token, functools.partial(_post, self.queue, task))
+        thread = threading.Thread(target=_run_worker, args=(self.queue, task, ctx, fn, args, kwargs),
                                   name=f"netgui-task-{task.id}", daemon=True)
         task.thread = thread
         thread.start()
@@ -224,26 +267,6 @@ class TaskRunner:
     def add_status_listener(self, listener: Callable[[Task | None, str], None]) -> None:
         """``listener(task, text)`` runs on the Tk thread when a task changes its status line."""
         self._status_listeners.append(listener)
-
-    # -- worker side ----------------------------------------------------------
-    def _work(self, task: Task, ctx: TaskContext, fn, args, kwargs) -> None:
-        post = lambda kind, payload: self.queue.put((task, kind, payload))
-        try:
-            result = fn(ctx, *args, **kwargs)
-            if task.token.cancelled:
-                post("error", Cancelled())
-            else:
-                post("result", result)
-        except BaseException as exc:  # every failure becomes one human line
-            if task.token.cancelled or isinstance(exc, Cancelled):
-                post("error", Cancelled())
-            else:
-                err = translate(exc)
-                if not isinstance(exc, NetError):
-                    err.detail = "".join(traceback.format_exception(exc)).strip()
-                post("error", err)
-        finally:
-            post("finished", None)
 
     # -- Tk side ----------------------------------------------------------------
     def _schedule(self, delay: int) -> None:

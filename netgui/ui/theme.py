@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tkinter as tk
 from dataclasses import dataclass
 from tkinter import font as tkfont
@@ -36,25 +37,71 @@ DARK = Palette("dark", bg="#1c1c1c", fg="#fafafa", field_bg="#2b2b2b", muted="#a
 PALETTES = {"light": LIGHT, "dark": DARK}
 
 
+def apply_scaling(root: tk.Misc, factor: float | None = None) -> float:
+    """Multiply Tk's scaling by ``factor`` (default: $NETGUI_SCALE or $GDK_SCALE, else 1).
+
+    Tk already derives its scaling from the screen's DPI; the factor is for screens
+    that report a wrong DPI, as desktop toolkits' scale variables are.
+    """
+    if factor is None:
+        try:
+            factor = float(os.environ.get("NETGUI_SCALE") or os.environ.get("GDK_SCALE") or 1)
+        except ValueError:
+            factor = 1.0
+    if factor > 0 and factor != 1:
+        root.tk.call("tk", "scaling", float(root.tk.call("tk", "scaling")) * factor)
+    return factor
+
+
+def _use_point_sizes(root: tk.Misc) -> None:
+    """Named fonts sized in pixels (sv_ttk's) get point sizes, so they follow the DPI."""
+    for name in tkfont.names(root):
+        font = tkfont.nametofont(name, root=root)
+        size = int(font.cget("size"))
+        if size < 0:
+            font.configure(size=max(6, round(-size * 0.75)))  # 1 px = 0.75 pt at 96 DPI
+
+
 def apply_theme(root: tk.Misc, mode: str) -> Palette:
     """Switch the whole application to ``mode`` ('light' or 'dark'); returns its palette."""
     palette = PALETTES.get(mode, LIGHT)
     try:
         import sv_ttk
         sv_ttk.set_theme(palette.name, root)
+        _use_point_sizes(root)
     except Exception:  # the theme package is missing or broken: fall back to a built-in theme
         style = ttk.Style(root)
         if "clam" in style.theme_names():
             style.theme_use("clam")
         style.layout("Accent.TButton", style.layout("TButton"))
+    root._netgui_palette = palette
+    _configure_styles(root, palette)
+    if not getattr(root, "_netgui_theme_bound", False):
+        # sv_ttk resets styles when it handles <<ThemeChanged>>; configure ours again after it.
+        root.bind_class(root.winfo_class(), "<<ThemeChanged>>",
+                        lambda e: _configure_styles(root, root._netgui_palette), add="+")
+        root._netgui_theme_bound = True
+    root.event_generate("<<ThemeChanged>>", when="tail")
+    return palette
+
+
+def _configure_styles(root: tk.Misc, palette: Palette) -> None:
+    _clear_palette_colours(root)
     style = ttk.Style(root)
     style.configure("Error.TLabel", foreground=palette.error)
     style.configure("Ok.TLabel", foreground=palette.ok)
     style.configure("Muted.TLabel", foreground=palette.muted)
     style.configure("Status.TLabel", foreground=palette.muted)
     style.configure("Treeview", rowheight=_row_height(root))
-    root.event_generate("<<ThemeChanged>>", when="tail")
-    return palette
+
+
+def _clear_palette_colours(widget: tk.Misc) -> None:
+    """Undo what sv_ttk's ``tk_setPalette`` did to ttk labels: it sets their -foreground
+    and -background options outright, which would override styles such as Error.TLabel."""
+    for child in widget.winfo_children():
+        if child.winfo_class() == "TLabel":
+            child.configure(foreground="", background="")
+        _clear_palette_colours(child)
 
 
 def _row_height(root: tk.Misc) -> int:

@@ -25,6 +25,8 @@ class TranscriptPane(ttk.Frame):
         self.max_lines = max_lines
         self.secrets: list[str] = []
         self._lines = 0
+        self._pending: list[str] = []
+        self._flush_id = None
         bar = ttk.Frame(self)
         bar.pack(side="top", fill="x")
         ttk.Label(bar, text="Transcript", style="Muted.TLabel").pack(side="left", padx=(2, 8))
@@ -49,17 +51,34 @@ class TranscriptPane(ttk.Frame):
         self.text.tag_configure("error", foreground=palette.error)
 
     def append(self, direction: str, text: str) -> None:
-        """Add one or more lines (text may contain newlines)."""
-        stamp = time.strftime("%H:%M:%S") + f".{int(time.time() * 1000) % 1000:03d} "
+        """Add one or more lines (text may contain newlines).
+
+        Lines are buffered and written in one Tk call per event-loop turn, so a
+        flood of lines costs a few Tcl calls per tick, not several per line.
+        """
+        now = time.time()
+        stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now * 1000) % 1000:03d} "
         tag = TAGS.get(direction, "info")
         mark = MARKS.get(direction, direction)
-        lines = redact(str(text).rstrip("\n"), self.secrets).split("\n") if text else [""]
-        self.text.configure(state="normal")
+        for line in (str(text).rstrip("\n").split("\n") if text else [""]):
+            self._pending.extend((stamp, "time", f"{mark} {redact(line, self.secrets)}\n", tag))
+        if self._flush_id is None:
+            self._flush_id = self.after_idle(self.flush)
+
+    def flush(self) -> None:
+        """Write buffered lines now."""
+        if self._flush_id is not None:
+            self.after_cancel(self._flush_id)
+            self._flush_id = None
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        if len(pending) > 4 * self.max_lines:  # lines the cap would delete at once: skip them
+            pending = pending[-4 * self.max_lines:]
         at_end = self.text.yview()[1] >= 0.999
-        for line in lines:
-            line = redact(line, self.secrets)
-            self.text.insert("end", stamp, ("time",), f"{mark} {line}\n", (tag,))
-        self._lines += len(lines)
+        self.text.configure(state="normal")
+        self.text.insert("end", *pending)
+        self._lines += len(pending) // 4
         if self._lines > self.max_lines:
             excess = self._lines - self.max_lines
             self.text.delete("1.0", f"{excess + 1}.0")
@@ -69,9 +88,11 @@ class TranscriptPane(ttk.Frame):
             self.text.see("end")
 
     def contents(self) -> str:
+        self.flush()
         return self.text.get("1.0", "end-1c")
 
     def clear(self) -> None:
+        self._pending = []
         self.text.configure(state="normal")
         self.text.delete("1.0", "end")
         self.text.configure(state="disabled")

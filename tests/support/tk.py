@@ -22,3 +22,16 @@ def pump(root, until: Callable[[], bool] | None = None, timeout: float = 10.0,
                 return
             raise AssertionError(f"timed out after {timeout} s waiting for {message}")
         time.sleep(0.005)
+
+
+def click(widget, x: int = 5, y: int = 5, button: int = 1) -> None:
+    """A real mouse press and release at (x, y) inside ``widget``."""
+    widget.event_generate(f"<ButtonPress-{button}>", x=x, y=y)
+    widget.event_generate(f"<ButtonRelease-{button}>", x=x, y=y)
+
+
+def double_click(widget, x: int = 5, y: int = 5) -> None:
+    """Two presses in quick succession, which Tk turns into <Double-1>
+    (``event_generate("<Double-1>")`` itself is refused by Tk)."""
+    click(widget, x, y)
+    click(widget, x, y)

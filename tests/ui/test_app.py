@@ -115,3 +115,25 @@ def test_quit_with_a_running_task_cancels_it_without_leftover_threads(make_app, 
 def test_app_starts_with_registered_tabs(app):
     assert isinstance(app.notebook, ttk.Notebook)
     assert app.notebook.index("end") == len(app.tab_specs)
+
+
+def test_fonts_follow_the_screen_scaling(make_app, monkeypatch):
+    """On a HiDPI screen (NETGUI_SCALE=2) text is drawn twice as large."""
+    from tkinter import font
+    normal = make_app(tabs=TEST_TABS)
+    normal_height = font.nametofont("SunValleyBodyFont", root=normal.root).metrics("linespace")
+    assert all(font.nametofont(n, root=normal.root).cget("size") > 0 for n in font.names(normal.root))
+    normal.quit(ask=False)
+    monkeypatch.setenv("NETGUI_SCALE", "2")
+    big = make_app(tabs=TEST_TABS)
+    big_height = font.nametofont("SunValleyBodyFont", root=big.root).metrics("linespace")
+    assert big_height >= 1.7 * normal_height
+
+
+def test_status_bar_stays_visible_in_a_small_window(make_app):
+    app = make_app(tabs=TEST_TABS)
+    app.root.geometry("720x300")
+    pump(app.root, timeout=0.3)
+    bar = app.status.master
+    assert bar.winfo_ismapped()
+    assert bar.winfo_rooty() + bar.winfo_height() <= app.root.winfo_rooty() + app.root.winfo_height()

@@ -92,3 +92,18 @@ def test_values_are_remembered_with_password_in_keyring_only(root, isolated_conf
     for path in isolated_config.rglob("*"):
         if path.is_file():
             assert "hunter2" not in path.read_text()
+
+
+def test_validation_style_survives_theme_switches(root):
+    """sv_ttk's palette must not override the red of validation messages."""
+    from tkinter import ttk
+
+    from netgui.ui.theme import DARK, apply_theme
+    form = Form(root, fields())
+    form.pack()
+    form.submit()
+    apply_theme(root, "dark")
+    pump(root, timeout=0.2)
+    label = form.messages["host"]
+    assert str(label.cget("foreground")) == ""  # no hard-set colour: the style decides
+    assert ttk.Style(root).lookup("Error.TLabel", "foreground") == DARK.error

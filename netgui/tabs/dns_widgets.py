@@ -1,0 +1,102 @@
+"""Small Tk pieces shared by the DNS tab's panes: scrolled tables and clipboard helpers."""
+
+from __future__ import annotations
+
+import tkinter as tk
+from tkinter import ttk
+from typing import Sequence
+
+
+class Table(ttk.Frame):
+    """A ttk.Treeview with scrollbars, named columns, Ctrl+C copy and click-to-sort."""
+
+    def __init__(self, master, columns: Sequence[tuple[str, str, int]], height: int = 6,
+                 stretch: str | None = None, **kw):
+        super().__init__(master, **kw)
+        self.keys = [key for key, _, _ in columns]
+        self.tree = ttk.Treeview(self, columns=self.keys, show="headings", height=height,
+                                 selectmode="extended")
+        for key, title, width in columns:
+            self.tree.heading(key, text=title, anchor="w",
+                              command=lambda k=key: self.sort_by(k))
+            self.tree.column(key, width=width, minwidth=40, anchor="w",
+                             stretch=(key == stretch) if stretch else True)
+        yscroll = ttk.Scrollbar(self, orient="vertical", command=self.tree.yview)
+        xscroll = ttk.Scrollbar(self, orient="horizontal", command=self.tree.xview)
+        self.tree.configure(yscrollcommand=yscroll.set, xscrollcommand=xscroll.set)
+        self.tree.grid(row=0, column=0, sticky="nsew")
+        yscroll.grid(row=0, column=1, sticky="ns")
+        xscroll.grid(row=1, column=0, sticky="ew")
+        self.rowconfigure(0, weight=1)
+        self.columnconfigure(0, weight=1)
+        self.tree.bind("<Control-c>", lambda e: self.copy_selection())
+        self.tree.bind("<Control-a>", lambda e: self.tree.selection_set(self.tree.get_children()))
+        self._descending: dict[str, bool] = {}
+
+    def clear(self) -> None:
+        self.tree.delete(*self.tree.get_children())
+
+    def add(self, values: Sequence, tags: Sequence[str] = ()) -> str:
+        return self.tree.insert("", "end", values=[_cell(v) for v in values], tags=tuple(tags))
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """Every row's cell texts, top to bottom."""
+        return [tuple(str(v) for v in self.tree.item(i, "values")) for i in self.tree.get_children()]
+
+    def row_values(self, item: str) -> dict[str, str]:
+        return dict(zip(self.keys, (str(v) for v in self.tree.item(item, "values"))))
+
+    def copy_selection(self) -> str:
+        """Copy the selected rows (all rows when none is selected) as tab-separated text."""
+        items = self.tree.selection() or self.tree.get_children()
+        text = "\n".join("\t".join(str(v) for v in self.tree.item(i, "values")) for i in items)
+        self.clipboard_clear()
+        self.clipboard_append(text)
+        return "break"
+
+    def sort_by(self, key: str) -> None:
+        """Sort by a column (numbers numerically); a second click reverses."""
+        descending = self._descending.get(key, False)
+        items = list(self.tree.get_children())
+        column = self.keys.index(key)
+
+        def sort_key(item):
+            value = str(self.tree.item(item, "values")[column])
+            try:
+                return (0, float(value), "")
+            except ValueError:
+                return (1, 0.0, value.lower())
+
+        items.sort(key=sort_key, reverse=descending)
+        for position, item in enumerate(items):
+            self.tree.move(item, "", position)
+        self._descending[key] = not descending
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    text = str(value)
+    return text if len(text) < 4000 else text[:4000] + "…"
+
+
+def scrolled_text(master, height: int = 10, font=None) -> tuple[ttk.Frame, tk.Text]:
+    """A read-only tk.Text with a vertical scrollbar."""
+    frame = ttk.Frame(master)
+    text = tk.Text(frame, height=height, wrap="none", state="disabled", undo=False, font=font)
+    yscroll = ttk.Scrollbar(frame, orient="vertical", command=text.yview)
+    xscroll = ttk.Scrollbar(frame, orient="horizontal", command=text.xview)
+    text.configure(yscrollcommand=yscroll.set, xscrollcommand=xscroll.set)
+    text.grid(row=0, column=0, sticky="nsew")
+    yscroll.grid(row=0, column=1, sticky="ns")
+    xscroll.grid(row=1, column=0, sticky="ew")
+    frame.rowconfigure(0, weight=1)
+    frame.columnconfigure(0, weight=1)
+    return frame, text
+
+
+def set_text(widget: tk.Text, content: str) -> None:
+    widget.configure(state="normal")
+    widget.delete("1.0", "end")
+    widget.insert("1.0", content)
+    widget.configure(state="disabled")

@@ -1,0 +1,49 @@
+"""pytest fixtures shared by the DNS core and DNS tab tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.dnspeers import BadDnsServer, Dnsmasq, DotFront, primary_records, secondary_records
+
+
+@pytest.fixture(scope="session")
+def dnsmasq(tmp_path_factory):
+    """The main test server: zone ``test`` with records of every type."""
+    peer = Dnsmasq(primary_records(), tmp_path_factory.mktemp("dnsmasq-primary"))
+    yield peer
+    peer.stop()
+
+
+@pytest.fixture(scope="session")
+def servfail_upstream():
+    """An upstream that answers SERVFAIL to everything, for dnsmasq2 to forward to."""
+    server = BadDnsServer("servfail")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def dnsmasq2(tmp_path_factory, servfail_upstream):
+    """A second server whose records differ from the first; it forwards ``fail.example``
+    to an upstream that fails, so it answers SERVFAIL for that name."""
+    options = secondary_records() + [f"--server=/fail.example/127.0.0.1#{servfail_upstream.port}"]
+    peer = Dnsmasq(options, tmp_path_factory.mktemp("dnsmasq-secondary"))
+    yield peer
+    peer.stop()
+
+
+@pytest.fixture(scope="session")
+def dot_server(dnsmasq, tmp_path_factory):
+    """DNS over TLS (socat with a trustme certificate) in front of ``dnsmasq``."""
+    front = DotFront(dnsmasq.port, tmp_path_factory.mktemp("dot"))
+    yield front
+    front.stop()
+
+
+@pytest.fixture
+def bad_server(request):
+    """A misbehaving UDP server; parametrize indirectly with its mode."""
+    server = BadDnsServer(getattr(request, "param", "garbage"))
+    yield server
+    server.stop()
