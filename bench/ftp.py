@@ -8,7 +8,7 @@ Figures (median of alternating runs):
 - time from asking the FTP tab for a 10,000-entry folder until every row is shown, vs
   ``curl -l`` listing the same folder (names only; ``curl`` with a full ``LIST`` is shown too);
   and the longest stall of the Tk event loop meanwhile
-  (measured with a 10 ms ``after()`` heartbeat), next to the same measure with the window idle.
+  (``bench.ui_stall.StallMeter``: a 10 ms ``after()`` heartbeat), next to the same measure with the window idle.
 Ends with one ``name: value`` line per figure.
 """
 
@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.ui_stall import StallMeter  # noqa: E402
 from netgui.net.ftp import FtpClient, FtpSite  # noqa: E402
 from tests.support.ftpd import PASSWORD, USER, FtpServer  # noqa: E402
 
@@ -123,19 +124,14 @@ def bench_listing(server: FtpServer, count: int, runs: int) -> dict[str, float]:
             if path == "/":   # go back to the top first, so the timed step lists the big folder
                 tab.remote_go("/")
                 _pump(root, lambda: pane.path == "/" and not pane.filling, 30)
-            beats = []
-
-            def beat():
-                beats.append(time.perf_counter())
-                root.after(10, beat)
             start = time.perf_counter()
-            beat()
+            meter = StallMeter(root).start()
             tab.remote_go("/many")
             _pump(root, lambda: pane.path == "/many" and pane.entries and not pane.filling
                   and pane.shown_at is not None and pane.shown_at > start, 60)
+            meter.stop()
             client_times.append(pane.shown_at - start)
-            gaps = [b - a for a, b in zip(beats, beats[1:])]
-            stalls.append(max(gaps) if gaps else 0.0)
+            stalls.append(meter.longest_ms)
             assert len(pane.tree.get_children()) == count
             tab.remote_go("/")
             _pump(root, lambda: pane.path == "/" and not pane.filling, 30)
@@ -143,14 +139,11 @@ def bench_listing(server: FtpServer, count: int, runs: int) -> dict[str, float]:
     # shared machine shows stalls even when netgui does nothing).
     idle = []
     for _ in range(runs):
-        beats = []
-
-        def idle_beat():
-            beats.append(time.perf_counter())
-            root.after(10, idle_beat)
-        idle_beat()
-        _pump(root, lambda: beats[-1] - beats[0] > max(client_times), 60)
-        idle.append(max(b - a for a, b in zip(beats, beats[1:])))
+        meter = StallMeter(root).start()
+        until = time.perf_counter() + max(client_times)
+        _pump(root, lambda: time.perf_counter() > until, 60)
+        meter.stop()
+        idle.append(meter.longest_ms)
     app.quit(ask=False)
     shutil.rmtree(tmp, ignore_errors=True)
     c, k = statistics.median(client_times), statistics.median(curl_times)
@@ -160,8 +153,8 @@ def bench_listing(server: FtpServer, count: int, runs: int) -> dict[str, float]:
         "list_10k_vs_curl": k / c,
         "list_10k_curl_full_list_ms": statistics.median(curl_list_times) * 1000,
         "list_10k_vs_curl_full_list": statistics.median(curl_list_times) / c,
-        "list_10k_ui_stall_ms": statistics.median(stalls) * 1000,   # median over runs of the longest gap
-        "idle_ui_stall_ms": statistics.median(idle) * 1000,         # the same, window idle (baseline)
+        "list_10k_ui_stall_ms": statistics.median(stalls),   # median over runs of the longest gap
+        "idle_ui_stall_ms": statistics.median(idle),         # the same, window idle (baseline)
     }
 
 
