@@ -14,6 +14,7 @@ from .. import __version__
 
 COMMAND_MODULES: list[str] = [
     "netgui.cli.dns",
+    "netgui.cli.ftp",
 ]
 
 
