@@ -182,6 +182,12 @@ class FtpTab(Tab):
                   ("New folder…", self._ask_remote_mkdir), ("Rename…", self._ask_rename),
                   ("Delete…", self.delete_remote_selected), None, ("Refresh", self.remote_refresh)])
         self.remote_pane.set_message("Not connected")
+        remote, local = self.remote_pane.tree, self.local_pane.tree
+        remote.bind("<Delete>", lambda e: self.delete_remote_selected())
+        remote.bind("<F2>", lambda e: self._ask_rename())
+        remote.bind("<F3>", lambda e: self.view_selected())
+        remote.bind("<F5>", lambda e: self.remote_refresh())
+        local.bind("<F5>", lambda e: self.local_refresh())
         panes.add(self.local_pane, weight=1)
         panes.add(self.remote_pane, weight=1)
         actions = ttk.Frame(main)
