@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from netgui.net.cancel import CancelToken
-from netgui.net.errors import AuthError, Cancelled, CertificateError, ConnectError, ProtocolError
+from netgui.net.errors import (AuthError, Cancelled, CertificateError, ConnectError, ConnectionLost,
+                               ProtocolError)
 from netgui.net.ftp import DIR, FILE, FtpClient, FtpSite
 from tests.support.ftpd import PASSWORD, READONLY_USER, FtpServer
 from tests.support.peers import free_port
@@ -225,6 +226,8 @@ def test_resume_download_after_server_killed_mid_transfer(tree, client_for, tran
     server.kill()
     worker.join(10)
     assert errors, "the download should fail when the server dies"
+    assert isinstance(errors[0], ConnectionLost)
+    assert str(errors[0]) == f"Connection to 127.0.0.1:{server.port} was lost"
     part = tmp_path / "big.bin.part"
     partial = part.stat().st_size
     assert 0 < partial < (tree / "big.bin").stat().st_size
