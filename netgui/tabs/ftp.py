@@ -279,6 +279,9 @@ class FtpTab(Tab):
             self._close_connections()
         site = site_from_values(values)
         self.transcript.secrets = [site.password] if site.password else []
+        if site.tls != "none" and not site.verify:
+            self._log("!", "Certificate verification is off for this connection: "
+                           "anyone in between could read and change the traffic")
         self.client = FtpClient(site)
         self.pool = ClientPool(site, size=4)
         self.form.set_busy(True, f"Connecting to {site.describe()}")
@@ -294,7 +297,13 @@ class FtpTab(Tab):
                 return
             path, entries = result
             self.remote_pane.show(path, entries)
-            self.form.set_status(f"Connected to {site.describe()}", "ok")
+            if site.tls == "none":
+                note = " (plain FTP: not encrypted)"
+            elif not site.verify:
+                note = " (TLS, but the certificate is NOT verified)"
+            else:
+                note = " (TLS)"
+            self.form.set_status(f"Connected to {site.describe()}{note}", "ok" if site.verify else "error")
             self.app.set_status(f"FTP: connected to {site.describe()}")
             self.pump_queue()   # items left queued from an earlier connection go on
 

@@ -215,3 +215,32 @@ def test_cancel_and_retry_a_running_transfer(tab, tmp_path):
         assert "→ REST " in tab.transcript.contents()
     finally:
         srv.stop()
+
+
+def test_ftps_connects_and_says_when_the_certificate_is_not_checked(tab, tmp_path, monkeypatch):
+    import trustme
+    ca = trustme.CA()
+    pem, cafile = tmp_path / "server.pem", tmp_path / "ca.pem"
+    ca.issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(pem))
+    ca.cert_pem.write_to_path(str(cafile))
+    root = make_tree(tmp_path / "tls")
+    srv = FtpServer(root, tls="explicit", cert=str(pem)).start()
+    try:
+        # untrusted CA: a clear certificate error
+        connect(tab, srv, security="FTPS (AUTH TLS)")
+        pump(tab.app.root, until=lambda: not tab.form.busy, timeout=10, message="the TLS failure")
+        assert "not trusted" in tab.form.status.cget("text")
+        # trusted (the test CA via NETGUI_CA_FILE): connected over TLS
+        monkeypatch.setenv("NETGUI_CA_FILE", str(cafile))
+        connect(tab, srv, security="FTPS (AUTH TLS)")
+        wait_remote(tab, "/")
+        assert tab.form.status.cget("text").endswith("(TLS)")
+        assert "PROT P" in tab.transcript.contents()
+        # verification off: works, and the tab says so
+        monkeypatch.delenv("NETGUI_CA_FILE")
+        connect(tab, srv, security="FTPS (AUTH TLS)", verify=False)
+        pump(tab.app.root, until=lambda: not tab.form.busy, timeout=10, message="the insecure connection")
+        assert "NOT verified" in tab.form.status.cget("text")
+        assert "Certificate verification is off" in tab.transcript.contents()
+    finally:
+        srv.stop()
