@@ -303,7 +303,8 @@ class FtpTab(Tab):
                 note = " (TLS, but the certificate is NOT verified)"
             else:
                 note = " (TLS)"
-            self.form.set_status(f"Connected to {site.describe()}{note}", "ok" if site.verify else "error")
+            kind = "info" if site.tls == "none" else ("ok" if site.verify else "error")
+            self.form.set_status(f"Connected to {site.describe()}{note}", kind)
             self.app.set_status(f"FTP: connected to {site.describe()}")
             self.pump_queue()   # items left queued from an earlier connection go on
 
