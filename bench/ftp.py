@@ -88,8 +88,6 @@ def bench_transfers(server: FtpServer, work: Path, size: int, runs: int) -> dict
 
 
 def bench_listing(server: FtpServer, count: int, runs: int) -> dict[str, float]:
-    import tkinter as tk  # noqa: F401  (the benchmark drives the real tab)
-
     from netgui.app import App
     from netgui.config import Secrets, Settings
     from netgui.tabs import TabSpec

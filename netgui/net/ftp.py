@@ -31,8 +31,7 @@ from typing import Callable, Iterator
 
 from .cancel import CancelToken, shutdown_quietly
 from .connection import DEFAULT_TIMEOUT, Log, no_log, open_connection, tls_context
-from .errors import (AuthError, Cancelled, ConnectError, ConnectionLost, NetError, NetTimeout,
-                     ProtocolError, translate)
+from .errors import AuthError, Cancelled, ConnectionLost, NetError, ProtocolError, translate
 from .ftp_listing import DIR, FILE, LINK, RemoteEntry, parse_listing
 from .redact import redact
 

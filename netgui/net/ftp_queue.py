@@ -14,10 +14,9 @@ GUI drives the same queue through the app's task runner.
 from __future__ import annotations
 
 import itertools
-import os
 import posixpath
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 

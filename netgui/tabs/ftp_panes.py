@@ -10,7 +10,6 @@ import os
 import stat
 import time
 import tkinter as tk
-from pathlib import Path
 from tkinter import ttk
 from typing import Callable, Sequence
 
