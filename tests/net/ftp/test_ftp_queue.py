@@ -30,18 +30,18 @@ def test_concurrent_transfers_use_their_own_connections(tmp_path):
     root = tmp_path / "srv"
     root.mkdir()
     for i in range(6):
-        (root / f"f{i}.bin").write_bytes(os.urandom(400_000))
+        (root / f"f{i}.bin").write_bytes(os.urandom(1_500_000))
     server = FtpServer(root, throttle=1_000_000).start()
     try:
         queue = TransferQueue(concurrency=3)
         batch = queue.new_batch()
         for i in range(6):
-            queue.add_download(f"/f{i}.bin", tmp_path / "down", size=400_000, batch=batch)
+            queue.add_download(f"/f{i}.bin", tmp_path / "down", size=1_500_000, batch=batch)
         runner, pool = run(queue, server)
         assert runner.max_parallel == 3
         assert pool.created == 3
         assert all(item.state == DONE for item in queue.items)
-        assert queue.totals() == (6 * 400_000, 6 * 400_000)
+        assert queue.totals() == (6 * 1_500_000, 6 * 1_500_000)
         assert snapshot(tmp_path / "down") == snapshot(root)
     finally:
         server.stop()
