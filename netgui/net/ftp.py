@@ -616,6 +616,8 @@ class FtpClient:
             done = self._op(f"download {remote}", run)
         finally:
             out.close()
+        if total is not None and done < total and size is not None:
+            total = self.size(remote)   # the listing's size may be stale: ask the server
         if total is not None and done < total:
             raise ConnectionLost(f"Download of {remote} ended early at {done} of {total} bytes; "
                                  "it can be resumed")

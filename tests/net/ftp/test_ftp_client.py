@@ -360,3 +360,9 @@ def _capture(fn):
     except Exception as exc:
         return exc
     return None
+
+
+def test_a_stale_size_from_the_listing_does_not_fail_a_download(ftpd, tree, client_for, tmp_path):
+    client = client_for(ftpd)
+    client.download("/hello.txt", tmp_path / "hello.txt", size=10_000)   # the file shrank since
+    assert (tmp_path / "hello.txt").read_bytes() == (tree / "hello.txt").read_bytes()
