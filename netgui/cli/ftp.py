@@ -161,7 +161,7 @@ def _transfer(client, site, args, log, remote_join) -> int:
                 print(f"netgui ftp: {path}: no such file or folder", file=sys.stderr)
                 return 1
             queue.add_download(path, args.output, size=entry.size, is_dir=entry.kind == DIR, batch=batch,
-                               name=entry.name)
+                               name=entry.name, modified=entry.modified)
     else:
         target = args.dest or client.connect()
         for path in args.paths:

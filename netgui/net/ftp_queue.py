@@ -14,6 +14,7 @@ GUI drives the same queue through the app's task runner.
 from __future__ import annotations
 
 import itertools
+import os
 import posixpath
 import threading
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ class TransferItem:
     policy: str | None = None
     attempts: int = 0
     parent: int | None = None
+    modified: float | None = None   # the remote time, given to a downloaded file
 
     @property
     def name(self) -> str:
@@ -102,12 +104,14 @@ class TransferQueue:
         return item
 
     def add_download(self, remote: str, local_dir, *, size: int | None = None, is_dir: bool = False,
-                     batch: Batch | None = None, name: str | None = None) -> TransferItem:
+                     batch: Batch | None = None, name: str | None = None,
+                     modified: float | None = None) -> TransferItem:
         """Queue a remote file or folder to land in ``local_dir`` under a sanitised name."""
         batch = batch or self.new_batch()
         base = name or posixpath.basename(remote.rstrip("/")) or "download"
         local = local_child(local_dir, base)
-        return self._add(TransferItem(next(self._ids), DOWNLOAD, remote, local, batch, size, is_dir))
+        return self._add(TransferItem(next(self._ids), DOWNLOAD, remote, local, batch, size, is_dir,
+                                      modified=modified))
 
     def add_upload(self, local, remote_dir: str, *, batch: Batch | None = None) -> TransferItem:
         """Queue a local file or folder to go into ``remote_dir``."""
@@ -269,7 +273,8 @@ def _expand(client: FtpClient, queue: TransferQueue, item: TransferItem, token: 
         for entry in sorted(client.listdir(item.remote), key=lambda e: (e.kind != DIR, e.name)):
             token.check()
             child = queue.add_download(remote_join(item.remote, entry.name), item.local, size=entry.size,
-                                       is_dir=entry.kind == DIR, batch=item.batch, name=entry.name)
+                                       is_dir=entry.kind == DIR, batch=item.batch, name=entry.name,
+                                       modified=entry.modified)
             _move_after(queue, child, last)
             child.parent = item.id
             last = child
@@ -326,6 +331,11 @@ def _download(client: FtpClient, item: TransferItem, report) -> str:
     except OSError as exc:
         raise LocalFileError(f"Cannot create local folder {local.parent}: {exc.strerror or exc}") from exc
     client.download(item.remote, local, resume=resume, progress=report, size=item.size)
+    if item.modified is not None:
+        try:
+            os.utime(local, (item.modified, item.modified))
+        except (OSError, OverflowError, ValueError):
+            pass   # a time the local file system cannot hold: keep the download time
     return DONE
 
 

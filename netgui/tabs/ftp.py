@@ -485,7 +485,8 @@ class FtpTab(Tab):
         batch = self.queue.new_batch(self.queue_pane.policy)
         for entry in entries:
             self.queue.add_download(self._remote_path(entry), self.local_pane.path, size=entry.size,
-                                    is_dir=entry.kind == DIR, batch=batch, name=entry.name)
+                                    is_dir=entry.kind == DIR, batch=batch, name=entry.name,
+                                    modified=entry.modified)
         self.pump_queue()
 
     def upload_entries(self, entries: list[RemoteEntry]) -> None:
@@ -503,8 +504,15 @@ class FtpTab(Tab):
             if item is None:
                 break
             self._start_item(item)
-        self._refresh_queue()
+        if self.item_tasks:
+            self._request_queue_refresh()   # a big folder finishes many small files per second
+        else:
+            self._refresh_queue()
         self._ask_conflicts()
+
+    def _request_queue_refresh(self) -> None:
+        if self._refresh_job is None:
+            self._refresh_job = self.after(QUEUE_REFRESH_MS, self._refresh_queue)
 
     def _start_item(self, item: TransferItem) -> None:
         def result(outcome):

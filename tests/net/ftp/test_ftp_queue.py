@@ -54,6 +54,8 @@ def test_folder_download_and_upload_through_the_queue(ftpd, tree, tmp_path):
     run(queue, ftpd)
     assert [i.state for i in queue.items if i.state != DONE] == []
     assert snapshot(tmp_path / "down" / "sub") == snapshot(tree / "sub")
+    inner = tmp_path / "down" / "sub" / "inner.txt"   # the remote modification time is kept
+    assert abs(inner.stat().st_mtime - (tree / "sub" / "inner.txt").stat().st_mtime) < 1.01
     assert len(list((tmp_path / "down" / "hostile").iterdir())) == len(list((tree / "hostile").iterdir()))
 
     queue = TransferQueue(concurrency=2)
