@@ -139,6 +139,7 @@ class FtpTab(Tab):
         self._refresh_job = None
         self._local_refresh_job = None
         self._remote_refresh_job = None
+        self._remote_nav = self._local_nav = 0
         self._build()
         self.after(KEEPALIVE_MS, self._keepalive_tick)
         self.local_go(self.form.get("local") or str(Path.home()))
@@ -361,10 +362,20 @@ class FtpTab(Tab):
             self.remote_pane.set_message("Not connected")
             return
         client = self.client
+        if path and not path.startswith("/") and self.remote_pane.path:
+            path = remote_join(self.remote_pane.path, path)
+        self._remote_nav += 1
+        nav = self._remote_nav
+
+        def shown(result):   # only the newest navigation is shown (calls may finish out of order)
+            if client is self.client and nav == self._remote_nav:
+                self.remote_pane.show(*result)
+
+        def failed(err):
+            if nav == self._remote_nav:
+                self._remote_failed(err)
         self.remote_pane.set_message(f"Opening {display_name(path)}…")
-        self._submit(_change_and_list, client, path, name=f"List {path}",
-                     on_result=lambda r: client is self.client and self.remote_pane.show(*r),
-                     on_error=self._remote_failed)
+        self._submit(_change_and_list, client, path, name=f"List {path}", on_result=shown, on_error=failed)
 
     def remote_refresh(self) -> None:
         self.remote_go(self.remote_pane.path or "")
@@ -446,11 +457,18 @@ class FtpTab(Tab):
         target = os.path.expanduser(path or "~")
         if not os.path.isabs(target):
             target = os.path.join(self.local_pane.path or str(Path.home()), target)
+        self._local_nav += 1
+        nav = self._local_nav
+
         def shown(result):
-            self.local_pane.show(*result)
-            self.form.set("local", result[0])   # the form's local folder follows the pane
-        self._submit(list_local, target, name=f"List {target}", on_result=shown,
-                     on_error=lambda err: self.local_pane.set_message(str(err)))
+            if nav == self._local_nav:
+                self.local_pane.show(*result)
+                self.form.set("local", result[0])   # the form's local folder follows the pane
+
+        def failed(err):
+            if nav == self._local_nav:
+                self.local_pane.set_message(str(err))
+        self._submit(list_local, target, name=f"List {target}", on_result=shown, on_error=failed)
 
     def local_refresh(self) -> None:
         self.local_go(self.local_pane.path or str(Path.home()))

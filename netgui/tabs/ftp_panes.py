@@ -31,7 +31,10 @@ MenuItems = Sequence["tuple[str, Callable[[], None]] | None"]
 def row_texts(entry: RemoteEntry) -> tuple[str, str, str, str]:
     """What a pane shows for an entry: (name, size, modified, permissions)."""
     size = human_bytes(entry.size) if entry.size is not None and entry.kind != DIR else ""
-    return " " + display_name(entry.name), size, entry.modified_text(), entry.perms
+    name = " " + display_name(entry.name)
+    if entry.kind == LINK and entry.target:
+        name += " → " + display_name(entry.target)
+    return name, size, entry.modified_text(), entry.perms
 
 
 def prepare(entries: list[RemoteEntry]) -> list[tuple[RemoteEntry, tuple]]:
