@@ -35,7 +35,8 @@ def _fields() -> list[Field]:
     return [
         Field("host", "Host", required=True, width=16),
         Field("port", "Port", kind="port", default=21, width=7),
-        Field("user", "User", default="anonymous", width=16),
+        Field("anonymous", "Anonymous login", kind="check", default=False),
+        Field("user", "User", default="", width=16),
         Field("password", "Password", kind="password", width=16),
         Field("security", "Security", kind="choice", choices=tuple(SECURITY), default="Plain FTP", width=16),
         Field("verify", "Verify TLS certificate", kind="check", default=True),
@@ -58,8 +59,10 @@ def _check_encoding(value) -> str | None:
 
 def site_from_values(values: dict) -> FtpSite:
     """An FtpSite from the Form's values."""
+    anonymous = bool(values.get("anonymous")) or not (values.get("user") or "").strip()
     return FtpSite(host=values["host"].strip(), port=int(values["port"] or 21),
-                   user=(values.get("user") or "anonymous").strip(), password=values.get("password") or "",
+                   user="anonymous" if anonymous else values["user"].strip(),
+                   password="" if anonymous else values.get("password") or "",
                    tls=SECURITY.get(values.get("security"), "none"), passive=values.get("mode") != "Active",
                    encoding=values.get("encoding") or "utf-8", verify=bool(values.get("verify", True)),
                    initial_dir=(values.get("folder") or "").strip())
@@ -166,6 +169,8 @@ class FtpTab(Tab):
         self.disconnect_button = self.form.add_button("Disconnect", self.disconnect, enabled=False)
         self.form.status.configure(wraplength=150, justify="left")
         self.form.widgets["security"].bind("<<ComboboxSelected>>", self._security_changed, add="+")
+        self.form.variables["anonymous"].trace_add("write", lambda *a: self._anonymous_changed())
+        self._anonymous_changed()
         self._refresh_sites()
 
         main = ttk.PanedWindow(self, orient="vertical")
@@ -222,6 +227,12 @@ class FtpTab(Tab):
             self.form.set("port", 990)
         elif security != "implicit" and port == "990":
             self.form.set("port", 21)
+
+    def _anonymous_changed(self) -> None:
+        """User and password do not apply to an anonymous login: grey them out."""
+        anonymous = bool(self.form.variables["anonymous"].get())
+        for name in ("user", "password"):
+            _set_enabled(self.form.widgets[name], not anonymous and not self.form.busy)
 
     def _log(self, direction: str, text: str) -> None:
         self.transcript.append(direction, text)
@@ -320,7 +331,11 @@ class FtpTab(Tab):
         self.connect_task = self._submit(_connect_and_list, client, name=f"Connect to {site.describe()}",
                                          on_result=done, on_error=failed,
                                          on_status=lambda text: self.form.set_status(text),
-                                         on_done=lambda task: self.form.set_busy(False))
+                                         on_done=self._connect_done)
+
+    def _connect_done(self, task) -> None:
+        self.form.set_busy(False)
+        self._anonymous_changed()
 
     @property
     def connected(self) -> bool:

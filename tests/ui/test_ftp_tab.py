@@ -243,3 +243,18 @@ def test_ftps_connects_and_says_when_the_certificate_is_not_checked(tab, tmp_pat
         assert "Certificate verification is off" in tab.transcript.contents()
     finally:
         srv.stop()
+
+
+def test_anonymous_login_greys_out_user_and_password(tab, tmp_path):
+    root = make_tree(tmp_path / "anon")
+    srv = FtpServer(root, anonymous=True).start()
+    try:
+        connect(tab, srv, anonymous=True, user="someone", password="ignored")
+        assert tab.form.widgets["user"].instate(["disabled"])
+        wait_remote(tab, "/")
+        assert "→ USER anonymous" in tab.transcript.contents()
+        assert tab.form.widgets["password"].instate(["disabled"])
+        tab.form.set("anonymous", False)
+        assert not tab.form.widgets["user"].instate(["disabled"])
+    finally:
+        srv.stop()
