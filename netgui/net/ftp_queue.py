@@ -17,13 +17,14 @@ import itertools
 import os
 import posixpath
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from .cancel import CancelToken
 from .connection import Log, no_log
-from .errors import Cancelled, NetError
+from .errors import Cancelled, ConnectionLost, NetError, NetTimeout
 from .ftp import DIR, FtpClient, FtpSite, LocalFileError, local_child, remote_join
 
 DOWNLOAD, UPLOAD = "download", "upload"
@@ -62,6 +63,7 @@ class TransferItem:
     attempts: int = 0
     parent: int | None = None
     modified: float | None = None   # the remote time, given to a downloaded file
+    retry_at: float = 0.0           # a retried item waits until then (time.monotonic())
 
     @property
     def name(self) -> str:
@@ -75,7 +77,10 @@ class TransferItem:
 class TransferQueue:
     """Thread-safe list of transfer items with states and the rules for picking the next."""
 
-    def __init__(self, concurrency: int = 2, on_change: Callable[[TransferItem], None] | None = None):
+    def __init__(self, concurrency: int = 2, on_change: Callable[[TransferItem], None] | None = None,
+                 retries: int = 2, retry_delay: float = 3.0):
+        self.retries = retries            # automatic retries after a lost connection
+        self.retry_delay = retry_delay
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._batches = itertools.count(1)
@@ -132,8 +137,9 @@ class TransferQueue:
         with self._lock:
             if len(self.running()) >= self.concurrency:
                 return None
+            now = time.monotonic()
             for item in self.items:
-                if item.state == QUEUED:
+                if item.state == QUEUED and item.retry_at <= now:
                     item.state = RUNNING
                     item.error = ""
                     item.attempts += 1
@@ -146,7 +152,15 @@ class TransferQueue:
     def finish(self, item: TransferItem, outcome: str | None = None, error: NetError | str | None = None) -> None:
         """Record how a run ended: an outcome of ``run_item`` or an error."""
         with self._lock:
-            if error is not None:
+            if error is not None and isinstance(error, (ConnectionLost, NetTimeout)) \
+                    and item.attempts <= self.retries:
+                # A dropped connection or a stalled server: try again shortly (resuming).
+                item.state = QUEUED
+                item.error = f"{error}; retrying in {self.retry_delay:.0f} s"
+                item.retry_at = time.monotonic() + self.retry_delay
+                if item.done and item.policy is None and item.direction == UPLOAD:
+                    item.policy = RESUME
+            elif error is not None:
                 item.state = CANCELLED if isinstance(error, Cancelled) else FAILED
                 item.error = str(error)
             elif outcome == CONFLICT:
@@ -191,6 +205,8 @@ class TransferQueue:
                 item.policy = RESUME
             item.state = QUEUED
             item.error = ""
+            item.attempts = 0
+            item.retry_at = 0.0
         self.on_change(item)
 
     def cancel_queued(self, item: TransferItem) -> None:
@@ -210,6 +226,12 @@ class TransferQueue:
             gone = [i for i in self.items if i.state in FINISHED_STATES]
             self.items = [i for i in self.items if i.state not in FINISHED_STATES]
         return gone
+
+    def next_retry_in(self) -> float | None:
+        """Seconds until the earliest waiting retry may start, or None if none waits."""
+        with self._lock:
+            times = [i.retry_at for i in self.items if i.state == QUEUED and i.retry_at]
+        return max(0.0, min(times) - time.monotonic()) if times else None
 
     def pending(self) -> bool:
         """True while something is queued or running."""

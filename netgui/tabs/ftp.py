@@ -143,6 +143,7 @@ class FtpTab(Tab):
         self._local_refresh_job = None
         self._remote_refresh_job = None
         self._remote_nav = self._local_nav = 0
+        self._retry_job = None
         self._build()
         self.after(KEEPALIVE_MS, self._keepalive_tick)
         self.local_go(self.form.get("local") or str(Path.home()))
@@ -542,6 +543,12 @@ class FtpTab(Tab):
         else:
             self._refresh_queue()
         self._ask_conflicts()
+        wait = self.queue.next_retry_in()
+        if wait is not None and self._retry_job is None:
+            def again():
+                self._retry_job = None
+                self.pump_queue()
+            self._retry_job = self.after(int(wait * 1000) + 50, again)
 
     def _request_queue_refresh(self) -> None:
         if self._refresh_job is None:

@@ -332,7 +332,7 @@ class QueuePane(ttk.Frame):
                 rate, eta = "", ""
             fraction = (item.done / item.size) if item.size else (1.0 if item.state == DONE else 0.0)
             state = STATE_TEXT.get(item.state, item.state)
-            if item.error and item.state in (FAILED, WAITING, CANCELLED):
+            if item.error and item.state in (FAILED, WAITING, CANCELLED, QUEUED):
                 state = f"{state}: {item.error}"
             elif item.state == RUNNING:
                 state += eta

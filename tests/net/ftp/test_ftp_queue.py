@@ -139,3 +139,33 @@ def test_upload_conflicts_rename_and_resume(ftpd, tree, tmp_path):
     run(queue, ftpd)
     assert item.state == DONE
     assert (tree / "big.bin").read_bytes() == big.read_bytes()
+
+
+def test_a_transfer_cut_off_resumes_by_itself(tree, tmp_path):
+    import threading
+    import time
+    server = FtpServer(tree, throttle=500_000).start()
+    queue = TransferQueue(retry_delay=1.5)
+    item = queue.add_download("/big.bin", tmp_path / "down", size=(tree / "big.bin").stat().st_size)
+    lines = []
+    pool = ClientPool(site(server), size=1, log=lambda d, t: lines.append(f"{d} {t}"))
+    runner = QueueRunner(queue, pool, log=lambda d, t: lines.append(f"{d} {t}"))
+    thread = threading.Thread(target=runner.run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while item.done < 400_000 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        server.kill()                      # the server dies mid-transfer …
+        while "retrying" not in item.error and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert item.state == "queued" and "was lost" in item.error
+        server = FtpServer(tree, port=server.port).start()   # … and is back before the retry
+        thread.join(30)
+        assert item.state == DONE and item.attempts == 2
+        assert (tmp_path / "down" / "big.bin").read_bytes() == (tree / "big.bin").read_bytes()
+        assert any(line.startswith("> REST ") for line in lines)
+    finally:
+        runner.cancel()
+        pool.close()
+        server.stop()
