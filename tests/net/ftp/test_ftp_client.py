@@ -295,6 +295,10 @@ def test_implicit_tls(tree, tls_files, client_for, transcript, tmp_path):
         text, _ = client.read_text("/hello.txt")
         assert text.startswith("Hello, FTP!")
         assert "> AUTH TLS" not in transcript.text()
+        active = client_for(server, tls="implicit", cafile=cafile, passive=False)
+        active.download("/big.bin", tmp_path / "big.bin")   # TLS on an active data connection too
+        assert (tmp_path / "big.bin").read_bytes() == (tree / "big.bin").read_bytes()
+        assert "> PORT " in transcript.text() or "> EPRT " in transcript.text()
     finally:
         server.stop()
 
