@@ -31,7 +31,7 @@ class App:
                  secrets: Secrets | None = None, tabs: list[TabSpec] | None = None,
                  tools: list[ToolSpec] | None = None):
         self.root = root or tk.Tk(className="netgui")
-        self.settings = settings or Settings()
+        self.settings = settings or Settings(background=True)
         self.secrets = secrets or Secrets()
         self.tab_specs = list(TABS if tabs is None else tabs)
         self.tool_specs = list(TOOLS if tools is None else tools)
@@ -108,7 +108,7 @@ class App:
         if not self.tab_specs:
             ttk.Label(self.notebook, text="No tabs are installed.").place(relx=0.5, rely=0.5, anchor="center")
         # Probing the keyring imports it (slow): do it once the window is up.
-        self.root.after(300, self._show_keyring_state)
+        self._keyring_after = self.root.after(300, self._show_keyring_state)
 
     def _bind_keys(self) -> None:
         root = self.root
@@ -192,6 +192,8 @@ class App:
 
     # -- menus --------------------------------------------------------------------
     def set_theme(self, name: str) -> None:
+        """Switch light/dark. Tabs get ``on_theme_changed(palette)``; other windows can bind
+        ``<<ThemeChanged>>`` (Tk sends it to every widget) and read ``app.theme``."""
         self.theme_name.set(name)
         self.theme = apply_theme(self.root, name)
         self.settings.set("theme", name)
@@ -248,6 +250,7 @@ class App:
                                    f"still running ({names}).", "Cancel them and quit?"):
                 return False
         self._closing = True
+        self.root.after_cancel(self._keyring_after)
         self._save_state()
         self.runner.shutdown(timeout=3.0)
         for tab in self.tabs.values():
@@ -267,6 +270,7 @@ class App:
             if key:
                 self.settings.set("last_tab", key, save=False)
             self.settings.save()
+            self.settings.flush()
         except Exception:
             traceback.print_exc()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -85,10 +86,16 @@ class Settings:
     Values that look like secrets (see ``looks_secret``) are refused.
     """
 
-    def __init__(self, path: Path | None = None):
+    def __init__(self, path: Path | None = None, background: bool = False):
+        """``background=True`` (the GUI) writes from a helper thread, so saving never
+        blocks the window on fsync; call ``flush()`` before exiting."""
         self.path = Path(path) if path else config_dir() / SETTINGS_FILE
+        self.background = background
         self._lock = threading.RLock()
         self._data: dict[str, Any] = self._load()
+        self._pending: str | None = None
+        self._writer: threading.Thread | None = None
+        self._idle = threading.Condition()
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -112,8 +119,34 @@ class Settings:
 
     def save(self) -> None:
         with self._lock:
-            text = json.dumps(self._data, indent=2, sort_keys=True, ensure_ascii=False)
-        atomic_write_text(self.path, text + "\n")
+            text = json.dumps(self._data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        if not self.background:
+            atomic_write_text(self.path, text)
+            return
+        with self._idle:
+            self._pending = text  # the newest snapshot replaces any not yet written
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_pending, name="netgui-settings",
+                                                daemon=True)
+                self._writer.start()
+
+    def _write_pending(self) -> None:
+        while True:
+            with self._idle:
+                text, self._pending = self._pending, None
+                if text is None:
+                    self._writer = None
+                    self._idle.notify_all()
+                    return
+            try:
+                atomic_write_text(self.path, text)
+            except OSError as exc:  # keep the window alive; the next save tries again
+                print(f"netgui: cannot save settings: {exc}", file=sys.stderr)
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until every save so far is on disk."""
+        with self._idle:
+            self._idle.wait_for(lambda: self._writer is None, timeout)
 
     # -- plain settings -------------------------------------------------
     def get(self, key: str, default: Any = None) -> Any:

@@ -72,3 +72,12 @@ def test_secrets_fall_back_to_memory_without_keyring():
     assert not secrets.persistent
     assert secrets.get("a") == "pw"
     assert "memory" in secrets.describe()
+
+
+def test_background_saves_land_in_order_and_flush_waits(isolated_config):
+    s = Settings(background=True)
+    for i in range(50):
+        s.set("counter", i)
+    s.flush()
+    assert Settings().get("counter") == 49
+    assert [p.name for p in isolated_config.iterdir()] == ["settings.json"]

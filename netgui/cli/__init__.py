@@ -13,6 +13,7 @@ import sys
 from .. import __version__
 
 COMMAND_MODULES: list[str] = [
+    "netgui.cli.http",
     "netgui.cli.dns",
     "netgui.cli.ftp",
 ]

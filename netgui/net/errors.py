@@ -56,6 +56,10 @@ class ProtocolError(NetError):
     """The peer sent something the protocol does not allow, or refused a request."""
 
 
+class LocalFileError(NetError):
+    """A local file or folder could not be read or written (not a network problem)."""
+
+
 class Cancelled(NetError):
     """The user cancelled the operation."""
 
@@ -98,6 +102,13 @@ def translate(exc: BaseException, host=None, port=None) -> NetError:
         return ConnectError(f"Connection refused by {where}", detail=detail)
     if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, EOFError)):
         return ConnectionLost(f"Connection to {where} was lost", detail=detail)
+    if isinstance(exc, OSError) and getattr(exc, "filename", None):
+        reason = exc.strerror or type(exc).__name__
+        if exc.errno == errno.ENOSPC:
+            reason = "the disk is full"
+        return LocalFileError(f"Cannot use {exc.filename}: {reason}", detail=detail)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return LocalFileError("Cannot write: the disk is full", detail=detail)
     if isinstance(exc, OSError):
         code = exc.errno
         if code in (errno.EHOSTUNREACH, errno.ENETUNREACH):

@@ -31,7 +31,8 @@ from typing import Callable, Iterator
 
 from .cancel import CancelToken, shutdown_quietly
 from .connection import DEFAULT_TIMEOUT, Log, no_log, open_connection, tls_context
-from .errors import AuthError, Cancelled, ConnectionLost, NetError, ProtocolError, translate
+from .errors import (AuthError, Cancelled, ConnectionLost, LocalFileError, NetError, ProtocolError,
+                     translate)
 from .ftp_listing import DIR, FILE, LINK, RemoteEntry, parse_listing
 from .redact import redact
 
@@ -66,10 +67,6 @@ class FtpSite:
 
     def describe(self) -> str:
         return f"{self.host}:{self.port}"
-
-
-class LocalFileError(NetError):
-    """A local file or folder could not be read or written."""
 
 
 def _local_error(exc: OSError, path) -> LocalFileError:

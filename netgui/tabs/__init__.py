@@ -29,6 +29,7 @@ class ToolSpec:
 
 TABS: list[TabSpec] = [
     TabSpec("ftp", "FTP", "netgui.tabs.ftp", "FtpTab"),
+    TabSpec("web", "Web", "netgui.tabs.web", "WebTab"),
     TabSpec("dns", "DNS", "netgui.tabs.dns", "DnsTab"),
 ]
 

@@ -79,3 +79,13 @@ def test_redaction_hides_credentials():
     assert redact("fetch ftp://bob:pw@host/x") == "fetch ftp://bob:****@host/x"
     assert redact("said hunter2 here", ["hunter2"]) == "said **** here"
     assert redact("USER alice") == "USER alice"
+
+
+def test_local_file_errors_are_not_called_network_errors(tmp_path):
+    from netgui.net.errors import LocalFileError
+    try:
+        open(tmp_path / "missing" / "file")
+    except OSError as exc:
+        err = translate(exc)
+    assert isinstance(err, LocalFileError)
+    assert str(err) == f"Cannot use {tmp_path / 'missing' / 'file'}: No such file or directory"

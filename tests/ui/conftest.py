@@ -31,7 +31,7 @@ def make_app():
     made = []
 
     def make(tabs=None, tools=None):
-        app = App(settings=Settings(), secrets=Secrets(), tabs=tabs, tools=tools)
+        app = App(settings=Settings(background=True), secrets=Secrets(), tabs=tabs, tools=tools)
         made.append(app)
         app.root.update()
         return app

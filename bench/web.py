@@ -1,0 +1,267 @@
+"""Benchmark the Web tab's HTTP core and GUI against curl, with a local nginx as the server.
+
+    python bench/web.py            # 1 GiB download, 200 keep-alive requests, 3 rounds
+    python bench/web.py --quick    # 128 MiB download
+    python bench/web.py --dir /dev/shm --rounds 5   # downloads to RAM: no disk noise
+
+Figures (medians of alternating runs), one ``name: value`` line each at the end:
+- download_vs_curl: curl's time / netgui's time for the big download (1.0x = as fast)
+- download_netgui_mib_s, download_curl_mib_s
+- download_peak_rss_mb: peak RSS of the netgui process downloading (the core alone)
+- gui_download_peak_rss_mb: peak RSS of the whole GUI downloading through the Web tab
+- gui_longest_stall_ms: longest gap of a 10 ms after() heartbeat during that GUI download,
+  minus the 10 ms; gui_idle_longest_stall_ms: the same over one idle second before it (the
+  machine's noise floor: tkinter's own mainloop polls every 20 ms)
+- keepalive_vs_curl: curl's time / netgui's time for 200 small requests on one connection
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"nginx did not start on port {port}")
+
+
+def start_nginx(tmp: Path, size: int):
+    www = tmp / "www"
+    www.mkdir()
+    with open(www / "big.bin", "wb") as f:  # real bytes, not a sparse file
+        block = os.urandom(1 << 20)
+        for _ in range(size >> 20):
+            f.write(block)
+    (www / "small.txt").write_bytes(b"x" * 1024)
+    for p in (tmp, www):
+        os.chmod(p, 0o755)
+    port = free_port()
+    conf = tmp / "nginx.conf"
+    conf.write_text(textwrap.dedent(f"""
+        worker_processes 1;
+        pid {tmp}/nginx.pid;
+        error_log {tmp}/error.log;
+        events {{ worker_connections 128; }}
+        http {{
+            access_log off;
+            client_body_temp_path {tmp}/body;
+            proxy_temp_path {tmp}/proxy;
+            fastcgi_temp_path {tmp}/fastcgi;
+            uwsgi_temp_path {tmp}/uwsgi;
+            scgi_temp_path {tmp}/scgi;
+            sendfile on;
+            keepalive_requests 100000;
+            server {{ listen 127.0.0.1:{port}; root {www}; }}
+        }}
+    """))
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_port(port)
+    return proc, port
+
+
+CORE_DOWNLOAD = """
+import resource, sys, time
+from netgui.net.http import HttpSession
+from netgui.net.http_request import Request
+url, target = sys.argv[1], sys.argv[2]
+start = time.perf_counter()
+resp = HttpSession().send(Request(url, timeout=60), save_to=target)
+elapsed = time.perf_counter() - start
+assert resp.status == 200 and resp.saved_path
+print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+GUI_DOWNLOAD = """
+import resource, sys, time
+from bench.ui_stall import run_until
+from netgui.app import App
+from netgui.config import Settings, Secrets
+from netgui.tabs import TabSpec
+url, target = sys.argv[1], sys.argv[2]
+app = App(settings=Settings(), secrets=Secrets(),
+          tabs=[TabSpec("web", "Web", "netgui.tabs.web", "WebTab")])
+tab = app.tab("web")
+root = app.root
+for _ in range(20):
+    root.update()
+quiet_until = time.monotonic() + 1.0  # one idle second first: the noise floor of this machine
+idle = run_until(root, lambda: time.monotonic() > quiet_until)
+state = {}
+
+def go():
+    tab.form.set_values({"url": url, "save_to": target})
+    state["t0"] = time.perf_counter()
+    tab.form.submit_button.invoke()
+
+root.after(0, go)
+meter = run_until(root, lambda: "t0" in state and not tab.form.busy)
+elapsed = time.perf_counter() - state["t0"]
+status = tab.form.status.cget("text")
+assert "saved to" in status, status
+print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, meter.longest_ms,
+      idle.longest_ms)
+app.quit(ask=False)
+"""
+
+KEEPALIVE = """
+import sys, time
+from netgui.net.http import HttpSession
+from netgui.net.http_request import Request
+url, count = sys.argv[1], int(sys.argv[2])
+session = HttpSession()
+session.send(Request(url))  # not timed: the first connection, like curl's below
+start = time.perf_counter()
+for _ in range(count):
+    resp = session.send(Request(url))
+    assert resp.status == 200 and resp.timing.reused
+print(time.perf_counter() - start)
+"""
+
+
+def run_python(code: str, *args: str, env=None) -> list[float]:
+    out = subprocess.run([PYTHON, "-c", code, *args], capture_output=True, text=True, cwd=ROOT,
+                         env=env, timeout=900)
+    if out.returncode != 0:
+        raise SystemExit(f"netgui run failed:\n{out.stderr}")
+    return [float(x) for x in out.stdout.split()]
+
+
+def curl_download(url: str, target: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(["curl", "-sS", "-o", str(target), url], check=True, timeout=900)
+    return time.perf_counter() - start
+
+
+def curl_keepalive(url: str, count: int) -> float:
+    # One curl process, count+1 URLs: curl reuses its connection for all of them. The first
+    # request (connect) is included for curl; its process start is measured and subtracted.
+    start = time.perf_counter()
+    subprocess.run(["curl", "-sS", "-o", "/dev/null", url], check=True)
+    single = time.perf_counter() - start
+    args = ["curl", "-sS"]
+    for _ in range(count + 1):
+        args += ["-o", "/dev/null", url]
+    start = time.perf_counter()
+    subprocess.run(args, check=True, timeout=300)
+    return time.perf_counter() - start - single
+
+
+def ensure_display() -> subprocess.Popen | None:
+    if os.environ.get("DISPLAY"):
+        return None
+    display = f":{90 + os.getpid() % 9}"
+    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    os.environ["DISPLAY"] = display
+    return proc
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer rounds")
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--dir", default=None,
+                        help="where downloads are written (default: a temp folder; /dev/shm "
+                             "takes the disk out of the comparison)")
+    args = parser.parse_args()
+    size = (128 if args.quick else 1024) << 20
+    rounds = args.rounds or 3
+    count = 200
+
+    tmp = Path(tempfile.mkdtemp(prefix="netgui-bench-web-"))
+    xvfb = ensure_display()
+    nginx, port = start_nginx(tmp, size)
+    env = dict(os.environ, NETGUI_CONFIG_DIR=str(tmp / "config"), NETGUI_DATA_DIR=str(tmp / "data"),
+               PYTHONPATH=str(ROOT))
+    big = f"http://127.0.0.1:{port}/big.bin"
+    small = f"http://127.0.0.1:{port}/small.txt"
+    out_dir = Path(tempfile.mkdtemp(prefix="netgui-bench-out-", dir=args.dir)) if args.dir else tmp
+    target = out_dir / "out.bin"
+    ours, theirs, rss, gui_rss, stalls, gui_times = [], [], [], [], [], []
+    keep_ours, keep_theirs, idles = [], [], []
+    try:
+        for round_ in range(rounds):
+            order = ("netgui", "curl") if round_ % 2 == 0 else ("curl", "netgui")
+            for who in order:
+                os.sync()  # start each download with no dirty pages left by the previous one
+                if who == "netgui":
+                    elapsed, peak = run_python(CORE_DOWNLOAD, big, str(target), env=env)
+                    assert target.stat().st_size == size
+                    ours.append(elapsed)
+                    rss.append(peak)
+                else:
+                    theirs.append(curl_download(big, target))
+                    assert target.stat().st_size == size
+                target.unlink()
+            os.sync()
+            elapsed, peak, stall, idle = run_python(GUI_DOWNLOAD, big, str(target), env=env)
+            idles.append(idle)
+            assert target.stat().st_size == size
+            target.unlink()
+            gui_times.append(elapsed)
+            gui_rss.append(peak)
+            stalls.append(stall)
+            for who in order:
+                if who == "netgui":
+                    keep_ours.append(run_python(KEEPALIVE, small, str(count), env=env)[0])
+                else:
+                    keep_theirs.append(curl_keepalive(small, count))
+            print(f"round {round_ + 1}: netgui {ours[-1]:.2f} s, curl {theirs[-1]:.2f} s, "
+                  f"gui {gui_times[-1]:.2f} s (stall {stalls[-1]:.0f} ms); keep-alive netgui "
+                  f"{keep_ours[-1] * 1000:.0f} ms, curl {keep_theirs[-1] * 1000:.0f} ms", flush=True)
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(out_dir, ignore_errors=True)
+
+    med = statistics.median
+    mib = size / (1 << 20)
+    print(f"download_size_mib: {mib:.0f}")
+    print(f"download_netgui_mib_s: {mib / med(ours):.0f}")
+    print(f"download_curl_mib_s: {mib / med(theirs):.0f}")
+    print(f"download_vs_curl: {med(theirs) / med(ours):.2f}x")
+    print(f"download_peak_rss_mb: {max(rss):.0f}")
+    print(f"gui_download_mib_s: {mib / med(gui_times):.0f}")
+    print(f"gui_download_peak_rss_mb: {max(gui_rss):.0f}")
+    print(f"gui_longest_stall_ms: {max(stalls):.0f}")
+    print(f"gui_idle_longest_stall_ms: {max(idles):.0f}")
+    print(f"keepalive_netgui_ms: {med(keep_ours) * 1000:.0f}")
+    print(f"keepalive_curl_ms: {med(keep_theirs) * 1000:.0f}")
+    print(f"keepalive_vs_curl: {med(keep_theirs) / med(keep_ours):.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
