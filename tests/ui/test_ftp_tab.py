@@ -154,6 +154,7 @@ def test_saved_site_keeps_password_in_keyring_only(tab, server, isolated_config,
     assert tab.form.get("host") == "127.0.0.1"
     assert tab.form.get("password") == PASSWORD
     assert PASSWORD in test_keyring.store.values()
+    tab.app.settings.flush()   # the app writes settings from a background thread
     for path in isolated_config.rglob("*"):
         if path.is_file():
             assert PASSWORD not in path.read_text(errors="replace")
@@ -162,6 +163,10 @@ def test_saved_site_keeps_password_in_keyring_only(tab, server, isolated_config,
     tab.form.submit_button.invoke()
     wait_remote(tab, "/")
     assert "hello.txt" in tab.remote_pane.shown_names()
+    tab.app.settings.flush()   # the form remembered its values on Connect: still no password in files
+    for path in isolated_config.rglob("*"):
+        if path.is_file():
+            assert PASSWORD not in path.read_text(errors="replace")
 
 
 def test_ten_thousand_entries_fill_in_chunks(tab, tmp_path):
