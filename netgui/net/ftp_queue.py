@@ -414,6 +414,11 @@ class ClientPool:
                     raise Cancelled()
                 self._cond.wait(0.2)
 
+    def number(self, client: FtpClient) -> int:
+        """1-based number of a pooled connection (to tell them apart in a transcript)."""
+        with self._cond:
+            return self._all.index(client) + 1 if client in self._all else 0
+
     def release(self, client: FtpClient) -> None:
         with self._cond:
             self._free.append(client)

@@ -100,8 +100,12 @@ def _delete_many(ctx, client: FtpClient, targets: list[tuple[str, str]]):
 
 def _transfer(ctx, pool: ClientPool, queue: TransferQueue, item: TransferItem):
     client = pool.acquire(ctx.token)
+    number = pool.number(client)
+
+    def log(direction, text):   # already redacted by the client; tagged with its connection
+        ctx.log(direction, f"[{number}] {text}")
     try:
-        with client.bound(ctx.token, ctx.log):
+        with client.bound(ctx.token, log):
             return run_item(client, queue, item, progress=ctx.progress, token=ctx.token)
     finally:
         pool.release(client)
@@ -154,9 +158,9 @@ class FtpTab(Tab):
         side.pack(side="left", fill="y", padx=(0, 8))
         sites = ttk.LabelFrame(side, text="Sites", padding=6)
         sites.pack(side="top", fill="x")
-        self.site_var = ttk.Combobox(sites, state="readonly", width=24)
-        self.site_var.pack(side="top", fill="x")
-        self.site_var.bind("<<ComboboxSelected>>", lambda e: self.load_site(self.site_var.get()))
+        self.site_box = ttk.Combobox(sites, state="readonly", width=24)
+        self.site_box.pack(side="top", fill="x")
+        self.site_box.bind("<<ComboboxSelected>>", lambda e: self.load_site(self.site_box.get()))
         row = ttk.Frame(sites)
         row.pack(side="top", fill="x", pady=(4, 0))
         ttk.Button(row, text="Save as site…", command=self._ask_save_site).pack(side="left")
@@ -244,7 +248,7 @@ class FtpTab(Tab):
 
     # sites ---------------------------------------------------------------------------------
     def _refresh_sites(self) -> None:
-        self.site_var.configure(values=sorted(self.app.settings.profiles(PROFILE_KIND)))
+        self.site_box.configure(values=sorted(self.app.settings.profiles(PROFILE_KIND)))
 
     def save_site(self, name: str) -> None:
         """Save the form as a named site (password to the keyring only)."""
@@ -253,7 +257,7 @@ class FtpTab(Tab):
         self.app.settings.save_profile(PROFILE_KIND, name, data)
         self.app.secrets.set(f"ftp/{name}/password", values.get("password") or "")
         self._refresh_sites()
-        self.site_var.set(name)
+        self.site_box.set(name)
         self.form.set_status(f"Saved site {name}", "ok")
 
     def load_site(self, name: str) -> None:
@@ -263,26 +267,26 @@ class FtpTab(Tab):
         values = dict(data)
         values["password"] = self.app.secrets.get(f"ftp/{name}/password") or ""
         self.form.set_values(values)
-        self.site_var.set(name)
+        self.site_box.set(name)
         self.form.set_status(f"Loaded site {name}")
 
     def delete_site(self, name: str) -> None:
         self.app.settings.delete_profile(PROFILE_KIND, name)
         self.app.secrets.delete(f"ftp/{name}/password")
         self._refresh_sites()
-        self.site_var.set("")
+        self.site_box.set("")
 
     def _ask_save_site(self) -> None:
         if not self.form.validate():
             self.form.set_status("Fill in the host first.", "error")
             return
-        default = self.site_var.get() or self.form.get("host")
+        default = self.site_box.get() or self.form.get("host")
         name = simpledialog.askstring("Save site", "Name of the site:", initialvalue=default, parent=self)
         if name and name.strip():
             self.save_site(name.strip())
 
     def _delete_current_site(self) -> None:
-        name = self.site_var.get()
+        name = self.site_box.get()
         if name and confirm(self, "Delete site", f"Delete the saved site {name}?"):
             self.delete_site(name)
 

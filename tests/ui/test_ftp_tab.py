@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -85,6 +86,10 @@ def test_connect_navigate_transfer_and_delete(tab, server, tmp_path, monkeypatch
     assert (local / "sub" / "deeper" / "deep.bin").read_bytes() == (root / "sub" / "deeper" / "deep.bin").read_bytes()
     pump(tab.app.root, until=lambda: "big.bin" in tab.local_pane.shown_names(), timeout=5,
          message="the local pane to show the download")
+    log = tab.transcript.contents()
+    assert re.search(r"→ \[\d\] PASS \*\*\*\*", log)      # transfer connections log in, tagged
+    assert re.search(r"→ \[\d\] RETR /big.bin", log)
+    assert PASSWORD not in log
     rows = [tab.queue_pane.tree.item(i, "values") for i in tab.queue_pane.tree.get_children()]
     assert rows and all(r[2] == "100%" and r[4] == "Done" for r in rows)
 
@@ -216,7 +221,7 @@ def test_cancel_and_retry_a_running_transfer(tab, tmp_path):
         wait_queue(tab, timeout=30)
         assert item.state == "done"
         assert (local / "big.bin").read_bytes() == (root / "big.bin").read_bytes()
-        assert "→ REST " in tab.transcript.contents()
+        assert "] REST " in tab.transcript.contents()
     finally:
         srv.stop()
 
