@@ -652,16 +652,21 @@ class FtpClient:
                 ticker(done, force=True)
                 try:
                     with self._token.watch(conn):
+                        zero_copy = hasattr(os, "sendfile") and not isinstance(conn, ssl.SSLSocket)
                         while True:
-                            try:
-                                data = src.read(CHUNK)
-                            except OSError as exc:
-                                raise _local_error(exc, local) from exc
-                            if not data:
+                            if zero_copy:   # the kernel copies file to socket (plain FTP)
+                                n = conn.sendfile(src, offset=done, count=READ_CHUNK)
+                            else:
+                                try:
+                                    data = src.read(CHUNK)
+                                except OSError as exc:
+                                    raise _local_error(exc, local) from exc
+                                conn.sendall(data)
+                                n = len(data)
+                            if not n:
                                 break
-                            conn.sendall(data)
                             self._moved = True
-                            done += len(data)
+                            done += n
                             ticker(done)
                             if self._token.cancelled:
                                 raise Cancelled()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -370,3 +371,35 @@ def test_a_stale_size_from_the_listing_does_not_fail_a_download(ftpd, tree, clie
     client = client_for(ftpd)
     client.download("/hello.txt", tmp_path / "hello.txt", size=10_000)   # the file shrank since
     assert (tmp_path / "hello.txt").read_bytes() == (tree / "hello.txt").read_bytes()
+
+
+def test_cancel_stops_an_upload_promptly(tree, client_for, tmp_path):
+    server = FtpServer(tree, throttle=256 * 1024).start()
+    try:
+        local = tmp_path / "up.bin"
+        local.write_bytes(os.urandom(8 * 1024 * 1024))
+        token = CancelToken()
+        client = client_for(server)
+        client.connect()
+        progress, errors = [], []
+
+        def run():
+            try:
+                with client.bound(token):
+                    client.upload(local, "/up.bin", progress=lambda d, t: progress.append(d))
+            except Exception as exc:
+                errors.append(exc)
+        worker = threading.Thread(target=run)
+        worker.start()
+        deadline = time.monotonic() + 10
+        while (not progress or progress[-1] == 0) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)
+        started = time.monotonic()
+        token.cancel()
+        worker.join(5)
+        assert not worker.is_alive() and time.monotonic() - started < 2
+        assert isinstance(errors[0], Cancelled)
+        assert (tree / "up.bin").stat().st_size < local.stat().st_size
+    finally:
+        server.stop()
