@@ -22,7 +22,7 @@ from ..ui.progress import ProgressRow
 from ..ui.tasks import Progress
 from ..ui.theme import monospace, style_text
 
-SLICE_SECONDS = 0.012     # rows are inserted for at most this long per after() slice
+SLICE_SECONDS = 0.020     # rows are inserted for at most this long per after() slice
 COLUMNS = (("size", "Size", 74, "e"), ("modified", "Modified", 140, "w"), ("perms", "Permissions", 84, "w"))
 
 MenuItems = Sequence["tuple[str, Callable[[], None]] | None"]
