@@ -229,9 +229,10 @@ class TransferQueue:
 
     def next_retry_in(self) -> float | None:
         """Seconds until the earliest waiting retry may start, or None if none waits."""
+        now = time.monotonic()
         with self._lock:
-            times = [i.retry_at for i in self.items if i.state == QUEUED and i.retry_at]
-        return max(0.0, min(times) - time.monotonic()) if times else None
+            times = [i.retry_at for i in self.items if i.state == QUEUED and i.retry_at > now]
+        return min(times) - now if times else None
 
     def pending(self) -> bool:
         """True while something is queued or running."""
