@@ -268,3 +268,21 @@ def test_anonymous_login_greys_out_user_and_password(tab, tmp_path):
         assert not tab.form.widgets["user"].instate(["disabled"])
     finally:
         srv.stop()
+
+
+def test_refused_upload_stays_in_the_queue_with_its_error(tab, server, tmp_path):
+    from tests.support.ftpd import READONLY_USER
+    local = tmp_path / "local"
+    (local / "mine.txt").write_text("mine\n")
+    connect(tab, server, user=READONLY_USER)
+    wait_remote(tab, "/")
+    tab.local_pane.refresh_button.invoke()
+    pump(tab.app.root, until=lambda: "mine.txt" in tab.local_pane.shown_names(), timeout=5)
+    tab.local_pane.select_names(["mine.txt"])
+    tab.upload_button.invoke()
+    wait_queue(tab)
+    [item] = tab.queue.items
+    assert item.state == "failed"
+    status = tab.queue_pane.row_values(item.id)[4]
+    assert status.startswith("Failed: Cannot upload /mine.txt: 550")
+    assert not (server.root / "mine.txt").exists()
