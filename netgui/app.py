@@ -8,7 +8,6 @@ import tkinter as tk
 import traceback
 from tkinter import ttk
 
-from . import __version__
 from .config import Secrets, Settings
 from .resources import app_icon_paths
 from .tabs import TABS, TOOLS, TabSpec, ToolSpec

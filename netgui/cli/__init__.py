@@ -13,7 +13,9 @@ import sys
 from .. import __version__
 
 COMMAND_MODULES: list[str] = [
+    "netgui.cli.getfile",
     "netgui.cli.http",
+    "netgui.cli.chat",
     "netgui.cli.dns",
     "netgui.cli.ftp",
 ]

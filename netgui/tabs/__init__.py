@@ -29,9 +29,13 @@ class ToolSpec:
 
 TABS: list[TabSpec] = [
     TabSpec("ftp", "FTP", "netgui.tabs.ftp", "FtpTab"),
+    TabSpec("getfile", "Getfile", "netgui.tabs.getfile", "GetfileTab"),
     TabSpec("web", "Web", "netgui.tabs.web", "WebTab"),
+    TabSpec("chat", "Chat", "netgui.tabs.chat", "ChatTab"),
     TabSpec("dns", "DNS", "netgui.tabs.dns", "DnsTab"),
 ]
 
 TOOLS: list[ToolSpec] = [
+    ToolSpec("Serve a folder (getfile)…", "netgui.tools.getfile", "open"),
+    ToolSpec("Start chat server…", "netgui.tools.chat", "open"),
 ]

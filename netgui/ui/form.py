@@ -343,7 +343,13 @@ class Form(ttk.Frame):
                     secret = self.secrets.get(self._secret_account(name))
                     if secret:
                         values[name] = secret
-        self.set_values({k: v for k, v in values.items() if k in self.fields and self.fields[k].remember})
+        self.set_values({k: v for k, v in values.items()
+                         if k in self.fields and self.fields[k].remember and self._still_offered(k, v)})
+
+    def _still_offered(self, name: str, value: Any) -> bool:
+        """A remembered choice that the field no longer offers is dropped, not restored."""
+        f = self.fields[name]
+        return f.kind != "choice" or f.editable or not f.choices or str(value) in f.choices
 
 
 def _set_enabled(widget, enabled: bool, readonly: bool = False) -> None:

@@ -91,7 +91,7 @@ class TaskContext:
 
     def log(self, direction: str, text: str) -> None:
         """A transcript line: direction '>' sent, '<' received, '*' info, '!' error."""
-        self._post("log", (direction, redact(text)))
+        self._post("log", (direction, "\n".join(redact(line) for line in str(text).split("\n"))))
 
     def status(self, text: str) -> None:
         self._post("status", text)

@@ -11,6 +11,7 @@ from .theme import LIGHT, Palette, monospace, style_text
 
 MARKS = {">": "→", "<": "←", "*": "·", "!": "!"}
 TAGS = {">": "sent", "<": "received", "*": "info", "!": "error"}
+FLUSH_INTERVAL = 0.08
 
 
 class TranscriptPane(ttk.Frame):
@@ -27,6 +28,7 @@ class TranscriptPane(ttk.Frame):
         self._lines = 0
         self._pending: list[str] = []
         self._flush_id = None
+        self._last_flush = 0.0
         bar = ttk.Frame(self)
         bar.pack(side="top", fill="x")
         ttk.Label(bar, text="Transcript", style="Muted.TLabel").pack(side="left", padx=(2, 8))
@@ -63,7 +65,10 @@ class TranscriptPane(ttk.Frame):
         for line in (str(text).rstrip("\n").split("\n") if text else [""]):
             self._pending.extend((stamp, "time", f"{mark} {redact(line, self.secrets)}\n", tag))
         if self._flush_id is None:
-            self._flush_id = self.after_idle(self.flush)
+            # At most one redraw per FLUSH_INTERVAL: a flood costs a few Tk calls a tick.
+            wait = FLUSH_INTERVAL - (time.monotonic() - self._last_flush)
+            self._flush_id = self.after(max(0, int(wait * 1000)), self.flush) if wait > 0 \
+                else self.after_idle(self.flush)
 
     def flush(self) -> None:
         """Write buffered lines now."""
@@ -73,6 +78,7 @@ class TranscriptPane(ttk.Frame):
         if not self._pending:
             return
         pending, self._pending = self._pending, []
+        self._last_flush = time.monotonic()
         if len(pending) > 4 * self.max_lines:  # lines the cap would delete at once: skip them
             pending = pending[-4 * self.max_lines:]
         at_end = self.text.yview()[1] >= 0.999

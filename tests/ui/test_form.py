@@ -107,3 +107,21 @@ def test_validation_style_survives_theme_switches(root):
     label = form.messages["host"]
     assert str(label.cget("foreground")) == ""  # no hard-set colour: the style decides
     assert ttk.Style(root).lookup("Error.TLabel", "foreground") == DARK.error
+
+
+def test_a_remembered_choice_no_longer_offered_is_dropped(root):
+    settings = Settings()
+    settings.set_form_values("demo", {"host": "h", "mode": "ascii"})  # an old choice
+    form = Form(root, fields(), settings=settings, store_key="demo")
+    assert form.values()["mode"] == "binary"
+    assert form.values()["host"] == "h"
+
+
+def test_worker_log_lines_are_redacted_line_by_line(root):
+    from netgui.ui.tasks import TaskRunner
+    runner = TaskRunner(root)
+    logs = []
+    task = runner.submit(lambda ctx: ctx.log(">", "USER bob\nPASS hunter2\nQUIT"),
+                         on_log=lambda d, t: logs.append(t))
+    pump(root, until=lambda: not task.running, timeout=5, message="task to end")
+    assert logs == ["USER bob\nPASS ****\nQUIT"]

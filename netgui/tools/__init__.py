@@ -1,0 +1,1 @@
+"""Tools-menu windows (see ``netgui.tabs.TOOLS``): each module has ``open(app)``."""
