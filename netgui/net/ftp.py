@@ -10,8 +10,8 @@
   ``.part`` with ``REST``. Uploads resume with ``APPE`` after the remote size.
 - The transcript goes to ``log(direction, text)`` with passwords shown as ``PASS ****``.
 
-Remote names are never used as local paths directly: ``safe_local_name`` reduces them to a
-harmless base name.
+Remote names are never used as local paths directly: ``local_child`` (on the shared
+``safe_names``) reduces them to a harmless base name inside the chosen folder, or refuses them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import ftplib
 import os
 import posixpath
-import re
 import socket
 import ssl
 import threading
@@ -33,8 +32,9 @@ from .cancel import CancelToken, shutdown_quietly
 from .connection import DEFAULT_TIMEOUT, Log, no_log, open_connection, tls_context
 from .errors import (AuthError, Cancelled, ConnectionLost, LocalFileError, NetError, ProtocolError,
                      translate)
-from .ftp_listing import DIR, FILE, LINK, RemoteEntry, parse_listing
+from .ftp_listing import DIR, FILE, LINK, RemoteEntry, display_name, parse_listing
 from .redact import redact
+from .safe_names import safe_join, safe_local_name
 
 TLS_MODES = ("none", "explicit", "implicit")
 CHUNK = 256 * 1024
@@ -76,41 +76,18 @@ def _local_error(exc: OSError, path) -> LocalFileError:
 
 # -- names -------------------------------------------------------------------------------------
 
-_DRIVE = re.compile(r"^[A-Za-z]:")
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-                     *(f"LPT{i}" for i in range(1, 10))}
-
-
-def safe_local_name(name: str) -> str:
-    """A remote name reduced to a safe local base name (no folders, ``..``, drives or controls)."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = _DRIVE.sub("", name)
-    cleaned = []
-    for ch in name:
-        code = ord(ch)
-        if code < 32 or code == 127 or 0xD800 <= code <= 0xDFFF:
-            cleaned.append("_")
-        elif os.name == "nt" and ch in '<>:"|?*':
-            cleaned.append("_")
-        else:
-            cleaned.append(ch)
-    name = "".join(cleaned).strip()
-    if os.name == "nt":
-        name = name.rstrip(". ")
-    if name in ("", ".", ".."):
-        name = "_"
-    if name.split(".")[0].upper() in _WINDOWS_RESERVED:
-        name = "_" + name
-    return name[:255]
-
-
 def local_child(folder, name: str) -> Path:
-    """``folder / safe_local_name(name)``, checked to stay inside ``folder``."""
-    folder = Path(folder)
-    path = folder / safe_local_name(name)
-    if os.path.dirname(os.path.abspath(path)) != os.path.abspath(folder):
-        raise LocalFileError(f"Refusing the remote name {name!r}: it points outside {folder}")
-    return path
+    """``folder / safe_local_name(name)``, guaranteed inside ``folder`` (``safe_names.safe_join``).
+
+    A name that cannot be made safe (control characters, ``..``) is a LocalFileError.
+    """
+    if any(0xDC80 <= ord(c) <= 0xDCFF for c in name):
+        # bytes the site's encoding could not decode: use the name as shown (with U+FFFD)
+        name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    try:
+        return safe_join(folder, name)
+    except ValueError as exc:
+        raise LocalFileError(f"Refusing the remote name {display_name(name)!r}: {exc}") from None
 
 
 def remote_join(folder: str, name: str) -> str:
@@ -703,7 +680,11 @@ class FtpClient:
         for entry in entries:
             self._token.check()
             path = remote_join(remote_dir, entry.name)
-            target = local_child(local_dir, entry.name)
+            try:
+                target = local_child(local_dir, entry.name)
+            except LocalFileError as exc:   # one unusable name does not stop the rest
+                self._log("!", f"Skipped: {exc}")
+                continue
             if entry.kind == DIR:
                 count += self.download_tree(path, target, progress=progress)
             else:

@@ -64,6 +64,7 @@ class TransferItem:
     parent: int | None = None
     modified: float | None = None   # the remote time, given to a downloaded file
     retry_at: float = 0.0           # a retried item waits until then (time.monotonic())
+    refused: str = ""               # why the remote name cannot be used locally (never runs)
 
     @property
     def name(self) -> str:
@@ -114,9 +115,16 @@ class TransferQueue:
         """Queue a remote file or folder to land in ``local_dir`` under a sanitised name."""
         batch = batch or self.new_batch()
         base = name or posixpath.basename(remote.rstrip("/")) or "download"
-        local = local_child(local_dir, base)
-        return self._add(TransferItem(next(self._ids), DOWNLOAD, remote, local, batch, size, is_dir,
-                                      modified=modified))
+        try:
+            local = local_child(local_dir, base)
+            refused = ""
+        except LocalFileError as exc:   # shown in the queue as failed, with the reason
+            local, refused = Path(local_dir), str(exc)
+        item = TransferItem(next(self._ids), DOWNLOAD, remote, local, batch, size, is_dir,
+                            modified=modified, refused=refused)
+        if refused:
+            item.state, item.error = FAILED, refused
+        return self._add(item)
 
     def add_upload(self, local, remote_dir: str, *, batch: Batch | None = None) -> TransferItem:
         """Queue a local file or folder to go into ``remote_dir``."""
@@ -272,6 +280,8 @@ def run_item(client: FtpClient, queue: TransferQueue, item: TransferItem,
     ``"done"``, ``SKIP``, ``CONFLICT`` (waiting for ``decide``) or ``EXPANDED`` (a folder whose
     children were queued after it)."""
     token = token or CancelToken()
+    if item.refused:
+        raise LocalFileError(item.refused)
 
     def report(done: int, total: int | None) -> None:
         item.done = done

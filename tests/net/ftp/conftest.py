@@ -14,6 +14,17 @@ HOSTILE = ["evil\\..\\..\\escape.txt", "C:drive.txt", "ctl\x1bname.txt", "tab\tn
            " lead space.txt", "-dash.txt"]
 
 
+def usable(name: str) -> bool:
+    """True for names that ``local_child`` accepts (control characters and dots-only are refused)."""
+    from netgui.net.errors import LocalFileError
+    from netgui.net.ftp import local_child
+    try:
+        local_child("/tmp", name)
+        return True
+    except LocalFileError:
+        return False
+
+
 def make_tree(root: Path) -> Path:
     """A tree of files: text, binary, nested folders, unicode and hostile names."""
     root.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from netgui.net.ftp import DIR, FILE, FtpClient, FtpSite
 from tests.support.ftpd import PASSWORD, READONLY_USER, FtpServer
 from tests.support.peers import free_port
 
-from .conftest import HOSTILE, snapshot
+from .conftest import HOSTILE, snapshot, usable
 
 
 def names(entries):
@@ -78,25 +78,29 @@ def test_recursive_download_round_trip_is_byte_for_byte(ftpd, tree, client_for, 
     expected = {k: v for k, v in snapshot(tree).items() if not k.startswith("hostile")}
     got = {k: v for k, v in snapshot(target).items() if not k.startswith("hostile")}
     assert got == expected
-    assert count == len([v for v in snapshot(tree).values() if v is not None])
+    files = [k for k, v in snapshot(tree).items() if v is not None]
+    assert count == len([k for k in files if usable(k.rsplit("/", 1)[-1])])
     assert seen and seen[-1][0] == seen[-1][1]
     assert not list(target.rglob("*.part"))
 
 
-def test_hostile_names_stay_inside_the_target(ftpd, client_for, tmp_path):
+def test_hostile_names_stay_inside_the_target(ftpd, client_for, tmp_path, transcript):
     client = client_for(ftpd)
     target = tmp_path / "deep" / "down"
     client.download_tree("/hostile", target)
+    refused = [t for d, t in transcript if d == "!" and "Refusing the remote name" in t]
+    assert len(refused) == len([n for n in HOSTILE if not usable(n)]) == 3   # reported and skipped
     outside = [p for p in (tmp_path).rglob("*") if not str(p).startswith(str(target))
                and "srv" not in p.parts and p not in (tmp_path / "deep", target)]
     assert outside == []
     local = sorted(p.name for p in target.iterdir())
-    assert len(local) == len(HOSTILE)
+    assert len(local) == len(HOSTILE) - 3
     for name in local:
         assert "/" not in name and "\\" not in name and "\x1b" not in name and "\t" not in name
         assert name not in (".", "..") and not name.startswith("C:")
     contents = sorted(p.read_bytes() for p in target.iterdir())
-    assert contents == sorted(f"hostile {i}\n".encode() for i in range(len(HOSTILE)))
+    kept = [i for i, name in enumerate(HOSTILE) if usable(name)]
+    assert contents == sorted(f"hostile {i}\n".encode() for i in kept)
 
 
 def test_recursive_upload_round_trip(ftpd, tree, client_for, tmp_path):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from netgui.net.ftp import safe_local_name
+import pytest
+
+from netgui.net.errors import LocalFileError
+from netgui.net.ftp import local_child, safe_local_name
 from netgui.net.ftp_listing import (DIR, FILE, LINK, display_name, parse_list_line, parse_listing,
                                     parse_mlsd_line)
 
@@ -36,13 +39,16 @@ def test_mlsd_lines_and_junk():
     assert [e.name for e in entries] == ["sub"] and bad == ["garbage without facts"]
 
 
-def test_names_are_made_safe_to_show_and_store():
+def test_names_are_made_safe_to_show_and_store(tmp_path):
     assert display_name("ok name.txt") == "ok name.txt"
     assert "\x1b" not in display_name("esc\x1b[31m.txt")
     assert safe_local_name("..\\..\\evil.txt") == "evil.txt"
     assert safe_local_name("../../etc/passwd") == "passwd"
     assert safe_local_name("C:\\Windows\\x.dll") == "x.dll"
     assert safe_local_name("C:drive.txt") == "drive.txt"
-    assert safe_local_name("..") == "_" and safe_local_name("") == "_"
-    assert safe_local_name("a\x00b\nc") == "a_b_c"
-    assert safe_local_name("caf\udce9.txt") == "caf_.txt"
+    folder = tmp_path / "in"
+    assert local_child(folder, "../../x.txt") == folder / "x.txt"
+    for bad in ("..", "", "a\x00b", "esc\x1b[31m.txt", "tab\tname"):
+        with pytest.raises(LocalFileError) as info:
+            local_child(folder, bad)
+        assert str(info.value).startswith("Refusing the remote name")
