@@ -370,20 +370,27 @@ class FtpClient:
     def noop(self) -> None:
         self._op("keep the connection alive", lambda ftp: ftp.voidcmd("NOOP"))
 
-    def keepalive(self, idle: float = 60.0) -> bool:
-        """Send NOOP if connected, idle for ``idle`` seconds and not busy; True if sent."""
+    def keepalive(self, idle: float = 60.0, log: Log | None = None) -> bool:
+        """Send NOOP if connected, idle for ``idle`` seconds and not busy; True if sent.
+
+        Never waits for a busy connection, and a failure only drops the connection (the
+        next action reconnects)."""
         if not self._lock.acquire(blocking=False):
             return False
+        old = self._log
         try:
             if self._ftp is None or time.monotonic() - self.last_activity < idle:
                 return False
+            if log is not None:
+                self._log = self._logger(log)
             try:
                 self._ftp.voidcmd("NOOP")
                 self.last_activity = time.monotonic()
             except BaseException:
-                self._drop()   # the next action reconnects
+                self._drop()
             return True
         finally:
+            self._log = old
             self._lock.release()
 
     def pwd(self) -> str:

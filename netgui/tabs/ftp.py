@@ -119,7 +119,7 @@ def _close_all(ctx, client: FtpClient | None, pool: ClientPool | None):
 
 
 def _keepalive(ctx, client: FtpClient):
-    return client.keepalive(KEEPALIVE_IDLE)
+    return client.keepalive(KEEPALIVE_IDLE, log=ctx.log)
 
 
 def _make_local_folder(ctx, path: str):
@@ -366,7 +366,7 @@ class FtpTab(Tab):
     def _keepalive_tick(self) -> None:
         try:
             if self.client is not None and self.client.connected:
-                self.app.runner.submit(_keepalive, self.client, name="FTP keep-alive")
+                self.app.runner.submit(_keepalive, self.client, name="FTP keep-alive", on_log=self._log)
             self.after(KEEPALIVE_MS, self._keepalive_tick)
         except Exception:   # the tab is being destroyed
             pass

@@ -286,3 +286,28 @@ def test_refused_upload_stays_in_the_queue_with_its_error(tab, server, tmp_path)
     status = tab.queue_pane.row_values(item.id)[4]
     assert status.startswith("Failed: Cannot upload /mine.txt: 550")
     assert not (server.root / "mine.txt").exists()
+
+
+def test_keepalive_and_transparent_reconnect(make_app, tmp_path, monkeypatch):
+    monkeypatch.setattr("netgui.tabs.ftp.KEEPALIVE_MS", 200)
+    monkeypatch.setattr("netgui.tabs.ftp.KEEPALIVE_IDLE", 0.3)
+    root = make_tree(tmp_path / "srv")
+    srv = FtpServer(root, idle_timeout=1.2).start()   # the server hangs up after 1.2 s idle
+    try:
+        app = make_app(tabs=[FTP_TAB])
+        tab = app._ensure_built("ftp")
+        connect(tab, srv)
+        wait_remote(tab, "/")
+        pump(app.root, timeout=2.5)   # idle for longer than the server allows
+        log = tab.transcript.contents()
+        assert "→ NOOP" in log and "reconnecting" not in log and "Connection lost" not in log
+        # without keep-alive the server drops us; the next action reconnects by itself
+        monkeypatch.setattr("netgui.tabs.ftp.KEEPALIVE_IDLE", 3600)
+        pump(app.root, timeout=2.0)
+        tab.remote_pane.select_names(["sub"])
+        tab.remote_pane.open_selected()
+        wait_remote(tab, "/sub")
+        assert "reconnecting" in tab.transcript.contents()
+        assert set(tab.remote_pane.shown_names()) == {"deeper", "inner.txt"}
+    finally:
+        srv.stop()
