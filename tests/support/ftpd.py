@@ -67,6 +67,7 @@ def _serve(argv: list[str] | None = None) -> None:
     Handler.authorizer = auth
     Handler.timeout = args.idle_timeout
     Handler.banner = "netgui test server ready."
+    Handler.auth_failed_timeout = 0.2   # answer a wrong password quickly (default: 3 s)
     Handler.permit_foreign_addresses = False
     server = FTPServer(("127.0.0.1", args.port), Handler)
     server.max_cons = 256
