@@ -106,8 +106,9 @@ class App:
         self.notebook.bind("<<NotebookTabChanged>>", self._on_tab_changed)
         if not self.tab_specs:
             ttk.Label(self.notebook, text="No tabs are installed.").place(relx=0.5, rely=0.5, anchor="center")
-        # Probing the keyring imports it (slow): do it once the window is up.
-        self._keyring_after = self.root.after(300, self._show_keyring_state)
+        # Probing the keyring imports every backend (slow, and some start subprocesses):
+        # do it in a worker once the window is up.
+        self._keyring_after = self.root.after(300, self._probe_keyring)
 
     def _bind_keys(self) -> None:
         root = self.root
@@ -221,10 +222,12 @@ class App:
         count = len(self.runner.active())
         self.tasks_label.configure(text=f"{count} task{'s' if count != 1 else ''} running" if count else "")
 
-    def _show_keyring_state(self) -> None:
-        if self._closing:
-            return
-        if not self.secrets.persistent:
+    def _probe_keyring(self) -> None:
+        self.runner.submit(lambda ctx: self.secrets.persistent, name="Look for a keyring",
+                           on_result=self._show_keyring_state)
+
+    def _show_keyring_state(self, persistent: bool) -> None:
+        if not persistent:
             self.keyring_label.configure(text="Passwords: this session only (no keyring)",
                                          style="Error.TLabel")
 

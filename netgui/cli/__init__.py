@@ -17,6 +17,7 @@ COMMAND_MODULES: list[str] = [
     "netgui.cli.http",
     "netgui.cli.chat",
     "netgui.cli.dns",
+    "netgui.cli.sendmail",
     "netgui.cli.ftp",
 ]
 

@@ -679,7 +679,6 @@ class HttpSession:
         """Read the body into ``sink``; returns the number of raw (encoded) bytes read."""
         raw, last = 0, 0.0
         limit = self.head_limit
-        chunked = resp.chunked
 
         def write(data) -> None:
             if decoder.active:

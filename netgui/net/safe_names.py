@@ -28,7 +28,7 @@ def _has_control(text: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" for ch in text)
 
 
-def safe_local_name(remote_name: str) -> str:
+def safe_local_name(remote_name: str, max_bytes: int = MAX_NAME_BYTES) -> str:
     """The base name of ``remote_name``, made safe to create in a local folder.
 
     Raises ValueError (with a one-line reason) for names that cannot be made safe:
@@ -36,7 +36,7 @@ def safe_local_name(remote_name: str) -> str:
     is ``.`` or ``..``. Directory parts (``/`` or ``\\``) and a drive letter are
     dropped; characters Windows refuses and text-direction overrides become ``_``;
     reserved device names get a
-    ``_`` prefix; over-long names are shortened keeping the extension.
+    ``_`` prefix; names over ``max_bytes`` are shortened keeping the extension.
     """
     if isinstance(remote_name, bytes):
         remote_name = remote_name.decode("utf-8", "replace")
@@ -55,17 +55,29 @@ def safe_local_name(remote_name: str) -> str:
     base = _BIDI_CONTROLS.sub("_", base)
     if base.split(".")[0].upper() in _WINDOWS_RESERVED:
         base = "_" + base
-    return _shorten(base)
+    return _shorten(base, max_bytes)
 
 
-def _shorten(name: str) -> str:
-    if len(name.encode("utf-8")) <= MAX_NAME_BYTES:
+def tolerant_local_name(remote_name: str, fallback: str) -> str:
+    """Like ``safe_local_name`` but never refuses: control characters are dropped and a
+    name that cannot be made safe becomes ``fallback`` (for attachments, which must be
+    savable whatever they are called). Leaves room for a " (2)" suffix."""
+    cleaned = "".join(ch for ch in unicodedata.normalize("NFC", remote_name or "")
+                      if unicodedata.category(ch) != "Cc")
+    try:
+        return safe_local_name(cleaned, max_bytes=200)
+    except ValueError:
+        return fallback
+
+
+def _shorten(name: str, max_bytes: int = MAX_NAME_BYTES) -> str:
+    if len(name.encode("utf-8")) <= max_bytes:
         return name
     stem, dot, ext = name.rpartition(".")
     if not dot or len(ext.encode("utf-8")) > 16:
         stem, ext = name, ""
     suffix = f".{ext}" if ext else ""
-    budget = MAX_NAME_BYTES - len(suffix.encode("utf-8"))
+    budget = max_bytes - len(suffix.encode("utf-8"))
     stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore")
     return stem + suffix
 
@@ -87,4 +99,4 @@ def safe_join(folder, remote_name: str) -> Path:
     return path
 
 
-__all__ = ["safe_local_name", "safe_join", "MAX_NAME_BYTES"]
+__all__ = ["safe_local_name", "tolerant_local_name", "safe_join", "MAX_NAME_BYTES"]

@@ -28,14 +28,17 @@ class ToolSpec:
 
 
 TABS: list[TabSpec] = [
+    TabSpec("mail", "Mail", "netgui.tabs.mail", "MailTab"),
     TabSpec("ftp", "FTP", "netgui.tabs.ftp", "FtpTab"),
-    TabSpec("getfile", "Getfile", "netgui.tabs.getfile", "GetfileTab"),
     TabSpec("web", "Web", "netgui.tabs.web", "WebTab"),
     TabSpec("chat", "Chat", "netgui.tabs.chat", "ChatTab"),
     TabSpec("dns", "DNS", "netgui.tabs.dns", "DnsTab"),
+    TabSpec("getfile", "Getfile", "netgui.tabs.getfile", "GetfileTab"),
 ]
 
 TOOLS: list[ToolSpec] = [
     ToolSpec("Serve a folder (getfile)…", "netgui.tools.getfile", "open"),
     ToolSpec("Start chat server…", "netgui.tools.chat", "open"),
+    ToolSpec("Write mail…", "netgui.tabs.mail_compose", "new_message"),
+    ToolSpec("Mail outbox and drafts…", "netgui.tabs.mail_compose", "open_outbox"),
 ]

@@ -74,9 +74,8 @@ class ServeWindow(tk.Toplevel):
         self.requests_label.grid(row=1, column=1, sticky="w", padx=(0, 24))
         self.bytes_label = ttk.Label(counters, text="Bytes served: 0 B")
         self.bytes_label.grid(row=1, column=2, sticky="w")
-        self.log_pane = TranscriptPane(frame, palette=app.theme)
+        self.log_pane = TranscriptPane(frame, palette=app.theme, title="Access log")
         self.log_pane.pack(side="top", fill="both", expand=True)
-        _retitle(self.log_pane, "Access log")
         self.protocol("WM_DELETE_WINDOW", self.close)
         self.bind("<Destroy>", self._on_destroy)
         self._tick()
@@ -158,14 +157,6 @@ class ServeWindow(tk.Toplevel):
             self.requests_label.configure(text=f"Requests: {stats.requests}")
             self.bytes_label.configure(text=f"Bytes served: {human_bytes(stats.bytes_served)}")
         self._after = self.after(REFRESH_MS, self._tick)
-
-
-def _retitle(pane: TranscriptPane, title: str) -> None:
-    bar = pane.winfo_children()[0]
-    for child in bar.winfo_children():
-        if isinstance(child, ttk.Label):
-            child.configure(text=title)
-            return
 
 
 def open(app) -> ServeWindow:  # noqa: A001 - the ToolSpec's function name

@@ -298,6 +298,11 @@ class Form(ttk.Frame):
                 return getattr(self.fields[name], attr)
         return None
 
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        """Enable or disable one field (e.g. "verify" only while "TLS" is checked)."""
+        f = self.fields[name]
+        _set_enabled(self.widgets[name], enabled, readonly=f.kind == "choice" and not f.editable)
+
     def set_status(self, text: str, kind: str = "info") -> None:
         style = {"error": "Error.TLabel", "ok": "Ok.TLabel"}.get(kind, "Status.TLabel")
         self.status.configure(text=text, style=style)

@@ -48,8 +48,11 @@ def apply_scaling(root: tk.Misc, factor: float | None = None) -> float:
             factor = float(os.environ.get("NETGUI_SCALE") or os.environ.get("GDK_SCALE") or 1)
         except ValueError:
             factor = 1.0
-    if factor > 0 and factor != 1:
-        root.tk.call("tk", "scaling", float(root.tk.call("tk", "scaling")) * factor)
+    if factor <= 0:
+        factor = 1.0
+    # Absolute, from the screen's DPI: Tk keeps "tk scaling" per display, so a relative
+    # change would compound across windows of one process.
+    root.tk.call("tk", "scaling", root.winfo_fpixels("1i") / 72 * factor)
     return factor
 
 

@@ -21,7 +21,8 @@ class TranscriptPane(ttk.Frame):
     Every line passes through ``redact`` (and the pane's known secrets) first.
     """
 
-    def __init__(self, master, max_lines: int = 5000, palette: Palette = LIGHT, **kw):
+    def __init__(self, master, max_lines: int = 5000, palette: Palette = LIGHT,
+                 title: str = "Transcript", **kw):
         super().__init__(master, **kw)
         self.max_lines = max_lines
         self.secrets: list[str] = []
@@ -31,7 +32,7 @@ class TranscriptPane(ttk.Frame):
         self._last_flush = 0.0
         bar = ttk.Frame(self)
         bar.pack(side="top", fill="x")
-        ttk.Label(bar, text="Transcript", style="Muted.TLabel").pack(side="left", padx=(2, 8))
+        ttk.Label(bar, text=title, style="Muted.TLabel").pack(side="left", padx=(2, 8))
         for label, command in (("Clear", self.clear), ("Save…", self.save_dialog), ("Copy", self.copy)):
             ttk.Button(bar, text=label, command=command).pack(side="right", padx=1)
         body = ttk.Frame(self)

@@ -105,7 +105,7 @@ class GetfileTab(Tab):
     def _tls_changed(self) -> None:
         """The certificate option only means something with TLS on."""
         on = bool(self.form.variables["tls"].get())
-        self.form.widgets["verify"].state(["!disabled"] if on else ["disabled"])
+        self.form.set_enabled("verify", on)
 
     def _build_list(self) -> None:
         self.panes = ttk.PanedWindow(self, orient="vertical")

@@ -1,0 +1,417 @@
+"""Reading mail: headers for the list, the text to show, attachments to save.
+
+Everything here works on bytes from the network and trusts none of it:
+RFC 2047 headers and any charset are decoded (unknown charsets fall back
+instead of failing), HTML becomes plain text with nothing fetched, and
+attachment names are reduced to safe base names before they touch the disk.
+"""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.utils
+import html
+import os
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage, Message
+from html.parser import HTMLParser
+from pathlib import Path
+
+from ..net.safe_names import tolerant_local_name
+
+
+
+# -- headers -------------------------------------------------------------------------
+
+def decode_header_value(value) -> str:
+    """Any header value (RFC 2047 words, raw 8-bit, odd charsets) as clean one-line text."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and "=?" not in value and value.isprintable():
+        return value.strip()  # the common case: plain text, nothing to decode
+    if isinstance(value, email.header.Header):
+        parts = email.header.decode_header(value)
+    else:
+        text = str(value)
+        if any("\udc80" <= ch <= "\udcff" for ch in text):  # raw 8-bit bytes in the header
+            raw = text.encode("ascii", "surrogateescape")
+            text = _decode_bytes(raw, None)
+        try:
+            parts = email.header.decode_header(text)
+        except Exception:
+            parts = [(text, None)]
+    out = []
+    for chunk, charset in parts:
+        if isinstance(chunk, bytes):
+            out.append(_decode_bytes(chunk, charset))
+        else:
+            out.append(chunk)
+    # decode_header drops whitespace between encoded and plain words inconsistently; join sanely
+    result = ""
+    for i, piece in enumerate(out):
+        if i and parts[i - 1][1] is None and parts[i][1] is not None and not result.endswith(" "):
+            result += " "
+        elif i and parts[i - 1][1] is not None and parts[i][1] is None and piece and not piece[0].isspace():
+            result += " "
+        result += piece
+    return _one_line(result)
+
+
+def _decode_bytes(data: bytes, charset: str | None) -> str:
+    for cs in (charset, "utf-8"):
+        if not cs or cs == "unknown-8bit":
+            continue
+        try:
+            return data.decode(cs)
+        except (LookupError, UnicodeError):
+            continue
+    return data.decode("cp1252", "replace")
+
+
+def _one_line(text: str) -> str:
+    text = re.sub(r"[\r\n\t]+", " ", text)
+    return "".join(ch for ch in text if ch.isprintable() or ch == " ").strip()
+
+
+def decode_address_list(value) -> str:
+    """A From/To header as "Name <addr>, …" with names decoded."""
+    text = decode_header_value(value)
+    pairs = email.utils.getaddresses([text])
+    shown = []
+    for name, addr in pairs:
+        if not name and not addr:
+            continue
+        shown.append(f"{name} <{addr}>" if name and addr else (name or addr))
+    return ", ".join(shown) or text
+
+
+_SIMPLE_ADDRESS = re.compile(r'^\s*([^"<>,()\\]*?)\s*<([^<>\s,]+)>\s*$')
+
+
+def short_address(value) -> str:
+    """The name (or address) of the first sender, for the list."""
+    text = decode_header_value(value)
+    simple = _SIMPLE_ADDRESS.match(text)
+    if simple:
+        return simple.group(1) or simple.group(2)
+    if not any(ch in text for ch in '<>,"()\\'):
+        return text.strip()
+    pairs = email.utils.getaddresses([text])
+    for name, addr in pairs:
+        if name or addr:
+            return name or addr
+    return text
+
+
+def parse_date(value) -> float | None:
+    """A Date header as a POSIX timestamp, or None."""
+    if not value:
+        return None
+    try:
+        parts = email.utils.parsedate_tz(str(value))
+        return float(email.utils.mktime_tz(parts)) if parts else None
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+@dataclass
+class Summary:
+    """The fields the message list shows, from header bytes alone."""
+
+    sender: str
+    to: str
+    subject: str
+    date: float | None
+    message_id: str
+    attachment: bool
+
+
+_UNFOLD = re.compile(rb"\r?\n[ \t]+")
+_LIST_FIELDS = (b"from", b"to", b"subject", b"date", b"message-id", b"content-type")
+
+
+def _raw_text(raw: bytes) -> str:
+    try:
+        return raw.decode("ascii")
+    except UnicodeDecodeError:  # 8-bit header bytes: UTF-8 if it is, else a Windows charset
+        return _decode_bytes(raw, None)
+
+
+def header_fields(header_bytes: bytes) -> dict[bytes, str]:
+    """The list's fields from raw header bytes: unfolded, first occurrence, undecoded text.
+
+    Only this line split is done by hand (it is the hot path when listing 10,000
+    messages); the values are decoded with the email package's own functions.
+    """
+    fields: dict[bytes, str] = {}
+    for line in _UNFOLD.sub(b" ", header_bytes).split(b"\n"):
+        name, sep, value = line.partition(b":")
+        if sep:
+            key = name.strip().lower()
+            if key in _LIST_FIELDS and key not in fields:
+                fields[key] = _raw_text(value.strip())
+    return fields
+
+
+def summarize(header_bytes: bytes) -> Summary:
+    """List fields from raw header bytes (fast: no full MIME parse)."""
+    f = header_fields(header_bytes)
+    ctype = f.get(b"content-type", "").lower()
+    return Summary(
+        sender=short_address(f.get(b"from")),
+        to=short_address(f.get(b"to")),
+        subject=decode_header_value(f.get(b"subject")),
+        date=parse_date(f.get(b"date")),
+        message_id=f.get(b"message-id", "").strip(),
+        attachment=ctype.startswith("multipart/mixed") or ctype.startswith("application/"),
+    )
+
+
+# -- bodies ----------------------------------------------------------------------------
+
+@dataclass
+class Attachment:
+    """One attachment: its (untrusted) name, the safe local name, type and decoded size."""
+
+    index: int
+    name: str
+    safe_name: str
+    content_type: str
+    size: int
+    part: Message = field(repr=False)
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+    def data(self) -> bytes:
+        payload = self.part.get_payload(decode=True)
+        return payload if isinstance(payload, bytes) else b""
+
+
+@dataclass
+class ParsedMessage:
+    """A message ready to show: decoded headers, the text, attachments and the raw source."""
+
+    sender: str
+    to: str
+    cc: str
+    subject: str
+    date: float | None
+    date_text: str
+    message_id: str
+    text: str
+    from_html: bool
+    attachments: list[Attachment]
+    raw: bytes
+    message: EmailMessage = field(repr=False)
+
+    def source(self) -> str:
+        """The raw source as text (undecodable bytes shown as replacement characters)."""
+        return self.raw.decode("utf-8", "replace") if self.raw else ""
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Parse a whole message with ``policy.default``; never raises on bad input."""
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    text, from_html = _best_text(msg)
+    attachments = list_attachments(msg)
+    date_header = msg.get("Date", "")
+    return ParsedMessage(
+        sender=_safe_header(msg, "From", address=True),
+        to=_safe_header(msg, "To", address=True),
+        cc=_safe_header(msg, "Cc", address=True),
+        subject=_safe_header(msg, "Subject"),
+        date=parse_date(_raw_header(msg, "Date")),
+        date_text=_one_line(str(date_header)) if date_header else "",
+        message_id=_one_line(str(msg.get("Message-ID", ""))),
+        text=text,
+        from_html=from_html,
+        attachments=attachments,
+        raw=raw,
+        message=msg,
+    )
+
+
+def _raw_header(msg: Message, name: str) -> str:
+    for key, value in msg._headers:  # the undecoded source text, as compat32 would give it
+        if key.lower() == name.lower():
+            return value
+    return ""
+
+
+def _safe_header(msg: Message, name: str, address: bool = False) -> str:
+    raw = _raw_header(msg, name)
+    if not raw:
+        return ""
+    return decode_address_list(raw) if address else decode_header_value(raw)
+
+
+def part_text(part: Message) -> str:
+    """A text part's content decoded with its charset (falls back, never raises)."""
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        payload = str(part.get_payload() or "").encode("utf-8", "replace")
+    charset = part.get_content_charset()
+    text = _decode_bytes(payload, charset)
+    return text.replace("\r\n", "\n")
+
+
+def _is_attachment(part: Message) -> bool:
+    if part.is_multipart():
+        return False
+    disposition = (part.get_content_disposition() or "").lower()
+    if disposition == "attachment":
+        return True
+    if part.get_filename():
+        return disposition != "inline" or not part.get_content_type().startswith("text/")
+    return not part.get_content_maintype() in ("text", "multipart", "message")
+
+
+def _best_text(msg: Message) -> tuple[str, bool]:
+    plain = html_part = None
+    for part in msg.walk():
+        if part.is_multipart() or _is_attachment(part):
+            continue
+        ctype = part.get_content_type()
+        if ctype == "text/plain" and plain is None:
+            plain = part
+        elif ctype == "text/html" and html_part is None:
+            html_part = part
+    if plain is not None:
+        return part_text(plain), False
+    if html_part is not None:
+        return html_to_text(part_text(html_part)), True
+    if not msg.is_multipart() and msg.get_content_maintype() == "text":
+        return part_text(msg), False
+    return "", False
+
+
+def list_attachments(msg: Message) -> list[Attachment]:
+    """Every attachment with its decoded size and a safe local name."""
+    found = []
+    used: set[str] = set()
+    for part in msg.walk():
+        if not _is_attachment(part):
+            continue
+        try:
+            name = part.get_filename() or ""
+        except Exception:
+            name = ""
+        name = decode_header_value(name) if name else ""
+        ctype = part.get_content_type()
+        payload = part.get_payload(decode=True)
+        size = len(payload) if isinstance(payload, bytes) else 0
+        safe = safe_file_name(name or f"attachment-{len(found) + 1}{_ext_for(ctype)}")
+        base, ext = os.path.splitext(safe)
+        n = 1
+        while safe.lower() in used:
+            n += 1
+            safe = f"{base} ({n}){ext}"
+        used.add(safe.lower())
+        found.append(Attachment(len(found), name or safe, safe, ctype, size, part))
+    return found
+
+
+def _ext_for(ctype: str) -> str:
+    import mimetypes
+    return mimetypes.guess_extension(ctype) or ".bin"
+
+
+def safe_file_name(name: str, fallback: str = "attachment") -> str:
+    """A base name safe to create in a local folder (see ``safe_names.tolerant_local_name``)."""
+    return tolerant_local_name(name, fallback)
+
+
+def save_attachment(attachment: Attachment, folder, name: str | None = None) -> Path:
+    """Write the attachment into ``folder`` under its safe name (never overwriting a file).
+
+    Written to ``<name>.part`` first and renamed when complete.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = safe_file_name(name or attachment.safe_name)
+    base, ext = os.path.splitext(safe)
+    target = folder / safe
+    n = 1
+    while target.exists():
+        n += 1
+        target = folder / f"{base} ({n}){ext}"
+    if target.resolve().parent != folder.resolve():
+        raise ValueError("unsafe attachment name")
+    partial = target.with_name(target.name + ".part")
+    with open(partial, "wb") as f:
+        f.write(attachment.data())
+    os.replace(partial, target)
+    return target
+
+
+# -- HTML to text -----------------------------------------------------------------------
+
+class _TextExtractor(HTMLParser):
+    BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table",
+             "blockquote", "pre", "hr", "ul", "ol", "section", "article", "header", "footer"}
+    SKIP = {"script", "style", "head", "title", "noscript", "template", "svg"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.skip = 0
+        self.href: list[str | None] = []
+        self.pre = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self.skip += 1
+        elif tag in self.BLOCK:
+            self.out.append("\n")
+            if tag == "li":
+                self.out.append("• ")
+            if tag == "pre":
+                self.pre += 1
+        elif tag == "a":
+            self.href.append(dict(attrs).get("href"))
+        elif tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt and not self.skip:
+                self.out.append(f"[{alt}]")
+        elif tag in ("td", "th"):
+            self.out.append("\t")
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP:
+            self.skip = max(0, self.skip - 1)
+        elif tag in self.BLOCK:
+            self.out.append("\n")
+            if tag == "pre":
+                self.pre = max(0, self.pre - 1)
+        elif tag == "a" and self.href:
+            href = self.href.pop()
+            if href and href.startswith(("http:", "https:", "mailto:")) and not self.skip:
+                self.out.append(f" <{href}>")
+
+    def handle_data(self, data):
+        if self.skip:
+            return
+        if self.pre:
+            data = data.replace(" ", "\x00")  # kept through the line stripping below
+        else:
+            data = re.sub(r"\s+", " ", data)
+        self.out.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """Readable text from HTML; links shown as ``text <url>``; nothing is ever fetched."""
+    parser = _TextExtractor()
+    try:
+        parser.feed(markup)
+        parser.close()
+    except Exception:
+        return re.sub(r"<[^>]*>", "", html.unescape(markup))
+    text = "".join(parser.out)
+    lines = [line.strip() for line in text.splitlines()]
+    text = "\n".join(lines).replace("\x00", " ")
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

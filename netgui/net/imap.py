@@ -1,0 +1,791 @@
+"""IMAP4rev1 client core on imaplib: folders, header batches, bodies, flags, move, search, IDLE.
+
+One ``ImapClient`` is one connection. Every call blocks, has a timeout, reports
+the wire transcript through ``log(direction, text)`` (passwords masked) and is
+cancelled through a ``CancelToken`` (cancelling shuts the socket down). Errors
+are the NetError family: a refused command raises ProtocolError, a refused
+login AuthError, a broken connection ConnectionLost.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import re
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Sequence
+
+from .cancel import CancelToken, shutdown_quietly
+from .connection import DEFAULT_TIMEOUT, Log, no_log, open_connection, tls_context
+from .errors import AuthError, Cancelled, ConnectionLost, NetError, ProtocolError, translate
+from .redact import redact
+
+DEFAULT_PORTS = {"tls": 993, "starttls": 143, "none": 143}
+HEADER_FIELDS = ("FROM", "TO", "CC", "SUBJECT", "DATE", "MESSAGE-ID", "CONTENT-TYPE")
+SPECIAL_KINDS = ("inbox", "sent", "drafts", "trash", "junk", "archive")
+
+# Names used by servers that do not announce special-use flags (compared case-insensitively
+# with the last component of a folder's name).
+SPECIAL_NAMES = {
+    "sent": ("sent", "sent items", "sent messages", "sent mail", "gesendet", "envoyés", "enviados"),
+    "drafts": ("drafts", "draft", "entwürfe", "brouillons", "borradores"),
+    "trash": ("trash", "deleted items", "deleted messages", "bin", "papierkorb", "corbeille",
+              "papelera"),
+    "junk": ("junk", "spam", "junk e-mail", "junk email", "bulk mail"),
+    "archive": ("archive", "archives", "all mail"),
+}
+SPECIAL_FLAGS = {"\\sent": "sent", "\\drafts": "drafts", "\\trash": "trash", "\\junk": "junk",
+                 "\\archive": "archive", "\\all": "archive"}
+
+_LIST_RE = re.compile(rb'\((?P<flags>[^)]*)\)\s+(?P<delim>NIL|"(?:[^"\\]|\\.)*")\s*(?P<name>.*)$',
+                      re.I)
+_UID_RE = re.compile(rb"\bUID\s+(\d+)", re.I)
+_FLAGS_RE = re.compile(rb"\bFLAGS\s+\(([^)]*)\)", re.I)
+_SIZE_RE = re.compile(rb"\bRFC822\.SIZE\s+(\d+)", re.I)
+_STATUS_ITEM_RE = re.compile(rb"\[(UIDVALIDITY|UIDNEXT|UNSEEN)\s+(\d+)\]", re.I)
+
+
+# -- folder names: IMAP's modified UTF-7 (RFC 3501 5.1.3) ------------------------------
+
+def decode_folder_name(raw: bytes | str) -> str:
+    """Modified UTF-7 (``&AOQ-``) to text."""
+    text = raw.decode("ascii", "replace") if isinstance(raw, bytes) else raw
+    out, i = [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "&":
+            end = text.find("-", i)
+            if end < 0:
+                out.append(text[i:])
+                break
+            chunk = text[i + 1:end]
+            if not chunk:
+                out.append("&")
+            else:
+                try:
+                    out.append(("+" + chunk.replace(",", "/") + "-").encode("ascii").decode("utf-7"))
+                except UnicodeError:
+                    out.append(text[i:end + 1])
+            i = end + 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def encode_folder_name(name: str) -> str:
+    """Text to modified UTF-7."""
+    out, pending = [], []
+
+    def flush():
+        if pending:
+            encoded = "".join(pending).encode("utf-7").decode("ascii")
+            # Python's UTF-7 gives "+...-"; modified UTF-7 uses "&" and "," instead of "/"
+            body = encoded[1:].rstrip("-").replace("/", ",")
+            out.append("&" + body + "-")
+            pending.clear()
+
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            pending.append(ch)
+    flush()
+    return "".join(out)
+
+
+def quote(text: str) -> str:
+    """An IMAP quoted string (folder names are encoded first by the caller)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _unquote(raw: bytes) -> bytes:
+    raw = raw.strip()
+    if len(raw) >= 2 and raw[:1] == b'"' and raw[-1:] == b'"':
+        return re.sub(rb"\\(.)", rb"\1", raw[1:-1])
+    return raw
+
+
+def uid_set(uids: Iterable[int]) -> str:
+    """A compact UID set: ``1:3,7,9:10``."""
+    ordered = sorted(set(int(u) for u in uids))
+    parts, start, prev = [], None, None
+    for uid in ordered:
+        if start is None:
+            start = prev = uid
+        elif uid == prev + 1:
+            prev = uid
+        else:
+            parts.append(f"{start}:{prev}" if start != prev else str(start))
+            start = prev = uid
+    if start is not None:
+        parts.append(f"{start}:{prev}" if start != prev else str(start))
+    return ",".join(parts)
+
+
+@dataclass
+class Folder:
+    """One mailbox on the server. ``name`` is decoded text, ``raw`` what goes on the wire."""
+
+    name: str
+    raw: str
+    delimiter: str | None
+    flags: tuple[str, ...]
+    special: str | None = None
+
+    @property
+    def selectable(self) -> bool:
+        return not any(f.lower() in ("\\noselect", "\\nonexistent") for f in self.flags)
+
+    @property
+    def leaf(self) -> str:
+        if self.delimiter and self.delimiter in self.name:
+            return self.name.rsplit(self.delimiter, 1)[1]
+        return self.name
+
+
+@dataclass
+class FolderState:
+    """What SELECT/EXAMINE said about a folder."""
+
+    name: str
+    uidvalidity: int
+    exists: int
+    uidnext: int | None
+    readonly: bool
+
+
+@dataclass
+class FetchedHeaders:
+    """One message's list data as fetched: raw header bytes plus flags and size."""
+
+    uid: int
+    flags: tuple[str, ...]
+    size: int
+    header: bytes = b""
+    seq: int | None = None
+
+
+def classify_folder(name: str, delimiter: str | None, flags: Sequence[str]) -> str | None:
+    """The special kind of a folder (inbox/sent/drafts/trash/junk/archive) from flags or name."""
+    if name.upper() == "INBOX":
+        return "inbox"
+    for flag in flags:
+        kind = SPECIAL_FLAGS.get(flag.lower())
+        if kind:
+            return kind
+    leaf = name.rsplit(delimiter, 1)[-1] if delimiter else name
+    leaf = leaf.strip().lower()
+    for kind, names in SPECIAL_NAMES.items():
+        if leaf in names:
+            return kind
+    return None
+
+
+class _Wire(imaplib.IMAP4):
+    """imaplib with our connection (timeouts, TLS, cancel) and a transcript hook."""
+
+    def __init__(self, host, port, timeout, tls_ctx, token, log, secrets):
+        self._tls_ctx = tls_ctx
+        self._token = token
+        self._log_cb = log
+        self._secrets = secrets
+        self.quiet = False           # during bulk fetches: count FETCH lines instead of logging
+        self.quiet_count = 0
+        super().__init__(host, port, timeout)
+
+    def _create_socket(self, timeout):
+        sock = open_connection(self.host, self.port, timeout=timeout or DEFAULT_TIMEOUT,
+                               token=self._token, tls=self._tls_ctx, log=self._log_cb)
+        # Cancelling must also wake the wait for the greeting, read inside __init__
+        self.unwatch_greeting = self._token.add_hook(lambda: shutdown_quietly(sock))
+        return sock
+
+    def _emit(self, direction, data: bytes):
+        text = data.decode("utf-8", "replace")
+        if len(text) > 300:
+            text = text[:300] + f"… ({len(data)} bytes)"
+        self._log_cb(direction, redact(text, self._secrets))
+
+    def send(self, data):
+        if data == b"\r\n":
+            pass
+        elif data.endswith(b"\r\n") and len(data) < 2000 and b"\r\n" not in data[:-2]:
+            self._emit(">", data[:-2])
+        else:
+            self._log_cb(">", f"({len(data)} bytes of message data)")
+        super().send(data)
+
+    def read(self, size):
+        data = super().read(size)
+        if not self.quiet:
+            self._log_cb("<", f"({len(data)} bytes)")
+        return data
+
+    def _get_line(self):
+        line = super()._get_line()
+        if self.quiet and line.startswith(b"* ") and b"FETCH" in line[:40].upper():
+            self.quiet_count += 1
+        elif not (self.quiet and line == b")"):
+            self._emit("<", line)
+        return line
+
+
+def _guard(method):
+    """Turn imaplib/socket exceptions into the NetError family and honour the token."""
+
+    def wrapper(self, *args, **kwargs):
+        self.token.check()
+        try:
+            return method(self, *args, **kwargs)
+        except NetError:
+            raise
+        except imaplib.IMAP4.abort as exc:
+            self._broken = True
+            if self.token.cancelled:
+                raise Cancelled() from exc
+            raise ConnectionLost(f"Connection to {self.where} was lost: {_clean(exc)}",
+                                 detail=str(exc)) from exc
+        except imaplib.IMAP4.error as exc:
+            if self.token.cancelled:
+                raise Cancelled() from exc
+            raise ProtocolError(f"{self.where} refused: {_clean(exc)}", detail=str(exc)) from exc
+        except (OSError, EOFError, ValueError) as exc:
+            self._broken = True
+            if self.token.cancelled:
+                raise Cancelled() from exc
+            err = translate(exc, self.host, self.port)
+            if err.detail:
+                self.log("!", err.detail)
+            raise err from exc
+
+    wrapper.__name__ = method.__name__
+    wrapper.__doc__ = method.__doc__
+    return wrapper
+
+
+def _clean(exc) -> str:
+    text = str(exc)
+    match = re.search(r"\[?b?['\"](.*)['\"]\]?$", text)
+    if match and "response" in text:
+        text = match.group(1)
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+class ImapClient:
+    """One IMAP connection. Construct, ``connect()``, ``login()``, then use; ``close()`` at the end.
+
+    ``security`` is "tls" (implicit TLS), "starttls" or "none". ``verify`` False turns off
+    certificate checks for this connection; ``cafile`` adds a CA (tests).
+    """
+
+    def __init__(self, host: str, port: int | None = None, security: str = "tls", *,
+                 timeout: float = DEFAULT_TIMEOUT, token: CancelToken | None = None,
+                 log: Log = no_log, verify: bool = True, cafile: str | None = None):
+        if security not in DEFAULT_PORTS:
+            raise ValueError(f"unknown security {security!r}")
+        self.host = host
+        self.port = int(port or DEFAULT_PORTS[security])
+        self.security = security
+        self.timeout = timeout
+        self.token = token or CancelToken()
+        self.log = log
+        self.verify = verify
+        self.cafile = cafile
+        self.where = f"{host}:{self.port}"
+        self._secrets: list[str] = []
+        self._imap: _Wire | None = None
+        self._unwatch: Callable[[], None] | None = None
+        self._folders: list[Folder] | None = None
+        self._broken = False
+        self.selected: FolderState | None = None
+
+    # -- connection ---------------------------------------------------------
+    @classmethod
+    def from_account(cls, account: dict, password: str | None, *, token=None, log=no_log,
+                     cafile=None, timeout=DEFAULT_TIMEOUT) -> "ImapClient":
+        """Connect and log in with a mail account profile (see netgui.mail.accounts)."""
+        client = cls(account["incoming_host"], account.get("incoming_port"),
+                     account.get("incoming_security", "tls"), timeout=timeout, token=token, log=log,
+                     verify=account.get("verify_tls", True), cafile=cafile)
+        client.connect()
+        try:
+            client.login(account.get("incoming_user") or account.get("email", ""), password or "")
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def bind(self, token: CancelToken, log: Log | None = None) -> None:
+        """Use ``token`` (and ``log``) for the next operations: one connection serves many tasks."""
+        if self._unwatch:
+            self._unwatch()
+            self._unwatch = None
+        self.token = token
+        if log is not None:
+            self.log = log
+        if self._imap is not None:
+            self._imap._token = token
+            if log is not None:
+                self._imap._log_cb = log
+            self._unwatch = token.add_hook(self._abort)
+
+    def _abort(self):
+        imap = self._imap
+        if imap is not None:
+            self._broken = True
+            try:
+                imap.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    @property
+    def alive(self) -> bool:
+        return self._imap is not None and not self._broken
+
+    @_guard
+    def connect(self) -> None:
+        """Open the connection (and negotiate STARTTLS when asked)."""
+        ctx = tls_context(self.verify, self.cafile) if self.security != "none" else None
+        if not self.verify and ctx is not None:
+            self.log("!", "Certificate checks are turned off for this account")
+        self._imap = _Wire(self.host, self.port, self.timeout,
+                           ctx if self.security == "tls" else None, self.token, self.log,
+                           self._secrets)
+        self._imap.unwatch_greeting()
+        self._unwatch = self.token.add_hook(self._abort)
+        if self.security == "starttls":
+            if "STARTTLS" not in self._imap.capabilities:
+                raise ProtocolError(f"{self.where} does not offer STARTTLS")
+            try:
+                self._imap.starttls(ctx)
+            except (imaplib.IMAP4.error, OSError) as exc:
+                raise translate(exc if isinstance(exc, OSError) else OSError(str(exc)),
+                                self.host, self.port) from exc
+            self.log("*", f"TLS {self._imap.sock.version()} after STARTTLS")
+
+    @property
+    def capabilities(self) -> tuple[str, ...]:
+        return tuple(self._imap.capabilities) if self._imap else ()
+
+    def has(self, capability: str) -> bool:
+        return capability.upper() in (c.upper() for c in self.capabilities)
+
+    @_guard
+    def login(self, user: str, password: str) -> None:
+        """LOGIN; a refusal raises AuthError."""
+        if password:
+            self._secrets.append(password)
+        if self.has("LOGINDISABLED"):
+            raise AuthError(f"{self.where} does not allow a password login on an unencrypted "
+                            "connection: use TLS or STARTTLS")
+        try:
+            self._imap.login(user, password)
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error as exc:
+            raise AuthError(f"{self.where} refused the user name or password ({_clean(exc)})",
+                            detail=str(exc)) from exc
+        # Servers may send new capabilities after login
+        try:
+            typ, data = self._imap.capability()
+            if typ == "OK" and data and data[-1]:
+                self._imap.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
+        except imaplib.IMAP4.error:
+            pass
+
+    def close(self) -> None:
+        """Log out (politely if the connection still works) and close the socket."""
+        imap, self._imap = self._imap, None
+        if self._unwatch:
+            self._unwatch()
+            self._unwatch = None
+        if imap is None:
+            return
+        try:
+            if not self._broken and not self.token.cancelled:
+                imap.sock.settimeout(3)
+                imap.logout()
+            else:
+                imap.shutdown()
+        except Exception:
+            try:
+                imap.shutdown()
+            except Exception:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _check(self, typ, data, what: str):
+        if typ != "OK":
+            detail = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace")
+            raise ProtocolError(f"{self.where} refused {what}: {detail[:200]}", detail=detail)
+        return data
+
+    # -- folders ------------------------------------------------------------
+    @_guard
+    def list_folders(self) -> list[Folder]:
+        """All folders with their special kinds (from SPECIAL-USE flags, else from names)."""
+        typ, data = self._imap.list()
+        self._check(typ, data, "LIST")
+        folders = []
+        items = iter(data)
+        for item in items:
+            if item is None:
+                continue
+            if isinstance(item, tuple):  # name sent as a literal
+                prefix, literal = item
+                line = prefix
+                name_raw = literal
+            else:
+                line = item
+                name_raw = None
+            match = _LIST_RE.match(line)
+            if not match:
+                continue
+            flags = tuple(match.group("flags").decode("ascii", "replace").split())
+            delim = match.group("delim")
+            delimiter = None if delim.upper() == b"NIL" else _unquote(delim).decode("ascii", "replace")
+            if name_raw is None:
+                name_raw = _unquote(match.group("name"))
+            raw = name_raw.decode("utf-8" if self._imap.utf8_enabled else "ascii", "replace")
+            name = decode_folder_name(raw)
+            folders.append(Folder(name, raw, delimiter, flags, classify_folder(name, delimiter, flags)))
+        # One folder per special kind: flags beat names
+        seen: dict[str, Folder] = {}
+        for f in sorted(folders, key=lambda f: not any(fl.lower() in SPECIAL_FLAGS for fl in f.flags)):
+            if f.special and f.special in seen and f.special != "inbox":
+                f.special = None
+            elif f.special:
+                seen[f.special] = f
+        self._folders = folders
+        return folders
+
+    def special_folder(self, kind: str) -> str | None:
+        """The server's name for "sent", "drafts", "trash", "junk" (or "archive"), or None."""
+        if self._folders is None:
+            self.list_folders()
+        for f in self._folders or []:
+            if f.special == kind:
+                return f.name
+        return None
+
+    def _raw_name(self, folder: str) -> str:
+        if folder.upper() == "INBOX":
+            return "INBOX"
+        return quote(encode_folder_name(folder))
+
+    @_guard
+    def create_folder(self, folder: str) -> None:
+        typ, data = self._imap.create(self._raw_name(folder))
+        self._check(typ, data, f"to create {folder}")
+        self._folders = None
+
+    @_guard
+    def delete_folder(self, folder: str) -> None:
+        typ, data = self._imap.delete(self._raw_name(folder))
+        self._check(typ, data, f"to delete {folder}")
+        self._folders = None
+
+    @_guard
+    def select(self, folder: str = "INBOX", readonly: bool = False) -> FolderState:
+        """SELECT (or EXAMINE when ``readonly``) and return UIDVALIDITY, EXISTS, UIDNEXT."""
+        imap = self._imap
+        typ, data = imap.select(self._raw_name(folder), readonly)
+        self._check(typ, data, f"to open {folder}")
+        exists = int(data[0]) if data and data[0] else 0
+        uidvalidity = _first_int(imap.untagged_responses.get("UIDVALIDITY"))
+        uidnext = _first_int(imap.untagged_responses.get("UIDNEXT"))
+        if uidvalidity is None:
+            typ, data = imap.status(self._raw_name(folder), "(UIDVALIDITY UIDNEXT)")
+            text = data[0] if data and isinstance(data[0], bytes) else b""
+            m = re.search(rb"UIDVALIDITY (\d+)", text)
+            uidvalidity = int(m.group(1)) if m else 0
+            m = re.search(rb"UIDNEXT (\d+)", text)
+            uidnext = int(m.group(1)) if m else uidnext
+        self.selected = FolderState(folder, uidvalidity or 0, exists, uidnext, readonly)
+        return self.selected
+
+    def _need_selected(self, folder: str | None):
+        if folder is not None and (self.selected is None or self.selected.name != folder):
+            self.select(folder)
+        if self.selected is None:
+            raise ProtocolError("No folder is open")
+
+    # -- fetching -----------------------------------------------------------
+    @_guard
+    def uids(self, folder: str | None = None) -> list[int]:
+        """Every UID in the folder (UID SEARCH ALL), ascending."""
+        self._need_selected(folder)
+        typ, data = self._imap.uid("SEARCH", "ALL")
+        self._check(typ, data, "SEARCH")
+        return sorted(int(x) for x in b" ".join(d for d in data if d).split())
+
+    @_guard
+    def fetch_headers(self, spec: str, *, by_uid: bool = True) -> list[FetchedHeaders]:
+        """Header fields, FLAGS and RFC822.SIZE for a UID set (or a sequence set)."""
+        items = ("(UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (" + " ".join(HEADER_FIELDS)
+                 + ")])")
+        imap = self._imap
+        imap.quiet, imap.quiet_count = True, 0
+        try:
+            if by_uid:
+                typ, data = imap.uid("FETCH", spec, items)
+            else:
+                typ, data = imap.fetch(spec, items)
+        finally:
+            imap.quiet = False
+        self.log("<", f"({imap.quiet_count} FETCH responses)")
+        self._check(typ, data, "FETCH")
+        return parse_fetch(data)
+
+    def iter_header_batches(self, state: FolderState, first: int = 100, batch: int = 1000,
+                            min_uid: int = 0) -> Iterator[list[FetchedHeaders]]:
+        """All messages newest first, in batches: a small first batch so rows appear at once,
+        then growing ones.
+
+        With ``min_uid`` only messages whose UID is at least that are fetched (new mail).
+        """
+        if min_uid:
+            rows = [r for r in self.fetch_headers(f"{min_uid}:*") if r.uid >= min_uid]
+            rows.sort(key=lambda r: -r.uid)
+            for i in range(0, len(rows), batch):
+                yield rows[i:i + batch]
+            return
+        top = state.exists
+        size = first
+        fetched = 0
+        while top >= 1:
+            self.token.check()
+            low = max(1, top - size + 1)
+            rows = self.fetch_headers(f"{low}:{top}", by_uid=False)
+            rows.sort(key=lambda r: -r.uid)
+            yield rows
+            top = low - 1
+            fetched += 1
+            # later batches grow (fewer round trips): batch, 3×batch, then 5×batch
+            size = batch if fetched == 1 else min(batch * 5, size * 3)
+
+    @_guard
+    def fetch_flags(self, spec: str = "1:*") -> dict[int, tuple[str, ...]]:
+        """FLAGS for a UID set: {uid: flags}. UIDs missing from the answer are gone."""
+        imap = self._imap
+        imap.quiet, imap.quiet_count = True, 0
+        try:
+            typ, data = imap.uid("FETCH", spec, "(UID FLAGS)")
+        finally:
+            imap.quiet = False
+        self.log("<", f"({imap.quiet_count} FETCH responses)")
+        self._check(typ, data, "FETCH FLAGS")
+        return {r.uid: r.flags for r in parse_fetch(data)}
+
+    @_guard
+    def fetch_message(self, uid: int, folder: str | None = None, mark_seen: bool = True) -> bytes:
+        """The whole message (RFC 822 bytes). ``mark_seen`` False uses BODY.PEEK."""
+        self._need_selected(folder)
+        item = "BODY[]" if mark_seen and not self.selected.readonly else "BODY.PEEK[]"
+        typ, data = self._imap.uid("FETCH", str(int(uid)), f"(UID {item})")
+        self._check(typ, data, "FETCH")
+        for part in data:
+            if isinstance(part, tuple) and len(part) == 2:
+                return part[1]
+        raise ProtocolError(f"Message {uid} is no longer on {self.where}")
+
+    # -- changing -----------------------------------------------------------
+    @_guard
+    def store_flags(self, uids: Iterable[int], flags: Sequence[str], add: bool = True) -> None:
+        """Add (or remove) flags such as \\Seen, \\Flagged, \\Deleted."""
+        spec = uid_set(uids)
+        if not spec:
+            return
+        typ, data = self._imap.uid("STORE", spec, "+FLAGS.SILENT" if add else "-FLAGS.SILENT",
+                                   "(" + " ".join(flags) + ")")
+        self._check(typ, data, "to change flags")
+
+    @_guard
+    def expunge_uids(self, uids: Iterable[int]) -> None:
+        """Remove messages flagged \\Deleted (only these UIDs where UIDPLUS allows)."""
+        spec = uid_set(uids)
+        if self.has("UIDPLUS") and spec:
+            typ, data = self._imap.uid("EXPUNGE", spec)
+        else:
+            typ, data = self._imap.expunge()
+        self._check(typ, data, "EXPUNGE")
+
+    @_guard
+    def move(self, uids: Iterable[int], target: str, use_move: bool | None = None) -> None:
+        """Move messages to ``target`` (MOVE, or COPY + \\Deleted + EXPUNGE where MOVE is missing)."""
+        uids = list(uids)
+        spec = uid_set(uids)
+        if not spec:
+            return
+        if use_move is None:
+            use_move = self.has("MOVE")
+        if use_move:
+            typ, data = self._imap.uid("MOVE", spec, self._raw_name(target))
+            self._check(typ, data, f"to move to {target}")
+            return
+        typ, data = self._imap.uid("COPY", spec, self._raw_name(target))
+        self._check(typ, data, f"to copy to {target}")
+        self.store_flags(uids, ["\\Deleted"])
+        self.expunge_uids(uids)
+
+    def delete(self, uids: Iterable[int], folder: str | None = None) -> str | None:
+        """Move to Trash; inside Trash (or without one) delete for good. Returns the target or None."""
+        uids = list(uids)
+        self._need_selected(folder)
+        trash = self.special_folder("trash")
+        if trash and trash != self.selected.name:
+            self.move(uids, trash)
+            return trash
+        self.store_flags(uids, ["\\Deleted"])
+        self.expunge_uids(uids)
+        return None
+
+    @_guard
+    def append(self, folder: str, data_bytes: bytes, flags: Sequence[str] = ("\\Seen",),
+               date=None) -> None:
+        """APPEND a message to ``folder`` (e.g. a sent mail to Sent, a draft to Drafts)."""
+        flag_text = "(" + " ".join(flags) + ")" if flags else None
+        when = imaplib.Time2Internaldate(date) if date is not None else None
+        data_bytes = re.sub(rb"\r?\n", b"\r\n", data_bytes)
+        typ, data = self._imap.append(self._raw_name(folder), flag_text, when, data_bytes)
+        self._check(typ, data, f"to store the message in {folder}")
+
+    # -- search -------------------------------------------------------------
+    @_guard
+    def search(self, text: str, fields: Sequence[str] = ("FROM", "SUBJECT", "BODY"),
+               folder: str | None = None) -> list[int]:
+        """UIDs of messages whose fields contain ``text`` (server-side SEARCH), ascending."""
+        self._need_selected(folder)
+        found: set[int] = set()
+        encoded = text.encode("utf-8")
+        for name in fields:
+            self.token.check()
+            if text.isascii() and "\r" not in text and "\n" not in text:
+                typ, data = self._imap.uid("SEARCH", "CHARSET", "UTF-8", name.upper(), quote(text))
+            else:
+                self._imap.literal = encoded
+                typ, data = self._imap.uid("SEARCH", "CHARSET", "UTF-8", name.upper())
+            self._check(typ, data, "SEARCH")
+            found.update(int(x) for x in b" ".join(d for d in data if d).split())
+        return sorted(found)
+
+    # -- waiting for new mail -------------------------------------------------
+    @_guard
+    def noop(self) -> list[str]:
+        """NOOP: returns the untagged news (e.g. "EXISTS") the server had for us."""
+        imap = self._imap
+        typ, data = imap.noop()
+        news = [k for k in ("EXISTS", "RECENT", "EXPUNGE", "FETCH") if k in imap.untagged_responses]
+        for k in news:
+            imap.untagged_responses.pop(k, None)
+        return news
+
+    @_guard
+    def idle(self, seconds: float) -> list[str]:
+        """IDLE for up to ``seconds``; returns the untagged news (empty when nothing happened)."""
+        imap = self._imap
+        if not self.has("IDLE"):
+            raise ProtocolError(f"{self.where} does not offer IDLE")
+        tag = imap._new_tag()
+        del imap.tagged_commands[tag]
+        imap.send(tag + b" IDLE\r\n")
+        line = imap._get_line()
+        if not line.startswith(b"+"):
+            raise ProtocolError(f"{self.where} refused IDLE: {line.decode('utf-8', 'replace')}")
+        done_lock = threading.Lock()
+        done = [False]
+
+        def send_done():
+            with done_lock:
+                if not done[0]:
+                    done[0] = True
+                    try:
+                        imap.send(b"DONE\r\n")
+                    except OSError:
+                        pass
+
+        timer = threading.Timer(seconds, send_done)
+        timer.daemon = True
+        old_timeout = imap.sock.gettimeout()
+        imap.sock.settimeout(seconds + self.timeout)
+        news: list[str] = []
+        timer.start()
+        try:
+            while True:
+                line = imap._get_line()
+                if line.startswith(tag + b" "):
+                    break
+                parts = line.split()
+                if line.startswith(b"* ") and len(parts) >= 3:
+                    kind = parts[2].decode("ascii", "replace").upper()
+                    if kind in ("EXISTS", "RECENT", "EXPUNGE", "FETCH"):
+                        news.append(kind)
+                        send_done()
+                elif line.startswith(b"* BYE"):
+                    raise ConnectionLost(f"{self.where} closed the connection")
+        finally:
+            timer.cancel()
+            try:
+                imap.sock.settimeout(old_timeout)
+            except OSError:
+                pass
+        return news
+
+
+def _first_int(values) -> int | None:
+    if not values:
+        return None
+    try:
+        return int(values[-1])
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_fetch(data) -> list[FetchedHeaders]:
+    """Turn imaplib's FETCH answer into records: UID, FLAGS, size and the header literal."""
+    rows: list[FetchedHeaders] = []
+    text_parts: list[bytes] = []
+    literal = b""
+
+    def finish():
+        if not text_parts:
+            return
+        text = b" ".join(text_parts)
+        m = _UID_RE.search(text)
+        if m:
+            flags = _FLAGS_RE.search(text)
+            size = _SIZE_RE.search(text)
+            seq = text.split(b" ", 1)[0]
+            rows.append(FetchedHeaders(
+                int(m.group(1)),
+                tuple(f for f in flags.group(1).decode("ascii", "replace").split()
+                      if f.lower() != "\\recent") if flags else (),
+                int(size.group(1)) if size else 0,
+                literal,
+                int(seq) if seq.isdigit() else None))
+
+    for item in data:
+        if item is None:
+            continue
+        if isinstance(item, tuple):
+            finish()
+            text_parts = [item[0]]
+            literal = item[1]
+        elif item == b")":
+            continue
+        elif re.match(rb"\d+ \(", item):
+            finish()
+            text_parts = [item]
+            literal = b""
+        else:
+            text_parts.append(item)
+    finish()
+    return rows

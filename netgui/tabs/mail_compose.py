@@ -1,0 +1,838 @@
+"""The compose window and the Outbox window of the Mail tab.
+
+``open_compose(app, account, mode, original)`` opens a window to write a new
+message, a reply, a reply to all or a forward. What is typed is saved to the
+local Drafts as you type (debounced); "Save draft" also stores it in the IMAP
+Drafts folder. "Send" moves the message into the Outbox and sends it as a task;
+if sending fails it waits in the Outbox with its error (``open_outbox``), from
+where it can be retried, edited or deleted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import traceback
+import tkinter as tk
+from tkinter import filedialog, ttk
+
+from netgui.fmt import human_bytes
+from netgui.mail import accounts, compose, outbox
+from netgui.mail.compose import Attachment, ComposeError, Draft
+from netgui.net.errors import AuthError, NetError
+from netgui.ui import dialogs
+from netgui.ui.form import Field, Form
+from netgui.ui.progress import ProgressRow
+from netgui.ui.theme import monospace, style_text
+from netgui.ui.transcript import TranscriptPane
+
+MODES = ("new", "reply", "reply_all", "forward")
+AUTOSAVE_MS = 1500
+REFRESH_MS = 3000
+_SEP = " — "
+
+
+# -- work done in task-runner workers (no widgets here) -------------------------
+def _passwords(secrets, name: str, profile: dict) -> tuple[str | None, str | None]:
+    incoming = accounts.incoming_password(secrets, name)
+    smtp = accounts.smtp_password(secrets, name) if profile.get("smtp_auth", True) else None
+    return smtp, incoming
+
+
+def send_draft(ctx, draft: Draft, profile: dict, secrets) -> outbox.Delivery:
+    """Worker: queue ``draft`` in the Outbox, then deliver it (see outbox.deliver)."""
+    try:
+        item = outbox.queue(draft)
+    except ComposeError as exc:
+        raise NetError(str(exc)) from exc
+    ctx.status("Queued in the Outbox")
+    return deliver_item(ctx, item, profile, secrets, draft.account)
+
+
+def deliver_item(ctx, item: str, profile: dict, secrets, name: str) -> outbox.Delivery:
+    """Worker: send one Outbox item with the account ``name``."""
+    smtp_password, incoming_password = _passwords(secrets, name, profile)
+    if profile.get("smtp_auth", True) and not smtp_password:
+        error = AuthError(f"No password is stored for sending from {name}: "
+                          "enter it in the account settings")
+        outbox.stores().outbox.update(item, state="failed", error=str(error))
+        raise error
+    return outbox.deliver(item, profile, smtp_password=smtp_password,
+                          incoming_password=incoming_password, token=ctx.token, log=ctx.log,
+                          progress=ctx.progress, status=ctx.status)
+
+
+def deliver_many(ctx, items: list[tuple[str, str]], settings, secrets) -> tuple[int, list[str]]:
+    """Worker: retry several Outbox items; returns (sent count, one error line per failure)."""
+    sent, errors = 0, []
+    for item, name in items:
+        ctx.check()
+        profile = accounts.load_account(settings, name)
+        if profile is None:
+            errors.append(f"The account {name!r} no longer exists")
+            outbox.stores().outbox.update(item, state="failed", error=errors[-1])
+            continue
+        try:
+            deliver_item(ctx, item, profile, secrets, name)
+            sent += 1
+        except NetError as exc:
+            if ctx.cancelled:
+                raise
+            errors.append(str(exc))
+    return sent, errors
+
+
+def save_draft_everywhere(ctx, draft: Draft, profile: dict | None, secrets) -> str:
+    """Worker: save locally and, for an IMAP account, in its Drafts folder."""
+    outbox.save_draft(draft)
+    if profile and profile.get("incoming_protocol") == "imap" and profile.get("incoming_host"):
+        ctx.status("Saving in the IMAP Drafts folder")
+        folder = outbox.save_draft_to_imap(draft, profile,
+                                           accounts.incoming_password(secrets, draft.account),
+                                           token=ctx.token, log=ctx.log)
+        return f"Draft saved here and in {folder} on the server"
+    return "Draft saved"
+
+
+def save_draft_local(ctx, draft: Draft) -> None:
+    outbox.save_draft(draft)
+
+
+def read_attachments(ctx, paths: list[str]) -> list[Attachment]:
+    out = []
+    for path in paths:
+        ctx.check()
+        try:
+            out.append(Attachment.from_path(path))
+        except OSError as exc:
+            raise NetError(f"Cannot read {path}: {exc.strerror or exc}") from exc
+    return out
+
+
+# -- the compose window ---------------------------------------------------------
+class ComposeWindow(tk.Toplevel):
+    """A window to write one message."""
+
+    def __init__(self, app, draft: Draft):
+        super().__init__(app.root)
+        self.app = app
+        self.draft = draft
+        self.accounts = accounts.load_accounts(app.settings)
+        self.send_task = None
+        self.result: outbox.Delivery | None = None
+        self._save_task = None
+        self._save_again = False
+        self._autosave_id = None
+        self._dirty = False
+        self._filling = False
+        self._closed = False
+        self.geometry("780x660")
+        self.minsize(560, 420)
+
+        outer = ttk.Frame(self, padding=10)
+        outer.pack(fill="both", expand=True)
+        choices = [self._label(n) for n in self.accounts] or ["(no mail account)"]
+        address = lambda label: (lambda v: _address_problem(v, label))  # noqa: E731
+        self.form = Form(outer, [
+            Field("account", "From", kind="choice", choices=choices, width=60, remember=False),
+            Field("to", "To", width=60, remember=False, validator=address("To")),
+            Field("cc", "Cc", width=60, remember=False, validator=address("Cc")),
+            Field("bcc", "Bcc", width=60, remember=False, validator=address("Bcc")),
+            Field("subject", "Subject", width=60, remember=False, validator=_subject_problem),
+        ], on_submit=self._send, submit_text="Send")
+        self.form.pack(side="top", fill="x")
+        self.save_button = self.form.add_button("Save draft", self.save_draft)
+        self.attach_button = self.form.add_button("Attach…", self.attach_files)
+        self.cancel_button = self.form.add_button("Cancel", self.cancel_send, enabled=False)
+
+        self.att_frame = ttk.Frame(outer)
+        self.att_frame.pack(side="top", fill="x", pady=(6, 0))
+        self.att_label = ttk.Label(self.att_frame, text="No attachments", style="Muted.TLabel")
+        self.att_label.pack(side="left", anchor="n")
+        self.remove_button = ttk.Button(self.att_frame, text="Remove", command=self.remove_selected)
+        self.remove_button.pack(side="right", anchor="n")
+        self.att_list = ttk.Treeview(self.att_frame, columns=("size", "type"), height=2,
+                                     show="tree", selectmode="extended")
+        self.att_list.column("#0", width=220, minwidth=120, stretch=True)
+        self.att_list.column("size", width=80, minwidth=60, stretch=False, anchor="e")
+        self.att_list.column("type", width=150, minwidth=80, stretch=False)
+        self.att_list.pack(side="left", fill="x", expand=True, padx=(8, 8))
+        self.att_list.bind("<Delete>", lambda e: self.remove_selected())
+
+        self.bottom = ttk.Frame(outer)
+        self.bottom.pack(side="bottom", fill="x", pady=(6, 0))
+        self.progress = ProgressRow(self.bottom, "Sending")
+        self.show_log = tk.BooleanVar(self, value=False)
+        ttk.Checkbutton(self.bottom, text="Show transcript", variable=self.show_log,
+                        command=self._toggle_log).pack(side="right")
+        self.saved_label = ttk.Label(self.bottom, text="", style="Muted.TLabel")
+        self.saved_label.pack(side="left")
+        self.warning = ttk.Label(self.bottom, text="", style="Error.TLabel")
+        self.warning.pack(side="left", padx=(12, 0))
+        self.transcript = TranscriptPane(outer, palette=app.theme)
+
+        body = ttk.Frame(outer)
+        body.pack(side="top", fill="both", expand=True, pady=(6, 0))
+        self.body = tk.Text(body, wrap="word", undo=True, height=16, font=monospace(self),
+                            padx=6, pady=4)
+        style_text(self.body, app.theme)
+        scroll = ttk.Scrollbar(body, orient="vertical", command=self.body.yview)
+        self.body.configure(yscrollcommand=scroll.set)
+        scroll.pack(side="right", fill="y")
+        self.body.pack(side="left", fill="both", expand=True)
+
+        self._fill(draft)
+        for name in ("to", "cc", "bcc", "subject"):
+            self.form.variables[name].trace_add("write", lambda *_: self._changed())
+        self.form.variables["account"].trace_add("write", lambda *_: self._account_changed())
+        self._account = draft.account
+        self._show_warning()
+        self.body.bind("<<Modified>>", self._body_modified)
+        self.body.edit_modified(False)
+        # Return in a header field moves on (it must not send a half-written message)
+        for name in ("to", "cc", "bcc", "subject"):
+            for key in ("<Return>", "<KP_Enter>"):
+                self.form.widgets[name].bind(key, self._next_field)
+        self.bind("<Control-Return>", lambda e: (self.form.submit(), "break")[1])
+        self.body.bind("<Control-Return>", lambda e: (self.form.submit(), "break")[1])
+        self.bind("<Control-s>", lambda e: (self.save_draft(), "break")[1])
+        self.protocol("WM_DELETE_WINDOW", self.close)
+        self._update_title()
+        focus = "to" if not draft.to else "body"
+        (self.form.widgets["to"] if focus == "to" else self.body).focus_set()
+        if focus == "body":
+            self.body.mark_set("insert", "1.0")
+
+    def _next_field(self, event) -> str:
+        if event.state & 0x4:  # Control+Return sends
+            self.form.submit()
+            return "break"
+        order = [self.form.widgets[n] for n in ("to", "cc", "bcc", "subject")] + [self.body]
+        at = order.index(event.widget) if event.widget in order else -1
+        order[min(at + 1, len(order) - 1)].focus_set()
+        return "break"
+
+    # -- filling and reading the widgets ------------------------------------------
+    def _label(self, name: str) -> str:
+        profile = self.accounts.get(name, {})
+        return f"{name}{_SEP}{compose.sender_for(profile)}" if profile.get("email") else name
+
+    def _account_name(self, label: str) -> str:
+        for name in self.accounts:
+            if label == self._label(name):
+                return name
+        return label.split(_SEP, 1)[0] if label in self.accounts else ""
+
+    def _fill(self, draft: Draft) -> None:
+        self._filling = True
+        try:
+            name = draft.account if draft.account in self.accounts else next(iter(self.accounts), "")
+            draft.account = name
+            values = {"to": draft.to, "cc": draft.cc, "bcc": draft.bcc, "subject": draft.subject}
+            if name:
+                values["account"] = self._label(name)
+            self.form.set_values(values)
+            self.body.delete("1.0", "end")
+            self.body.insert("1.0", draft.body)
+            self.body.edit_reset()
+            self._show_attachments()
+        finally:
+            self._filling = False
+
+    def current_draft(self) -> Draft:
+        """The draft as the widgets show it now (a copy, safe to hand to a worker)."""
+        values = self.form.values()
+        name = self._account_name(values["account"])
+        profile = self.accounts.get(name)
+        d = self.draft
+        d.account = name
+        if profile:
+            d.sender = compose.sender_for(profile)
+        d.to, d.cc, d.bcc, d.subject = values["to"], values["cc"], values["bcc"], values["subject"]
+        d.body = self.body.get("1.0", "end-1c")
+        compose.ensure_message_id(d)
+        return dataclasses.replace(d, attachments=list(d.attachments))
+
+    def _show_attachments(self) -> None:
+        self.att_list.delete(*self.att_list.get_children())
+        for i, att in enumerate(self.draft.attachments):
+            self.att_list.insert("", "end", iid=str(i), text=att.filename,
+                                 values=(human_bytes(att.size), att.content_type))
+        n = len(self.draft.attachments)
+        total = sum(a.size for a in self.draft.attachments)
+        self.att_label.configure(text=f"{n} attachment{'s' if n != 1 else ''}, {human_bytes(total)}"
+                                 if n else "No attachments")
+        self.att_list.configure(height=min(max(n, 1), 4))
+
+    def _update_title(self) -> None:
+        subject = self.form.variables["subject"].get().strip()
+        self.title(f"Write: {subject}" if subject else "Write a message")
+
+    def _toggle_log(self) -> None:
+        if self.show_log.get():
+            self.transcript.pack(side="bottom", fill="both", expand=False, pady=(6, 0),
+                                 before=self.bottom)
+        else:
+            self.transcript.pack_forget()
+
+    # -- drafts -----------------------------------------------------------------
+    def _body_modified(self, event=None) -> None:
+        if self.body.edit_modified():
+            self.body.edit_modified(False)
+            self._changed()
+
+    def _account_changed(self) -> None:
+        new = self._account_name(self.form.variables["account"].get())
+        old, self._account = self._account, new
+        if not self._filling and old != new and old in self.accounts and new in self.accounts:
+            old_sig = compose.signature_block(self.accounts[old].get("signature", ""))
+            new_sig = compose.signature_block(self.accounts[new].get("signature", ""))
+            text = self.body.get("1.0", "end-1c")
+            if old_sig and old_sig in text:
+                at = text.rindex(old_sig)
+                self.body.delete("1.0", "end")
+                self.body.insert("1.0", text[:at] + new_sig + text[at + len(old_sig):])
+        self._show_warning()
+        self._changed()
+
+    def _show_warning(self) -> None:
+        profile = self.accounts.get(self._account) or {}
+        text = ""
+        if profile and not profile.get("verify_tls", True) and profile.get("smtp_security") != "none":
+            text = "Certificate checks are off for this account"
+        elif profile and profile.get("smtp_security") == "none":
+            text = "This account sends without encryption"
+        self.warning.configure(text=text)
+
+    def _changed(self) -> None:
+        if self._filling or self._closed:
+            return
+        self._update_title()
+        self._dirty = True
+        if self._autosave_id is not None:
+            self.after_cancel(self._autosave_id)
+        self._autosave_id = self.after(AUTOSAVE_MS, self.autosave)
+
+    def autosave(self) -> None:
+        """Save the draft locally if it changed (runs in a worker; one save at a time)."""
+        self._autosave_id = None
+        if self._closed or not self._dirty or self.sending:
+            return
+        if self._save_task is not None and self._save_task.running:
+            self._save_again = True
+            return
+        draft = self.current_draft()
+        if draft.is_empty():
+            return
+        self._dirty = False
+        self._save_task = self.app.runner.submit(
+            save_draft_local, draft, name="Save draft", on_done=self._after_autosave)
+
+    def _after_autosave(self, task) -> None:
+        if self._closed:
+            return
+        if task.state == "failed":
+            self._dirty = True
+            self.saved_label.configure(text=f"Draft not saved: {task.error}", style="Error.TLabel")
+        else:
+            self.saved_label.configure(text=f"Draft saved {time.strftime('%H:%M')}",
+                                       style="Muted.TLabel")
+        if self._save_again:
+            self._save_again = False
+            self.autosave()
+
+    def save_draft(self):
+        """Save now, locally and (IMAP accounts) in the server's Drafts folder."""
+        if self.sending:
+            return None
+        self._body_modified()
+        draft = self.current_draft()
+        self._dirty = False
+        if self._autosave_id is not None:
+            self.after_cancel(self._autosave_id)
+            self._autosave_id = None
+        profile = self.accounts.get(draft.account)
+        self.form.set_busy(True, "Saving the draft")
+        self.cancel_button.state(["!disabled"])
+        self._save_task = self.app.runner.submit(
+            save_draft_everywhere, draft, profile, self.app.secrets, name="Save draft",
+            on_result=lambda text: self._saved(text), on_error=self._save_failed,
+            on_log=self.transcript.append, on_done=lambda t: self._idle())
+        return self._save_task
+
+    def _saved(self, text: str) -> None:
+        if not self._closed:
+            self.form.set_status(text, "ok")
+            self.saved_label.configure(text=f"Draft saved {time.strftime('%H:%M')}",
+                                       style="Muted.TLabel")
+
+    def _save_failed(self, err) -> None:
+        if not self._closed:
+            where = "locally only" if draft_is_local(self.draft) else "nowhere"
+            self.form.set_status(f"{err} (draft saved {where})", "error")
+
+    # -- attachments --------------------------------------------------------------
+    def attach_files(self, paths=None):
+        if paths is None:
+            paths = filedialog.askopenfilenames(parent=self, title="Attach files")
+        paths = [str(p) for p in paths or ()]
+        if not paths:
+            return None
+        self.form.set_status(f"Reading {len(paths)} file(s)")
+        return self.app.runner.submit(read_attachments, paths, name="Read attachments",
+                                      on_result=self._add_attachments,
+                                      on_error=lambda err: self.form.set_status(str(err), "error"))
+
+    def _add_attachments(self, atts: list[Attachment]) -> None:
+        if self._closed:
+            return
+        self.draft.attachments.extend(atts)
+        self._show_attachments()
+        self.form.set_status(f"Attached {', '.join(a.filename for a in atts)}")
+        self._changed()
+
+    def remove_selected(self) -> None:
+        chosen = sorted((int(i) for i in self.att_list.selection()), reverse=True)
+        for i in chosen:
+            del self.draft.attachments[i]
+        if chosen:
+            self._show_attachments()
+            self._changed()
+
+    # -- sending --------------------------------------------------------------------
+    @property
+    def sending(self) -> bool:
+        return self.send_task is not None and self.send_task.running
+
+    def _send(self, values=None) -> None:
+        self._body_modified()  # consume a change Tk has not announced yet
+        draft = self.current_draft()
+        problems = compose.validate(draft)
+        if draft.account not in self.accounts:
+            problems.insert(0, "Set up a mail account to send from (Mail tab → Accounts)")
+        if problems:
+            self.form.set_status(problems[0], "error")
+            return
+        profile = self.accounts[draft.account]
+        if self._autosave_id is not None:
+            self.after_cancel(self._autosave_id)
+            self._autosave_id = None
+        self._dirty = False
+        self.form.set_busy(True, f"Sending via {profile['smtp_host']}:{profile['smtp_port']}")
+        self.cancel_button.state(["!disabled"])
+        self.progress.pack(side="left", fill="x", expand=True, before=self.saved_label)
+        self.transcript.append("*", f"Sending “{draft.subject}” from {draft.account}")
+        self.send_task = self.app.runner.submit(
+            send_draft, draft, profile, self.app.secrets, name=f"Send “{draft.subject[:40]}”",
+            on_result=self._sent, on_error=self._send_failed, on_progress=self.progress.update,
+            on_log=self.transcript.append, on_status=self.form.set_status,
+            on_done=lambda t: self._idle())
+
+    def _sent(self, delivery: outbox.Delivery) -> None:
+        self.result = delivery
+        n = len(delivery.recipients)
+        where = "saved in Sent" if delivery.sent_to.startswith("imap:") else "saved in local Sent"
+        if delivery.filing_error:
+            where = f"kept in local Sent ({delivery.filing_error})"
+        self.app.set_status(f"Sent “{self.draft.subject}” to {n} recipient{'s' if n != 1 else ''}; "
+                            f"{where}")
+        self._closed = True
+        self.destroy()
+
+    def _send_failed(self, err) -> None:
+        if self._closed:
+            return
+        queued = self.draft.id in outbox.stores().outbox
+        tail = " The message waits in the Outbox." if queued else ""
+        self.form.set_status(f"{err}.{tail}" if not str(err).endswith(".") else f"{err}{tail}",
+                             "error")
+        self.progress.pack_forget()
+        if not self.show_log.get() and not isinstance(err, ComposeError):
+            self.show_log.set(True)
+            self._toggle_log()
+
+    def _idle(self) -> None:
+        if self._closed:
+            return
+        self.form.set_busy(False)
+        self.cancel_button.state(["disabled"])
+
+    def cancel_send(self) -> None:
+        for task in (self.send_task, self._save_task):
+            if task is not None and task.running:
+                task.cancel()
+
+    # -- closing --------------------------------------------------------------------
+    def close(self):
+        """Close the window; unsaved changes go to the local Drafts first."""
+        if self.sending:
+            if not dialogs.confirm(self, "Sending", "The message is being sent.",
+                                   "Stop sending? It stays in the Outbox."):
+                return None
+            self.send_task.cancel()
+        task = None
+        self._body_modified()  # a change Tk has not announced yet
+        if self._dirty:
+            draft = self.current_draft()
+            if not draft.is_empty():
+                task = self.app.runner.submit(save_draft_local, draft, name="Save draft")
+        elif self.draft.is_empty() and self.draft.id in outbox.stores().drafts:
+            outbox.stores().drafts.delete(self.draft.id)
+        self._closed = True
+        self.destroy()
+        return task
+
+    def destroy(self) -> None:
+        if not self._closed:  # destroyed from outside (the app quits): keep what was typed
+            self._closed = True
+            try:
+                if self.body.edit_modified():
+                    self._dirty = True
+                draft = self.current_draft()
+                if self._dirty and not draft.is_empty() and not self.sending:
+                    outbox.save_draft(draft)
+            except Exception:  # never stop the app from closing
+                traceback.print_exc()
+        if self._autosave_id is not None:
+            try:
+                self.after_cancel(self._autosave_id)
+            except tk.TclError:
+                pass
+            self._autosave_id = None
+        super().destroy()
+
+
+def draft_is_local(draft: Draft) -> bool:
+    return draft.id in outbox.stores().drafts
+
+
+def _address_problem(value: str, label: str) -> str | None:
+    try:
+        compose.parse_addresses(value, label)
+    except ComposeError as exc:
+        return str(exc).removeprefix(f"{label}: ").removeprefix(f"{label} ")
+    return None
+
+
+def _subject_problem(value: str) -> str | None:
+    try:
+        compose.check_header("Subject", value)
+    except ComposeError:
+        return "One line only"
+    return None
+
+
+def open_compose(app, account_name: str | None = None, mode: str = "new", original=None,
+                 draft: Draft | None = None) -> ComposeWindow:
+    """Open a compose window: mode "new", "reply", "reply_all" or "forward" of ``original``
+    (raw bytes, an EmailMessage, or a parsed message with ``raw``), or an existing ``draft``."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    known = accounts.load_accounts(app.settings)
+    name = account_name if account_name in known else next(iter(known), "")
+    profile = known.get(name, {})
+    if draft is None:
+        if mode == "new" or original is None:
+            draft = compose.new_draft(name, profile)
+        elif mode == "forward":
+            draft = compose.forward_draft(name, profile, original)
+        else:
+            draft = compose.reply_draft(name, profile, original, reply_all=mode == "reply_all")
+    return ComposeWindow(app, draft)
+
+
+def new_message(app) -> ComposeWindow:
+    """Tools menu: write a new message from the first account."""
+    return open_compose(app)
+
+
+# -- the Outbox window ------------------------------------------------------------
+class OutboxWindow(tk.Toplevel):
+    """Messages waiting in the Outbox (with their errors) and the local Drafts."""
+
+    def __init__(self, app):
+        super().__init__(app.root)
+        self.app = app
+        self.task = None
+        self.title("Outgoing mail")
+        self.geometry("820x420")
+        self.minsize(520, 300)
+        outer = ttk.Frame(self, padding=10)
+        outer.pack(fill="both", expand=True)
+        close = ttk.Frame(outer)
+        close.pack(side="bottom", fill="x", pady=(6, 0))
+        ttk.Button(close, text="Refresh", command=self.refresh).pack(side="left")
+        ttk.Button(close, text="Close", command=self.destroy).pack(side="right")
+        self.show_log = tk.BooleanVar(self, value=False)
+        ttk.Checkbutton(close, text="Show transcript", variable=self.show_log,
+                        command=self._toggle_log).pack(side="right", padx=(0, 10))
+        self.transcript = TranscriptPane(outer, palette=app.theme)
+        self._close_bar = close
+        self.notebook = ttk.Notebook(outer)
+        self.notebook.pack(side="top", fill="both", expand=True)
+
+        out_page = ttk.Frame(self.notebook, padding=6)
+        self.notebook.add(out_page, text="Outbox")
+        self.outbox = self._tree(out_page, (("subject", "Subject", 200), ("to", "To", 160),
+                                            ("account", "Account", 90), ("state", "State", 70),
+                                            ("error", "Last error", 260)))
+        bar = ttk.Frame(out_page)
+        bar.pack(side="bottom", fill="x", pady=(6, 0), before=self.outbox.master)
+        self.detail = ttk.Label(out_page, text="", style="Error.TLabel", wraplength=760,
+                                justify="left")
+        self.detail.pack(side="bottom", fill="x", pady=(6, 0), before=bar)
+        self.outbox.bind("<<TreeviewSelect>>", lambda e: self._show_detail())
+        self.retry_button = ttk.Button(bar, text="Retry", command=self.retry)
+        self.retry_button.pack(side="left")
+        self.edit_button = ttk.Button(bar, text="Edit", command=self.edit)
+        self.edit_button.pack(side="left", padx=(6, 0))
+        self.delete_button = ttk.Button(bar, text="Delete", command=self.delete)
+        self.delete_button.pack(side="left", padx=(6, 0))
+        self.status = ttk.Label(bar, text="", style="Status.TLabel")
+        self.status.pack(side="left", padx=(10, 0), fill="x", expand=True)
+        self.outbox.bind("<Double-1>", lambda e: self.edit())
+
+        draft_page = ttk.Frame(self.notebook, padding=6)
+        self.notebook.add(draft_page, text="Drafts")
+        self.drafts = self._tree(draft_page, (("subject", "Subject", 260), ("to", "To", 200),
+                                              ("account", "Account", 100),
+                                              ("saved", "Saved", 140)))
+        dbar = ttk.Frame(draft_page)
+        dbar.pack(side="bottom", fill="x", pady=(6, 0), before=self.drafts.master)
+        self.open_button = ttk.Button(dbar, text="Open", command=self.open_draft)
+        self.open_button.pack(side="left")
+        self.delete_draft_button = ttk.Button(dbar, text="Delete", command=self.delete_draft)
+        self.delete_draft_button.pack(side="left", padx=(6, 0))
+        self.drafts.bind("<Double-1>", lambda e: self.open_draft())
+
+        sent_page = ttk.Frame(self.notebook, padding=6)
+        self.notebook.add(sent_page, text="Sent (local)")
+        self.sent = self._tree(sent_page, (("subject", "Subject", 240), ("to", "To", 180),
+                                           ("account", "Account", 90), ("sent", "Sent", 130),
+                                           ("note", "Note", 160)))
+        sbar = ttk.Frame(sent_page)
+        sbar.pack(side="bottom", fill="x", pady=(6, 0), before=self.sent.master)
+        self.view_button = ttk.Button(sbar, text="View", command=self.view_sent)
+        self.view_button.pack(side="left")
+        self.again_button = ttk.Button(sbar, text="Edit as new", command=self.edit_sent_as_new)
+        self.again_button.pack(side="left", padx=(6, 0))
+        self.delete_sent_button = ttk.Button(sbar, text="Delete", command=self.delete_sent)
+        self.delete_sent_button.pack(side="left", padx=(6, 0))
+        ttk.Label(sbar, text="Mail sent from POP3 accounts (or when the IMAP Sent folder could "
+                  "not be reached)", style="Muted.TLabel").pack(side="left", padx=(10, 0))
+        self.sent.bind("<Double-1>", lambda e: self.view_sent())
+        self.bind("<Escape>", lambda e: self.destroy())
+        self.refresh()
+        self._tick_id = self.after(REFRESH_MS, self._tick)
+
+    def _tick(self) -> None:
+        """Follow what other windows do (a compose window sending, a draft being saved)."""
+        self.refresh()
+        self._tick_id = self.after(REFRESH_MS, self._tick)
+
+    def destroy(self) -> None:
+        try:
+            self.after_cancel(self._tick_id)
+        except (AttributeError, tk.TclError):
+            pass
+        super().destroy()
+
+    @staticmethod
+    def _tree(parent, columns) -> ttk.Treeview:
+        frame = ttk.Frame(parent)
+        frame.pack(side="top", fill="both", expand=True)
+        tree = ttk.Treeview(frame, columns=[c[0] for c in columns], show="headings",
+                            selectmode="extended", height=6)
+        for key, title, width in columns:
+            tree.heading(key, text=title, anchor="w")
+            tree.column(key, width=width, stretch=key in ("subject", "error", "to"))
+        scroll = ttk.Scrollbar(frame, orient="vertical", command=tree.yview)
+        tree.configure(yscrollcommand=scroll.set)
+        scroll.pack(side="right", fill="y")
+        tree.pack(side="left", fill="both", expand=True)
+        return tree
+
+    def refresh(self) -> None:
+        """Re-read the stores; lists whose rows did not change are left alone."""
+        st = outbox.stores()
+        when = lambda t: time.strftime("%Y-%m-%d %H:%M", time.localtime(t or 0))  # noqa: E731
+        _fill_tree(self.outbox, [(m["id"], (m.get("subject") or "(no subject)", m.get("to", ""),
+                                            m.get("account", ""), m.get("state", ""),
+                                            m.get("error", "")))
+                                 for m in st.outbox.items()])
+        self._show_detail()
+        _fill_tree(self.drafts, [(m["id"], (m.get("subject") or "(no subject)", m.get("to", ""),
+                                            m.get("account", ""), when(m.get("updated"))))
+                                 for m in st.drafts.items()])
+        _fill_tree(self.sent, [(m["id"], (m.get("subject") or "(no subject)", m.get("to", ""),
+                                          m.get("account", ""), when(m.get("sent")),
+                                          f"not filed in IMAP Sent: {m['filing_error']}"
+                                          if m.get("filing_error") else ""))
+                               for m in st.sent.items()])
+        for index, (tree, title) in enumerate(((self.outbox, "Outbox"), (self.drafts, "Drafts"))):
+            count = len(tree.get_children())
+            self.notebook.tab(index, text=f"{title} ({count})" if count else title)
+
+    def _show_detail(self) -> None:
+        ids = self._selected(self.outbox)
+        error = self.outbox.set(ids[0], "error") if ids and self.outbox.exists(ids[0]) else ""
+        self.detail.configure(text=f"Last error: {error}" if error else "")
+
+    def _selected(self, tree) -> list[str]:
+        chosen = list(tree.selection())
+        if not chosen and tree.focus():
+            chosen = [tree.focus()]
+        return chosen
+
+    def retry(self):
+        """Send the selected messages again (all of them if none is selected)."""
+        if self.task is not None and self.task.running:
+            return None
+        st = outbox.stores()
+        ids = self._selected(self.outbox) or list(self.outbox.get_children())
+        items = [(i, st.outbox.meta(i).get("account", "")) for i in ids if i in st.outbox]
+        if not items:
+            self.status.configure(text="The Outbox is empty", style="Status.TLabel")
+            return None
+        self.retry_button.state(["disabled"])
+        self.status.configure(text=f"Sending {len(items)} message(s)…", style="Status.TLabel")
+        self.task = self.app.runner.submit(
+            deliver_many, items, self.app.settings, self.app.secrets, name="Send Outbox",
+            on_result=self._retried, on_error=self._retry_failed,
+            on_status=lambda text: self._say(text), on_log=self.transcript.append,
+            on_done=lambda t: self._retry_done())
+        return self.task
+
+    def _toggle_log(self) -> None:
+        if self.show_log.get():
+            self.transcript.pack(side="bottom", fill="x", pady=(6, 0), before=self._close_bar)
+        else:
+            self.transcript.pack_forget()
+
+    def _say(self, text: str, style: str = "Status.TLabel") -> None:
+        if self.winfo_exists():
+            self.status.configure(text=text, style=style)
+
+    def _retried(self, result) -> None:
+        sent, errors = result
+        text = f"Sent {sent} message{'s' if sent != 1 else ''}"
+        if errors:
+            text += f"; {len(errors)} still waiting: {errors[0]}"
+        self._say(text, "Error.TLabel" if errors else "Ok.TLabel")
+        self.app.set_status(text)
+
+    def _retry_failed(self, err) -> None:
+        self._say(str(err), "Error.TLabel")
+
+    def _retry_done(self) -> None:
+        if self.winfo_exists():
+            self.retry_button.state(["!disabled"])
+            self.refresh()
+
+    def edit(self):
+        ids = self._selected(self.outbox)
+        if not ids or (self.task is not None and self.task.running):
+            return None
+        draft = outbox.edit_queued(ids[0])
+        self.refresh()
+        return open_compose(self.app, draft.account, draft=draft)
+
+    def delete(self) -> None:
+        ids = self._selected(self.outbox)
+        if not ids or (self.task is not None and self.task.running):
+            return
+        if not dialogs.confirm(self, "Delete from Outbox",
+                               f"Delete {len(ids)} unsent message{'s' if len(ids) != 1 else ''}?",
+                               "They will not be sent."):
+            return
+        st = outbox.stores()
+        for i in ids:
+            st.outbox.delete(i)
+        self.refresh()
+
+    def open_draft(self):
+        ids = self._selected(self.drafts)
+        if not ids:
+            return None
+        draft = outbox.open_draft(ids[0])
+        return open_compose(self.app, draft.account, draft=draft)
+
+    def view_sent(self):
+        ids = self._selected(self.sent)
+        if not ids:
+            return None
+        data, _ = outbox.stores().sent.load(ids[0])
+        return MessageView(self, compose.parse_bytes(data))
+
+    def edit_sent_as_new(self):
+        ids = self._selected(self.sent)
+        if not ids:
+            return None
+        data, meta = outbox.stores().sent.load(ids[0])
+        draft = compose.draft_from_message(data, meta.get("account", ""))
+        draft.id = Draft().id  # a new message: its own id and Message-ID
+        draft.message_id = ""
+        return open_compose(self.app, draft.account, draft=draft)
+
+    def delete_sent(self) -> None:
+        ids = self._selected(self.sent)
+        if ids and dialogs.confirm(self, "Delete sent mail",
+                                   f"Delete {len(ids)} sent message{'s' if len(ids) != 1 else ''} "
+                                   "from the local Sent folder?"):
+            st = outbox.stores()
+            for i in ids:
+                st.sent.delete(i)
+            self.refresh()
+
+    def delete_draft(self) -> None:
+        ids = self._selected(self.drafts)
+        if ids and dialogs.confirm(self, "Delete drafts",
+                                   f"Delete {len(ids)} draft{'s' if len(ids) != 1 else ''}?"):
+            st = outbox.stores()
+            for i in ids:
+                st.drafts.delete(i)
+            self.refresh()
+
+
+def _fill_tree(tree: ttk.Treeview, rows: list[tuple[str, tuple]]) -> None:
+    """Show ``rows`` (iid, values) in ``tree``, keeping the selection; no-op if unchanged."""
+    current = [(iid, tuple(str(v) for v in tree.item(iid, "values")))
+               for iid in tree.get_children()]
+    wanted = [(iid, tuple(str(v) for v in values)) for iid, values in rows]
+    if current == wanted:
+        return
+    keep = set(tree.selection())
+    tree.delete(*tree.get_children())
+    for iid, values in rows:
+        tree.insert("", "end", iid=iid, values=values)
+    tree.selection_set([i for i in keep if tree.exists(i)])
+
+
+class MessageView(tk.Toplevel):
+    """A read-only view of a locally stored message: headers, text, attachment names."""
+
+    def __init__(self, parent, msg):
+        super().__init__(parent)
+        self.title(str(msg.get("Subject", "")) or "(no subject)")
+        self.geometry("700x480")
+        frame = ttk.Frame(self, padding=10)
+        frame.pack(fill="both", expand=True)
+        lines = [f"{name}: {' '.join(str(msg[name]).split())}"
+                 for name in ("From", "To", "Cc", "Bcc", "Subject", "Date") if msg[name]]
+        atts = compose.attachments_of(msg)
+        if atts:
+            lines.append("Attachments: " + ", ".join(f"{a.filename} ({human_bytes(a.size)})"
+                                                     for a in atts))
+        ttk.Label(frame, text="\n".join(lines), justify="left").pack(side="top", anchor="w")
+        self.text = tk.Text(frame, wrap="word", font=monospace(self), padx=6, pady=4)
+        style_text(self.text, parent.app.theme)
+        self.text.insert("1.0", compose.text_of(msg))
+        self.text.configure(state="disabled")
+        self.text.pack(side="top", fill="both", expand=True, pady=(8, 0))
+        ttk.Button(frame, text="Close", command=self.destroy).pack(side="right", pady=(8, 0))
+        self.bind("<Escape>", lambda e: self.destroy())
+
+
+def open_outbox(app) -> OutboxWindow:
+    """Open the Outbox window (Tools menu and the Mail tab)."""
+    return OutboxWindow(app)

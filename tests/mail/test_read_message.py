@@ -1,0 +1,88 @@
+"""Parsing mail for reading: encoded headers, charsets, HTML as text, attachments with hostile names."""
+
+from __future__ import annotations
+
+import os
+
+from PIL import Image
+
+from netgui.mail.message import (html_to_text, parse_message, safe_file_name, save_attachment,
+                                 summarize)
+from tests.support import mailsamples as samples
+
+
+def test_encoded_headers_decode():
+    msg = parse_message(samples.encoded_headers())
+    assert msg.sender == "Jürgen Müller <juergen@example.de>"
+    assert msg.to == "François <francois@example.fr>"
+    assert msg.subject == "Grüße aus Köln €50"
+    assert msg.text.strip() == "Schöne Grüße!"
+    assert msg.date is not None and "2026" in msg.date_text
+
+
+def test_every_charset_decodes():
+    latin = parse_message(samples.latin1_body())
+    assert latin.subject == "Café" and "Cafés"[:4] in latin.text and "Noël" in latin.text
+    assert latin.sender.startswith("Zoë")
+    koi = parse_message(samples.koi8r_body())
+    assert koi.subject == "Привет" and "Привет, мир!" in koi.text
+    odd = parse_message(samples.unknown_charset())
+    assert "plain ascii" in odd.text and "text" in odd.text
+
+
+def test_html_only_becomes_safe_text():
+    msg = parse_message(samples.html_only())
+    assert msg.from_html
+    assert "Newsletter" in msg.text
+    assert "more here <https://example.com/more>" in msg.text
+    assert "• two & three" in msg.text
+    assert "alert" not in msg.text and "color:red" not in msg.text
+    assert "[logo]" in msg.text and "pixel.gif" not in msg.text
+    assert msg.attachments == []
+
+
+def test_plain_part_preferred_and_attachments_listed_safely(tmp_path):
+    msg = parse_message(samples.multipart_with_attachments())
+    assert msg.text.strip() == "The plain part wins."
+    names = [a.safe_name for a in msg.attachments]
+    assert names[0] == "red.png"
+    for name in names:
+        assert "/" not in name and "\\" not in name and "\x00" not in name
+        assert name not in ("..", ".", "") and not name.startswith(".")
+        assert ":" not in name
+    assert "passwd" in names and "evil.exe" in names and "notes.txt" in names
+    assert len(set(n.lower() for n in names)) == len(names)
+    image = msg.attachments[0]
+    assert image.is_image and image.size == len(samples.png_bytes())
+    folder = tmp_path / "saved"
+    paths = [save_attachment(a, folder) for a in msg.attachments]
+    for path in paths:
+        assert path.parent == folder and path.exists()
+    assert not any(p.name.endswith(".part") for p in folder.iterdir())
+    assert sorted(os.listdir(tmp_path)) == ["saved"]       # nothing escaped the folder
+    again = save_attachment(msg.attachments[0], folder)    # never overwrites
+    assert again.name == "red (2).png"
+    with Image.open(paths[0]) as img:
+        assert img.size == (8, 6)
+
+
+def test_safe_file_name_rules():
+    assert safe_file_name("../../etc/passwd") == "passwd"
+    assert safe_file_name("C:\\Windows\\x.exe") == "x.exe"
+    assert safe_file_name("..") == "attachment"
+    assert safe_file_name("CON.txt") == "_CON.txt"
+    assert safe_file_name("a\x00b\x1fc.txt") == "abc.txt"
+    assert len(safe_file_name("x" * 500 + ".pdf").encode()) <= 200
+
+
+def test_summary_for_the_list_is_fast_path():
+    s = summarize(samples.multipart_with_attachments().split(b"\n\n")[0])
+    assert s.subject == "Files attached" and s.sender == "Carol" and s.attachment
+    assert s.message_id == "<multi@example.net>"
+    raw_8bit = "Subject: Größe\r\nFrom: Jörg <j@example.de>\r\n\r\n".encode("utf-8")
+    assert summarize(raw_8bit).subject == "Größe" and summarize(raw_8bit).sender == "Jörg"
+
+
+def test_html_to_text_keeps_pre_and_drops_scripts():
+    text = html_to_text("<pre>a  b\n c</pre><script>x()</script><p>end</p>")
+    assert "a  b\n c" in text and "x()" not in text and "end" in text

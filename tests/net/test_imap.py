@@ -1,0 +1,209 @@
+"""The IMAP core against a real Dovecot: TLS modes, folders, headers, flags, move, delete, search."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from netgui.net.cancel import CancelToken
+from netgui.net.errors import AuthError, Cancelled, CertificateError, ProtocolError
+from netgui.net.imap import (ImapClient, classify_folder, decode_folder_name, encode_folder_name,
+                             uid_set)
+from netgui.mail.message import summarize
+from tests.support import mailsamples as samples
+from tests.support.dovecot import PASSWORD, dovecot, mailuser  # noqa: F401  (fixtures)
+
+
+def connect(server, user, security="none", log=None, **kw):
+    port = {"none": server.imap_port, "starttls": server.imap_port, "tls": server.imaps_port}[security]
+    client = ImapClient("127.0.0.1", port, security, cafile=server.ca_file, timeout=10,
+                        log=log or (lambda d, t: None), **kw)
+    client.connect()
+    client.login(user, PASSWORD)
+    return client
+
+
+@pytest.mark.parametrize("security", ["none", "starttls", "tls"])
+def test_login_in_each_security_mode_and_password_never_in_transcript(mailuser, security):
+    server, user, _ = mailuser
+    lines = []
+    client = connect(server, user, security, log=lambda d, t: lines.append((d, t)))
+    try:
+        names = {f.name: f.special for f in client.list_folders()}
+    finally:
+        client.close()
+    assert names["INBOX"] == "inbox"
+    assert names["Sent"] == "sent" and names["Drafts"] == "drafts"
+    assert names["Trash"] == "trash" and names["Junk"] == "junk"
+    text = "\n".join(t for _, t in lines)
+    assert PASSWORD not in text
+    assert "LOGIN" in text and "****" in text
+    if security != "none":
+        assert "TLS" in text
+
+
+def test_wrong_password_is_an_auth_error(mailuser):
+    server, user, _ = mailuser
+    client = ImapClient("127.0.0.1", server.imap_port, "none", timeout=10)
+    client.connect()
+    with pytest.raises(AuthError) as info:
+        client.login(user, "wrong")
+    client.close()
+    assert "refused the user name or password" in str(info.value)
+
+
+def test_untrusted_certificate_is_refused(mailuser):
+    server, user, _ = mailuser
+    client = ImapClient("127.0.0.1", server.imaps_port, "tls", timeout=10)  # no test CA given
+    with pytest.raises(CertificateError):
+        client.connect()
+
+
+def test_special_folder_names_fall_back_to_names():
+    assert classify_folder("Sent Items", "/", ()) == "sent"
+    assert classify_folder("INBOX.Deleted Messages", ".", ()) == "trash"
+    assert classify_folder("[Gmail]/Spam", "/", ()) == "junk"
+    assert classify_folder("Stuff", "/", ("\\HasNoChildren", "\\Drafts")) == "drafts"
+    assert classify_folder("Projects", "/", ()) is None
+
+
+def test_modified_utf7_round_trip():
+    for name in ("Entwürfe", "Café & Co", "日本語", "plain"):
+        assert decode_folder_name(encode_folder_name(name)) == name
+    assert encode_folder_name("Entwürfe") == "Entw&APw-rfe"
+    assert uid_set([5, 1, 2, 3, 9, 10]) == "1:3,5,9:10"
+
+
+def test_headers_in_batches_newest_first_and_bodies(mailuser):
+    server, user, _ = mailuser
+    for i in range(25):
+        server.deliver(user, samples.plain(subject=f"Message {i}", body=f"Body {i}\n"))
+    server.deliver(user, samples.encoded_headers())
+    client = connect(server, user)
+    try:
+        state = client.select("INBOX")
+        assert state.exists == 26 and state.uidvalidity > 0
+        batches = list(client.iter_header_batches(state, first=5, batch=10))
+        assert [len(b) for b in batches] == [5, 10, 11]
+        uids = [r.uid for b in batches for r in b]
+        assert uids == sorted(uids, reverse=True)
+        newest = summarize(batches[0][0].header)
+        assert newest.subject == "Grüße aus Köln €50"
+        assert newest.sender == "Jürgen Müller"
+        assert all(r.size > 0 and "\\Seen" not in r.flags for b in batches for r in b)
+        raw = client.fetch_message(min(uids))
+        assert b"Body 0" in raw
+        assert "\\Seen" in client.fetch_flags()[min(uids)]
+        # only-new fetch by UID
+        server.deliver(user, samples.plain(subject="Late"))
+        client.noop()
+        new = [r for b in client.iter_header_batches(client.select("INBOX"), min_uid=max(uids) + 1)
+               for r in b]
+        assert [summarize(r.header).subject for r in new] == ["Late"]
+    finally:
+        client.close()
+
+
+def test_flags_move_delete_and_search(mailuser):
+    server, user, _ = mailuser
+    server.deliver(user, samples.plain(subject="Invoice March", sender="billing@shop.example"))
+    server.deliver(user, samples.plain(subject="Lunch?", sender="dave@example.org",
+                                       body="Shall we meet at the café?\n"))
+    server.deliver(user, samples.plain(subject="Report", sender="eve@example.org"))
+    client = connect(server, user)
+    try:
+        client.select("INBOX")
+        a, b, c = client.uids()
+        client.store_flags([a], ["\\Flagged", "\\Seen"])
+        client.store_flags([a], ["\\Seen"], add=False)
+        assert client.fetch_flags()[a] == ("\\Flagged",)
+        assert client.search("invoice") == [a]
+        assert client.search("billing@shop") == [a]
+        assert client.search("café") == [b]            # body, non-ASCII through a literal
+        assert client.search("nothing-like-this") == []
+        client.move([b], "Junk")
+        assert client.uids() == [a, c]
+        assert len(client.uids("Junk")) == 1
+        client.select("INBOX")
+        assert client.delete([c]) == "Trash"
+        assert client.uids() == [a]
+        trash_uids = client.uids("Trash")
+        assert len(trash_uids) == 1
+        assert client.delete(trash_uids) is None       # inside Trash: gone for good
+        assert client.uids() == []
+        # COPY + \\Deleted + EXPUNGE where MOVE is missing
+        client.select("INBOX")
+        client.move([a], "Sent", use_move=False)
+        assert client.uids("INBOX") == []
+        assert len(client.uids("Sent")) == 1
+    finally:
+        client.close()
+
+
+def test_append_and_special_folder_for_the_sending_side(mailuser):
+    server, user, _ = mailuser
+    client = connect(server, user)
+    try:
+        sent = client.special_folder("sent")
+        assert sent == "Sent" and client.special_folder("drafts") == "Drafts"
+        client.append(sent, samples.plain(subject="Sent by me"))
+        client.select(sent)
+        (uid,) = client.uids()
+        assert client.fetch_flags()[uid] == ("\\Seen",)
+        assert b"Sent by me" in client.fetch_message(uid)
+    finally:
+        client.close()
+
+
+def test_uidvalidity_changes_when_a_folder_is_recreated(mailuser):
+    server, user, _ = mailuser
+    client = connect(server, user)
+    try:
+        client.create_folder("Projekte/Entwürfe")
+        assert any(f.name == "Projekte/Entwürfe" for f in client.list_folders())
+        client.append("Projekte/Entwürfe", samples.plain())
+        first = client.select("Projekte/Entwürfe").uidvalidity
+        client.select("INBOX")
+        client.delete_folder("Projekte/Entwürfe")
+        client.create_folder("Projekte/Entwürfe")
+        second = client.select("Projekte/Entwürfe")
+        assert second.uidvalidity != first and second.exists == 0
+    finally:
+        client.close()
+
+
+def test_refused_command_is_a_protocol_error(mailuser):
+    server, user, _ = mailuser
+    client = connect(server, user)
+    try:
+        with pytest.raises(ProtocolError):
+            client.select("No such folder")
+    finally:
+        client.close()
+
+
+def test_idle_reports_new_mail_and_cancel_wakes_it(mailuser):
+    server, user, _ = mailuser
+    client = connect(server, user)
+    try:
+        client.select("INBOX")
+        assert client.has("IDLE")
+        threading.Timer(0.5, lambda: server.deliver(user, samples.plain(subject="Ping"))).start()
+        started = time.monotonic()
+        news = client.idle(20)
+        assert "EXISTS" in news and time.monotonic() - started < 15
+        assert client.idle(0.3) == []   # quiet: the timer ends IDLE with DONE
+        assert len(client.uids()) == 1  # and the connection still works
+    finally:
+        client.close()
+    token = CancelToken()
+    client = connect(server, user, token=token)
+    client.select("INBOX")
+    threading.Timer(0.3, token.cancel).start()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        client.idle(30)
+    assert time.monotonic() - started < 5
+    client.close()
