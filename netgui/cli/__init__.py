@@ -18,6 +18,7 @@ COMMAND_MODULES: list[str] = [
     "netgui.cli.chat",
     "netgui.cli.dns",
     "netgui.cli.sendmail",
+    "netgui.cli.ftp",
 ]
 
 
