@@ -172,7 +172,7 @@ class FtpTab(Tab):
                          settings=self.app.settings, secrets=self.app.secrets, store_key="ftp.quick")
         self.form.pack(side="top", fill="x")
         self.disconnect_button = self.form.add_button("Disconnect", self.disconnect, enabled=False)
-        self.form.status.configure(wraplength=150, justify="left")
+        self.form.status.configure(justify="left")
         self.form.widgets["security"].bind("<<ComboboxSelected>>", self._security_changed, add="+")
         self.form.variables["anonymous"].trace_add("write", lambda *a: self._anonymous_changed())
         self._anonymous_changed()
@@ -237,7 +237,7 @@ class FtpTab(Tab):
         """User and password do not apply to an anonymous login: grey them out."""
         anonymous = bool(self.form.variables["anonymous"].get())
         for name in ("user", "password"):
-            _set_enabled(self.form.widgets[name], not anonymous and not self.form.busy)
+            self.form.set_enabled(name, not anonymous)
 
     def _log(self, direction: str, text: str) -> None:
         self.transcript.append(direction, text)
@@ -339,8 +339,7 @@ class FtpTab(Tab):
                                          on_done=self._connect_done)
 
     def _connect_done(self, task) -> None:
-        self.form.set_busy(False)
-        self._anonymous_changed()
+        self.form.set_busy(False)  # keeps user and password disabled for an anonymous login
 
     @property
     def connected(self) -> bool:
