@@ -18,27 +18,38 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Each child prints the wall-clock time at which its main window is first mapped.
 BASELINE = """
-import tkinter as tk
+import time, tkinter as tk
 root = tk.Tk()
-root.bind("<Map>", lambda e: root.after_idle(root.destroy) if e.widget is root else None)
+def mapped(e):
+    if e.widget is root:
+        print(time.time(), flush=True)
+        root.after_idle(root.destroy)
+root.bind("<Map>", mapped)
 root.mainloop()
 """
 
 NETGUI = """
-import sys
+import sys, time
 sys.path.insert(0, %r)
 from netgui.app import App
 app = App()
-app.root.bind("<Map>", lambda e: app.root.after_idle(lambda: app.quit(ask=False)) if e.widget is app.root else None)
+def mapped(e):
+    if e.widget is app.root:
+        print(time.time(), flush=True)
+        app.root.after_idle(lambda: app.quit(ask=False))
+app.root.bind("<Map>", mapped)
 app.run()
 """
 
 
 def time_process(code: str, env: dict) -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, env=env)
-    return time.perf_counter() - started
+    """Seconds from starting the process to its window being mapped."""
+    started = time.time()
+    out = subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True,
+                         text=True).stdout
+    return float(out.split()[0]) - started
 
 
 def main() -> None:

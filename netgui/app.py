@@ -37,6 +37,7 @@ class App:
         self.tabs: dict[str, object] = {}  # key -> built Tab
         self._frames: dict[str, ttk.Frame] = {}
         self._closing = False
+        self._mapped = False
 
         self.root.title("netgui")
         self.root.minsize(720, 480)
@@ -132,16 +133,20 @@ class App:
         except tk.TclError:
             self.root.geometry(DEFAULT_GEOMETRY)
         last = self.settings.get("last_tab")
-        keys = [s.key for s in self.tab_specs]
-        if last in keys:
+        if last in self._frames:
             self.notebook.select(self._frames[last])
-        elif keys:
-            self.root.after_idle(lambda: self._ensure_built(keys[0]))
+        # The selected tab is built once the window is on screen, so it shows at once.
+        self.root.bind("<Map>", self._on_first_map, add="+")
+
+    def _on_first_map(self, event) -> None:
+        if event.widget is self.root and not self._mapped:
+            self._mapped = True
+            self.root.after_idle(self._on_tab_changed)
 
     # -- tabs -------------------------------------------------------------------
     def _on_tab_changed(self, event=None) -> None:
         key = self.current_tab_key()
-        if key is None:
+        if key is None or not self._mapped:
             return
         tab = self._ensure_built(key)
         if tab is not None:

@@ -19,6 +19,7 @@ COMMAND_MODULES: list[str] = [
     "netgui.cli.desktop",
     "netgui.cli.dns",
     "netgui.cli.sendmail",
+    "netgui.cli.ftp",
 ]
 
 

@@ -42,6 +42,9 @@ def safe_local_name(remote_name: str, max_bytes: int = MAX_NAME_BYTES) -> str:
         remote_name = remote_name.decode("utf-8", "replace")
     if not isinstance(remote_name, str):
         raise ValueError("the name is not text")
+    # Bytes a server's encoding could not decode arrive as lone surrogates: make them "?"
+    # (then "_"), so the name can be written and measured in UTF-8.
+    remote_name = remote_name.encode("utf-8", "replace").decode("utf-8")
     if "\x00" in remote_name:
         raise ValueError("the name contains a NUL byte")
     if _has_control(remote_name):

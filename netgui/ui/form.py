@@ -71,6 +71,7 @@ class Form(ttk.Frame):
         self.messages: dict[str, ttk.Label] = {}
         self._busy = False
         self._disabled_while_busy: list[tk.Widget] = []
+        self._disabled_fields: set[str] = set()  # kept disabled by the tab, busy or not
 
         grid = ttk.Frame(self)
         grid.pack(side="top", fill="x")
@@ -87,6 +88,8 @@ class Form(ttk.Frame):
         self.spinner.pack(side="left", padx=(8, 0))
         self.status = ttk.Label(self.buttons, text="", style="Status.TLabel", anchor="w")
         self.status.pack(side="left", fill="x", expand=True)
+        # Long messages wrap to the width the layout gives, instead of widening the form.
+        self.status.bind("<Configure>", lambda e: self.status.configure(wraplength=max(120, e.width)))
         self.load_remembered()
 
     # -- building -------------------------------------------------------------
@@ -282,9 +285,10 @@ class Form(ttk.Frame):
     def set_busy(self, busy: bool, status: str | None = None) -> None:
         """Disable the inputs and spin while busy; enable and stop when not."""
         self._busy = busy
+        kept_off = {self.widgets[name] for name in self._disabled_fields}
         for widget in self._disabled_while_busy + [self.submit_button]:
-            _set_enabled(widget, not busy, readonly=isinstance(widget, ttk.Combobox)
-                         and not self._field_for(widget, "editable"))
+            _set_enabled(widget, not busy and widget not in kept_off,
+                         readonly=isinstance(widget, ttk.Combobox) and not self._field_for(widget, "editable"))
         if busy:
             self.spinner.start()
         else:
@@ -299,9 +303,12 @@ class Form(ttk.Frame):
         return None
 
     def set_enabled(self, name: str, enabled: bool) -> None:
-        """Enable or disable one field (e.g. "verify" only while "TLS" is checked)."""
+        """Enable or disable one field (e.g. "verify" only while "TLS" is checked).
+        A field disabled here stays disabled when the form leaves its busy state."""
         f = self.fields[name]
-        _set_enabled(self.widgets[name], enabled, readonly=f.kind == "choice" and not f.editable)
+        (self._disabled_fields.discard if enabled else self._disabled_fields.add)(name)
+        _set_enabled(self.widgets[name], enabled and not self._busy,
+                     readonly=f.kind == "choice" and not f.editable)
 
     def set_status(self, text: str, kind: str = "info") -> None:
         style = {"error": "Error.TLabel", "ok": "Ok.TLabel"}.get(kind, "Status.TLabel")

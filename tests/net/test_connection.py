@@ -89,3 +89,9 @@ def test_local_file_errors_are_not_called_network_errors(tmp_path):
         err = translate(exc)
     assert isinstance(err, LocalFileError)
     assert str(err) == f"Cannot use {tmp_path / 'missing' / 'file'}: No such file or directory"
+
+
+def test_safe_names_accept_undecodable_bytes():
+    from netgui.net.safe_names import safe_local_name
+    name = b"caf\xe9.txt".decode("utf-8", "surrogateescape")  # Latin-1 read as UTF-8
+    assert safe_local_name(name) == "caf_.txt"

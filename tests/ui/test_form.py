@@ -125,3 +125,14 @@ def test_worker_log_lines_are_redacted_line_by_line(root):
                          on_log=lambda d, t: logs.append(t))
     pump(root, until=lambda: not task.running, timeout=5, message="task to end")
     assert logs == ["USER bob\nPASS ****\nQUIT"]
+
+
+def test_a_field_disabled_by_the_tab_stays_disabled_after_busy(root):
+    form = Form(root, fields())
+    form.set_enabled("password", False)
+    form.set_busy(True)
+    form.set_busy(False)
+    assert form.widgets["password"].instate(["disabled"])
+    assert not form.widgets["host"].instate(["disabled"])
+    form.set_enabled("password", True)
+    assert not form.widgets["password"].instate(["disabled"])
