@@ -26,6 +26,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import free_port, wait_port  # noqa: E402
 from bench.ui_stall import StallMeter  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,23 +58,6 @@ while True:
 '''
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
 def start_server(kind: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     if kind == "netgui":
@@ -81,7 +65,7 @@ def start_server(kind: str) -> tuple[subprocess.Popen, int]:
     else:
         cmd = [sys.executable, "-c", REFERENCE_SERVER, str(port)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port)
+    wait_port(port, failure=RuntimeError(f"nothing listens on {port}"))
     return proc, port
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import free_port, timed  # noqa: E402
 from netgui.net.dns import query  # noqa: E402
 from netgui.net.dns_bulk import bulk_resolve  # noqa: E402
 
@@ -63,12 +63,6 @@ asyncio.run(main())
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_dnsmasq(workdir: Path, count: int) -> tuple[subprocess.Popen, int]:
     binary = shutil.which("dnsmasq") or "/usr/sbin/dnsmasq"
     hosts = workdir / "hosts"
@@ -88,12 +82,6 @@ def start_dnsmasq(workdir: Path, count: int) -> tuple[subprocess.Popen, int]:
         except Exception:
             time.sleep(0.05)
     raise SystemExit("dnsmasq did not start")
-
-
-def timed(fn) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
 
 
 def alternate(a, b, runs: int) -> tuple[float, float]:

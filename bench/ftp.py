@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import ensure_display, timed  # noqa: E402
 from bench.ui_stall import StallMeter  # noqa: E402
 from netgui.net.ftp import FtpClient, FtpSite  # noqa: E402
 from tests.support.ftpd import PASSWORD, USER, FtpServer  # noqa: E402
@@ -41,12 +42,6 @@ def make_file(path: Path, size: int) -> None:
         while left > 0:
             f.write(block[:min(left, len(block))])
             left -= len(block)
-
-
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def curl(*args: str) -> None:
@@ -165,18 +160,6 @@ def _pump(root, until, timeout: float) -> None:
         time.sleep(0.001)
 
 
-def ensure_display():
-    """Start a private Xvfb when there is no display (CI); returns the process or None."""
-    if os.environ.get("DISPLAY"):
-        return None
-    display = f":{70 + os.getpid() % 20}"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.environ["DISPLAY"] = display
-    time.sleep(1.0)
-    return proc
-
-
 def _scratch(size: int) -> str | None:
     """A RAM-backed folder (/dev/shm) when it has room: disk write-back on a shared machine
     otherwise swamps the figures for client and curl alike."""
@@ -196,7 +179,7 @@ def main() -> int:
     args = parser.parse_args()
     size = (64 if args.quick else 1024) * MiB
     runs = args.runs or 3
-    xvfb = ensure_display()
+    xvfb = ensure_display(70, 20)
     work = Path(tempfile.mkdtemp(prefix="netgui-ftp-bench-", dir=_scratch(size)))
     (work / "srv").mkdir()
     server = FtpServer(work / "srv").start()

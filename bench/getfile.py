@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -25,28 +24,13 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import common  # noqa: E402
+from bench.common import free_port, wait_port  # noqa: E402
 from netgui.net import getfile  # noqa: E402
 from netgui.net.getfile import fetch  # noqa: E402
 
 MiB = 1 << 20
 ROOT_DIR = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"nothing listens on {port}")
 
 
 def make_file(path: Path, size: int) -> None:
@@ -80,9 +64,7 @@ CPU: dict[str, list[float]] = {}
 def timed(fn, cpu: str | None = None) -> float:
     """Wall seconds of fn(); with ``cpu``, also record its CPU seconds (this thread + children)."""
     before = (time.thread_time(), _children_cpu())
-    started = time.perf_counter()
-    fn()
-    wall = time.perf_counter() - started
+    wall = common.timed(fn)
     if cpu:
         CPU.setdefault(cpu, []).append(time.thread_time() - before[0] + _children_cpu() - before[1])
     return wall
@@ -184,17 +166,6 @@ def ui_stall(port: int, name: str, dest: Path, size: int) -> tuple[float, float]
     return meter.longest_ms, idle.longest_ms
 
 
-def ensure_display() -> subprocess.Popen | None:
-    if os.environ.get("DISPLAY"):
-        return None
-    display = f":{150 + os.getpid() % 100}"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.environ["DISPLAY"] = display
-    time.sleep(1)
-    return proc
-
-
 def main() -> None:
     quick = "--quick" in sys.argv
     size = 128 * MiB if quick else 1024 * MiB
@@ -242,7 +213,7 @@ def main() -> None:
             aggregates.append(rate)
             slowest.append(worst)
 
-        xvfb = ensure_display()
+        xvfb = common.ensure_display(150, 100)
         stalls = [ui_stall(netgui_port, "big.bin", dest, size) for _ in range(runs)]
     finally:
         for proc in procs:

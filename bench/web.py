@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,23 +30,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"nginx did not start on port {port}")
+from bench.common import ensure_display, free_port, wait_port  # noqa: E402
 
 
 def start_nginx(tmp: Path, size: int):
@@ -82,7 +68,7 @@ def start_nginx(tmp: Path, size: int):
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_port(port)
+    wait_port(port, failure=SystemExit(f"nginx did not start on port {port}"))
     return proc, port
 
 
@@ -173,17 +159,6 @@ def curl_keepalive(url: str, count: int) -> float:
     return time.perf_counter() - start - single
 
 
-def ensure_display() -> subprocess.Popen | None:
-    if os.environ.get("DISPLAY"):
-        return None
-    display = f":{90 + os.getpid() % 9}"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x800x24"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    os.environ["DISPLAY"] = display
-    return proc
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer rounds")
@@ -197,7 +172,7 @@ def main() -> int:
     count = 200
 
     tmp = Path(tempfile.mkdtemp(prefix="netgui-bench-web-"))
-    xvfb = ensure_display()
+    xvfb = ensure_display(90, 9)
     nginx, port = start_nginx(tmp, size)
     env = dict(os.environ, NETGUI_CONFIG_DIR=str(tmp / "config"), NETGUI_DATA_DIR=str(tmp / "data"),
                PYTHONPATH=str(ROOT))

@@ -7,7 +7,7 @@ import socket
 import ssl
 from typing import Callable
 
-from .cancel import CancelToken
+from .cancel import CancelToken, shutdown_quietly
 from .errors import Cancelled, NetError, translate
 
 DEFAULT_TIMEOUT = 15.0
@@ -49,6 +49,52 @@ def _has_default_ca_paths() -> bool:
                 or (paths.capath and os.path.isdir(paths.capath) and os.listdir(paths.capath)))
 
 
+def resolve(host: str, port: int, token: CancelToken | None = None) -> list:
+    """The ``getaddrinfo`` results for a stream connection to host:port.
+
+    Raises Cancelled if the token is (or gets) cancelled, otherwise the NetError family
+    (ResolveError for an unknown name). Logs nothing: the caller reports the error.
+    """
+    token = token or CancelToken()
+    token.check()
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except Exception as exc:
+        if token.cancelled:
+            raise Cancelled() from exc
+        raise translate(exc, host, port) from exc
+    token.check()
+    return infos
+
+
+def connect_first(infos: list, timeout: float, token: CancelToken | None = None,
+                  log: Log = no_log) -> tuple[socket.socket, tuple]:
+    """Connect to the first address in ``infos`` (``resolve``'s list) that answers.
+
+    Returns ``(sock, addr)``. ``log`` gets a line for each address tried. Cancelling the
+    token shuts down the socket being connected and raises Cancelled; when every address
+    fails, the last address's OSError is raised as it is, for the caller to translate.
+    """
+    token = token or CancelToken()
+    last: BaseException | None = None
+    for family, kind, proto, _, addr in infos:
+        token.check()
+        log("*", f"Connecting to {addr[0]} port {addr[1]}")
+        sock = socket.socket(family, kind, proto)
+        sock.settimeout(timeout)
+        remove = token.add_hook(lambda s=sock: shutdown_quietly(s))
+        try:
+            sock.connect(addr)
+            return sock, addr
+        except OSError as exc:
+            last = exc
+            sock.close()
+            token.check()
+        finally:
+            remove()
+    raise last or OSError("no address to connect to")
+
+
 def open_connection(host: str, port: int, *, timeout: float = DEFAULT_TIMEOUT,
                     token: CancelToken | None = None, tls: ssl.SSLContext | None = None,
                     server_hostname: str | None = None, log: Log = no_log) -> socket.socket:
@@ -62,25 +108,7 @@ def open_connection(host: str, port: int, *, timeout: float = DEFAULT_TIMEOUT,
     log("*", f"Connecting to {host}:{port}")
     sock = None
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        last: BaseException | None = None
-        for family, kind, proto, _, addr in infos:
-            token.check()
-            sock = socket.socket(family, kind, proto)
-            sock.settimeout(timeout)
-            remove = token.add_hook(lambda s=sock: _abort(s))
-            try:
-                sock.connect(addr)
-                break
-            except OSError as exc:
-                last = exc
-                sock.close()
-                sock = None
-                token.check()
-            finally:
-                remove()
-        if sock is None:
-            raise last or OSError(f"no address for {host}")
+        sock, addr = connect_first(resolve(host, port, token), timeout, token)
         log("*", f"Connected to {addr[0]} port {addr[1]}")
         if tls is not None:
             with token.watch(sock):
@@ -99,15 +127,9 @@ def open_connection(host: str, port: int, *, timeout: float = DEFAULT_TIMEOUT,
         err = translate(exc, host, port)
         if err.detail:
             log("!", err.detail)
+        if err is exc:  # already translated (by resolve): keep its own cause
+            raise
         raise err from exc
-
-
-def _abort(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    sock.close()
 
 
 def describe_failure(exc: BaseException, token: CancelToken | None, host=None, port=None) -> NetError:
@@ -117,5 +139,5 @@ def describe_failure(exc: BaseException, token: CancelToken | None, host=None, p
     return translate(exc, host, port)
 
 
-__all__ = ["open_connection", "tls_context", "describe_failure", "DEFAULT_TIMEOUT", "Log", "no_log",
+__all__ = ["open_connection", "resolve", "connect_first", "tls_context", "describe_failure", "DEFAULT_TIMEOUT", "Log", "no_log",
            "NetError"]

@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 from .. import __version__
 from .cancel import CancelToken
-from .connection import Log, no_log, tls_context
+from .connection import Log, connect_first, no_log, resolve, tls_context
 from .errors import (Cancelled, ConnectionLost, NetError, NetTimeout, ProtocolError, translate)
 from .http_body import HEAD_LIMIT, BodySink, Decoder
 from .http_request import (BadRequest, Request, basic_auth, build_body, check_header, check_url,
@@ -153,28 +153,10 @@ class _Connection(http.client.HTTPConnection):
         token, timing = self.token, self.timing
         self.log("*", f"Resolving {self.host}")
         started = time.monotonic()
-        infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+        infos = resolve(self.host, self.port, token)
         resolved = time.monotonic()
         timing.resolve = resolved - started
-        token.check()
-        sock, last = None, None
-        for family, kind, proto, _, addr in infos:
-            self.log("*", f"Connecting to {addr[0]} port {addr[1]}")
-            sock = socket.socket(family, kind, proto)
-            sock.settimeout(self.timeout)
-            remove = token.add_hook(lambda s=sock: _shutdown(s))
-            try:
-                sock.connect(addr)
-                break
-            except OSError as exc:
-                last = exc
-                sock.close()
-                sock = None
-                token.check()
-            finally:
-                remove()
-        if sock is None:
-            raise last or OSError(f"no address for {self.host}")
+        sock, addr = connect_first(infos, self.timeout, token, self.log)
         connected = time.monotonic()
         timing.connect = connected - resolved
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -195,14 +177,6 @@ class _Connection(http.client.HTTPConnection):
                           f"for {self.tls_info.subject}, issued by {self.tls_info.issuer}, "
                           f"expires {self.tls_info.not_after}"
                           + ("" if self.tls_info.verified else " (NOT VERIFIED)"))
-
-
-def _shutdown(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    sock.close()
 
 
 def _address(addr) -> str:
@@ -497,7 +471,10 @@ class HttpSession:
                 if retry:
                     log("*", "The idle connection was closed by the server; opening a new one")
                     continue
-                raise self._error(exc, phase, host, port, where, request.timeout, log) from exc
+                err = self._error(exc, phase, host, port, where, request.timeout, log)
+                if err is exc:  # already a NetError (resolve translates): keep its own cause
+                    raise
+                raise err from exc
             version = {9: "HTTP/0.9", 10: "HTTP/1.0", 11: "HTTP/1.1"}.get(resp.version, "HTTP")
             log("<", f"{version} {resp.status} {resp.reason}")
             for name, value in resp.getheaders():
@@ -555,8 +532,6 @@ class HttpSession:
                                 f"{str(exc).split(':', 1)[1].strip()}")
         elif isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
             err = translate(exc, host, port)
-        elif isinstance(exc, socket.gaierror):
-            err = translate(exc, where[0], where[1])
         else:
             err = translate(exc, *where)
         detail = err.detail or f"{type(exc).__name__}: {exc}"

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import imaplib
 import re
-import socket
 import threading
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
-from .cancel import CancelToken, shutdown_quietly
-from .connection import DEFAULT_TIMEOUT, Log, no_log, open_connection, tls_context
+from .cancel import CancelToken
+from .connection import DEFAULT_TIMEOUT, Log, no_log
 from .errors import AuthError, Cancelled, ConnectionLost, NetError, ProtocolError, translate
+from .mailconn import MailConnection, MailWire
 from .redact import redact
 
 DEFAULT_PORTS = {"tls": 993, "starttls": 143, "none": 143}
@@ -184,24 +184,15 @@ def classify_folder(name: str, delimiter: str | None, flags: Sequence[str]) -> s
     return None
 
 
-class _Wire(imaplib.IMAP4):
-    """imaplib with our connection (timeouts, TLS, cancel) and a transcript hook."""
+class _Wire(MailWire, imaplib.IMAP4):
+    """imaplib with our connection (timeouts, TLS, cancel) and a transcript hook.
 
-    def __init__(self, host, port, timeout, tls_ctx, token, log, secrets):
-        self._tls_ctx = tls_ctx
-        self._token = token
-        self._log_cb = log
-        self._secrets = secrets
-        self.quiet = False           # during bulk fetches: count FETCH lines instead of logging
+    ``quiet`` (during bulk fetches): count FETCH lines in ``quiet_count`` instead of logging.
+    """
+
+    def __init__(self, *args):
         self.quiet_count = 0
-        super().__init__(host, port, timeout)
-
-    def _create_socket(self, timeout):
-        sock = open_connection(self.host, self.port, timeout=timeout or DEFAULT_TIMEOUT,
-                               token=self._token, tls=self._tls_ctx, log=self._log_cb)
-        # Cancelling must also wake the wait for the greeting, read inside __init__
-        self.unwatch_greeting = self._token.add_hook(lambda: shutdown_quietly(sock))
-        return sock
+        super().__init__(*args)
 
     def _emit(self, direction, data: bytes):
         text = data.decode("utf-8", "replace")
@@ -253,13 +244,7 @@ def _guard(method):
                 raise Cancelled() from exc
             raise ProtocolError(f"{self.where} refused: {_clean(exc)}", detail=str(exc)) from exc
         except (OSError, EOFError, ValueError) as exc:
-            self._broken = True
-            if self.token.cancelled:
-                raise Cancelled() from exc
-            err = translate(exc, self.host, self.port)
-            if err.detail:
-                self.log("!", err.detail)
-            raise err from exc
+            raise self._failed(exc) from exc
 
     wrapper.__name__ = method.__name__
     wrapper.__doc__ = method.__doc__
@@ -274,50 +259,26 @@ def _clean(exc) -> str:
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
-class ImapClient:
+class ImapClient(MailConnection):
     """One IMAP connection. Construct, ``connect()``, ``login()``, then use; ``close()`` at the end.
 
     ``security`` is "tls" (implicit TLS), "starttls" or "none". ``verify`` False turns off
     certificate checks for this connection; ``cafile`` adds a CA (tests).
     """
 
+    DEFAULT_PORTS = DEFAULT_PORTS
+    wire_class = _Wire
+    _wire: _Wire | None
+
     def __init__(self, host: str, port: int | None = None, security: str = "tls", *,
                  timeout: float = DEFAULT_TIMEOUT, token: CancelToken | None = None,
                  log: Log = no_log, verify: bool = True, cafile: str | None = None):
-        if security not in DEFAULT_PORTS:
-            raise ValueError(f"unknown security {security!r}")
-        self.host = host
-        self.port = int(port or DEFAULT_PORTS[security])
-        self.security = security
-        self.timeout = timeout
-        self.token = token or CancelToken()
-        self.log = log
-        self.verify = verify
-        self.cafile = cafile
-        self.where = f"{host}:{self.port}"
-        self._secrets: list[str] = []
-        self._imap: _Wire | None = None
-        self._unwatch: Callable[[], None] | None = None
+        super().__init__(host, port, security, timeout=timeout, token=token, log=log,
+                         verify=verify, cafile=cafile)
         self._folders: list[Folder] | None = None
-        self._broken = False
         self.selected: FolderState | None = None
 
     # -- connection ---------------------------------------------------------
-    @classmethod
-    def from_account(cls, account: dict, password: str | None, *, token=None, log=no_log,
-                     cafile=None, timeout=DEFAULT_TIMEOUT) -> "ImapClient":
-        """Connect and log in with a mail account profile (see netgui.mail.accounts)."""
-        client = cls(account["incoming_host"], account.get("incoming_port"),
-                     account.get("incoming_security", "tls"), timeout=timeout, token=token, log=log,
-                     verify=account.get("verify_tls", True), cafile=cafile)
-        client.connect()
-        try:
-            client.login(account.get("incoming_user") or account.get("email", ""), password or "")
-        except BaseException:
-            client.close()
-            raise
-        return client
-
     def bind(self, token: CancelToken, log: Log | None = None) -> None:
         """Use ``token`` (and ``log``) for the next operations: one connection serves many tasks."""
         if self._unwatch:
@@ -326,49 +287,33 @@ class ImapClient:
         self.token = token
         if log is not None:
             self.log = log
-        if self._imap is not None:
-            self._imap._token = token
+        if self._wire is not None:
+            self._wire._token = token
             if log is not None:
-                self._imap._log_cb = log
+                self._wire._log_cb = log
             self._unwatch = token.add_hook(self._abort)
-
-    def _abort(self):
-        imap = self._imap
-        if imap is not None:
-            self._broken = True
-            try:
-                imap.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     @property
     def alive(self) -> bool:
-        return self._imap is not None and not self._broken
+        return self._wire is not None and not self._broken
 
     @_guard
     def connect(self) -> None:
         """Open the connection (and negotiate STARTTLS when asked)."""
-        ctx = tls_context(self.verify, self.cafile) if self.security != "none" else None
-        if not self.verify and ctx is not None:
-            self.log("!", "Certificate checks are turned off for this account")
-        self._imap = _Wire(self.host, self.port, self.timeout,
-                           ctx if self.security == "tls" else None, self.token, self.log,
-                           self._secrets)
-        self._imap.unwatch_greeting()
-        self._unwatch = self.token.add_hook(self._abort)
+        ctx = self._open()
         if self.security == "starttls":
-            if "STARTTLS" not in self._imap.capabilities:
+            if "STARTTLS" not in self._wire.capabilities:
                 raise ProtocolError(f"{self.where} does not offer STARTTLS")
             try:
-                self._imap.starttls(ctx)
+                self._wire.starttls(ctx)
             except (imaplib.IMAP4.error, OSError) as exc:
                 raise translate(exc if isinstance(exc, OSError) else OSError(str(exc)),
                                 self.host, self.port) from exc
-            self.log("*", f"TLS {self._imap.sock.version()} after STARTTLS")
+            self.log("*", f"TLS {self._wire.sock.version()} after STARTTLS")
 
     @property
     def capabilities(self) -> tuple[str, ...]:
-        return tuple(self._imap.capabilities) if self._imap else ()
+        return tuple(self._wire.capabilities) if self._wire else ()
 
     def has(self, capability: str) -> bool:
         return capability.upper() in (c.upper() for c in self.capabilities)
@@ -382,7 +327,7 @@ class ImapClient:
             raise AuthError(f"{self.where} does not allow a password login on an unencrypted "
                             "connection: use TLS or STARTTLS")
         try:
-            self._imap.login(user, password)
+            self._wire.login(user, password)
         except imaplib.IMAP4.abort:
             raise
         except imaplib.IMAP4.error as exc:
@@ -390,37 +335,18 @@ class ImapClient:
                             detail=str(exc)) from exc
         # Servers may send new capabilities after login
         try:
-            typ, data = self._imap.capability()
+            typ, data = self._wire.capability()
             if typ == "OK" and data and data[-1]:
-                self._imap.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
+                self._wire.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
         except imaplib.IMAP4.error:
             pass
 
-    def close(self) -> None:
-        """Log out (politely if the connection still works) and close the socket."""
-        imap, self._imap = self._imap, None
-        if self._unwatch:
-            self._unwatch()
-            self._unwatch = None
-        if imap is None:
-            return
-        try:
-            if not self._broken and not self.token.cancelled:
-                imap.sock.settimeout(3)
-                imap.logout()
-            else:
-                imap.shutdown()
-        except Exception:
-            try:
-                imap.shutdown()
-            except Exception:
-                pass
+    def _goodbye(self, imap: _Wire) -> None:
+        imap.sock.settimeout(3)
+        imap.logout()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+    def _hang_up(self, imap: _Wire) -> None:
+        imap.shutdown()
 
     def _check(self, typ, data, what: str):
         if typ != "OK":
@@ -432,7 +358,7 @@ class ImapClient:
     @_guard
     def list_folders(self) -> list[Folder]:
         """All folders with their special kinds (from SPECIAL-USE flags, else from names)."""
-        typ, data = self._imap.list()
+        typ, data = self._wire.list()
         self._check(typ, data, "LIST")
         folders = []
         items = iter(data)
@@ -454,7 +380,7 @@ class ImapClient:
             delimiter = None if delim.upper() == b"NIL" else _unquote(delim).decode("ascii", "replace")
             if name_raw is None:
                 name_raw = _unquote(match.group("name"))
-            raw = name_raw.decode("utf-8" if self._imap.utf8_enabled else "ascii", "replace")
+            raw = name_raw.decode("utf-8" if self._wire.utf8_enabled else "ascii", "replace")
             name = decode_folder_name(raw)
             folders.append(Folder(name, raw, delimiter, flags, classify_folder(name, delimiter, flags)))
         # One folder per special kind: flags beat names
@@ -483,20 +409,20 @@ class ImapClient:
 
     @_guard
     def create_folder(self, folder: str) -> None:
-        typ, data = self._imap.create(self._raw_name(folder))
+        typ, data = self._wire.create(self._raw_name(folder))
         self._check(typ, data, f"to create {folder}")
         self._folders = None
 
     @_guard
     def delete_folder(self, folder: str) -> None:
-        typ, data = self._imap.delete(self._raw_name(folder))
+        typ, data = self._wire.delete(self._raw_name(folder))
         self._check(typ, data, f"to delete {folder}")
         self._folders = None
 
     @_guard
     def select(self, folder: str = "INBOX", readonly: bool = False) -> FolderState:
         """SELECT (or EXAMINE when ``readonly``) and return UIDVALIDITY, EXISTS, UIDNEXT."""
-        imap = self._imap
+        imap = self._wire
         typ, data = imap.select(self._raw_name(folder), readonly)
         self._check(typ, data, f"to open {folder}")
         exists = int(data[0]) if data and data[0] else 0
@@ -523,7 +449,7 @@ class ImapClient:
     def uids(self, folder: str | None = None) -> list[int]:
         """Every UID in the folder (UID SEARCH ALL), ascending."""
         self._need_selected(folder)
-        typ, data = self._imap.uid("SEARCH", "ALL")
+        typ, data = self._wire.uid("SEARCH", "ALL")
         self._check(typ, data, "SEARCH")
         return sorted(int(x) for x in b" ".join(d for d in data if d).split())
 
@@ -532,7 +458,7 @@ class ImapClient:
         """Header fields, FLAGS and RFC822.SIZE for a UID set (or a sequence set)."""
         items = ("(UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (" + " ".join(HEADER_FIELDS)
                  + ")])")
-        imap = self._imap
+        imap = self._wire
         imap.quiet, imap.quiet_count = True, 0
         try:
             if by_uid:
@@ -575,7 +501,7 @@ class ImapClient:
     @_guard
     def fetch_flags(self, spec: str = "1:*") -> dict[int, tuple[str, ...]]:
         """FLAGS for a UID set: {uid: flags}. UIDs missing from the answer are gone."""
-        imap = self._imap
+        imap = self._wire
         imap.quiet, imap.quiet_count = True, 0
         try:
             typ, data = imap.uid("FETCH", spec, "(UID FLAGS)")
@@ -590,7 +516,7 @@ class ImapClient:
         """The whole message (RFC 822 bytes). ``mark_seen`` False uses BODY.PEEK."""
         self._need_selected(folder)
         item = "BODY[]" if mark_seen and not self.selected.readonly else "BODY.PEEK[]"
-        typ, data = self._imap.uid("FETCH", str(int(uid)), f"(UID {item})")
+        typ, data = self._wire.uid("FETCH", str(int(uid)), f"(UID {item})")
         self._check(typ, data, "FETCH")
         for part in data:
             if isinstance(part, tuple) and len(part) == 2:
@@ -604,7 +530,7 @@ class ImapClient:
         spec = uid_set(uids)
         if not spec:
             return
-        typ, data = self._imap.uid("STORE", spec, "+FLAGS.SILENT" if add else "-FLAGS.SILENT",
+        typ, data = self._wire.uid("STORE", spec, "+FLAGS.SILENT" if add else "-FLAGS.SILENT",
                                    "(" + " ".join(flags) + ")")
         self._check(typ, data, "to change flags")
 
@@ -613,9 +539,9 @@ class ImapClient:
         """Remove messages flagged \\Deleted (only these UIDs where UIDPLUS allows)."""
         spec = uid_set(uids)
         if self.has("UIDPLUS") and spec:
-            typ, data = self._imap.uid("EXPUNGE", spec)
+            typ, data = self._wire.uid("EXPUNGE", spec)
         else:
-            typ, data = self._imap.expunge()
+            typ, data = self._wire.expunge()
         self._check(typ, data, "EXPUNGE")
 
     @_guard
@@ -628,10 +554,10 @@ class ImapClient:
         if use_move is None:
             use_move = self.has("MOVE")
         if use_move:
-            typ, data = self._imap.uid("MOVE", spec, self._raw_name(target))
+            typ, data = self._wire.uid("MOVE", spec, self._raw_name(target))
             self._check(typ, data, f"to move to {target}")
             return
-        typ, data = self._imap.uid("COPY", spec, self._raw_name(target))
+        typ, data = self._wire.uid("COPY", spec, self._raw_name(target))
         self._check(typ, data, f"to copy to {target}")
         self.store_flags(uids, ["\\Deleted"])
         self.expunge_uids(uids)
@@ -655,7 +581,7 @@ class ImapClient:
         flag_text = "(" + " ".join(flags) + ")" if flags else None
         when = imaplib.Time2Internaldate(date) if date is not None else None
         data_bytes = re.sub(rb"\r?\n", b"\r\n", data_bytes)
-        typ, data = self._imap.append(self._raw_name(folder), flag_text, when, data_bytes)
+        typ, data = self._wire.append(self._raw_name(folder), flag_text, when, data_bytes)
         self._check(typ, data, f"to store the message in {folder}")
 
     # -- search -------------------------------------------------------------
@@ -669,10 +595,10 @@ class ImapClient:
         for name in fields:
             self.token.check()
             if text.isascii() and "\r" not in text and "\n" not in text:
-                typ, data = self._imap.uid("SEARCH", "CHARSET", "UTF-8", name.upper(), quote(text))
+                typ, data = self._wire.uid("SEARCH", "CHARSET", "UTF-8", name.upper(), quote(text))
             else:
-                self._imap.literal = encoded
-                typ, data = self._imap.uid("SEARCH", "CHARSET", "UTF-8", name.upper())
+                self._wire.literal = encoded
+                typ, data = self._wire.uid("SEARCH", "CHARSET", "UTF-8", name.upper())
             self._check(typ, data, "SEARCH")
             found.update(int(x) for x in b" ".join(d for d in data if d).split())
         return sorted(found)
@@ -681,7 +607,7 @@ class ImapClient:
     @_guard
     def noop(self) -> list[str]:
         """NOOP: returns the untagged news (e.g. "EXISTS") the server had for us."""
-        imap = self._imap
+        imap = self._wire
         typ, data = imap.noop()
         news = [k for k in ("EXISTS", "RECENT", "EXPUNGE", "FETCH") if k in imap.untagged_responses]
         for k in news:
@@ -691,7 +617,7 @@ class ImapClient:
     @_guard
     def idle(self, seconds: float) -> list[str]:
         """IDLE for up to ``seconds``; returns the untagged news (empty when nothing happened)."""
-        imap = self._imap
+        imap = self._wire
         if not self.has("IDLE"):
             raise ProtocolError(f"{self.where} does not offer IDLE")
         tag = imap._new_tag()
