@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-import socket
 import statistics
 import subprocess
 import sys

@@ -103,7 +103,8 @@ def _flood_once(seconds: float) -> float:
     meter = run_until(root, lambda: not any(t.running for t in tasks))
     runner.shutdown()
     root.destroy()
-    del transcript, row, runner, tasks, root
+    tasks.clear()
+    del transcript, row, runner, root
     gc.collect()  # free the Tk cycle here: a worker thread of the next run must not do it
     return meter.longest_ms
 

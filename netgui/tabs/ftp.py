@@ -172,7 +172,7 @@ class FtpTab(Tab):
                          settings=self.app.settings, secrets=self.app.secrets, store_key="ftp.quick")
         self.form.pack(side="top", fill="x")
         self.disconnect_button = self.form.add_button("Disconnect", self.disconnect, enabled=False)
-        self.form.status.configure(justify="left")
+        self.form.status.configure(wraplength=150, justify="left")
         self.form.widgets["security"].bind("<<ComboboxSelected>>", self._security_changed, add="+")
         self.form.variables["anonymous"].trace_add("write", lambda *a: self._anonymous_changed())
         self._anonymous_changed()

@@ -88,8 +88,8 @@ class Form(ttk.Frame):
         self.spinner.pack(side="left", padx=(8, 0))
         self.status = ttk.Label(self.buttons, text="", style="Status.TLabel", anchor="w")
         self.status.pack(side="left", fill="x", expand=True)
-        # Long messages wrap to the width the layout gives, instead of widening the form.
-        self.status.bind("<Configure>", lambda e: self.status.configure(wraplength=max(120, e.width)))
+        # No automatic wrapping: setting wraplength from <Configure> feeds back into the
+        # layout and can loop forever in narrow panes. A narrow tab sets a wraplength itself.
         self.load_remembered()
 
     # -- building -------------------------------------------------------------
