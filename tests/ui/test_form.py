@@ -1,6 +1,5 @@
 """The reusable Form with real Tk widgets."""
 
-
 from netgui.config import Secrets, Settings
 from netgui.ui.form import Field, Form
 from tests.support.tk import pump
