@@ -15,7 +15,7 @@ python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$missing python3
 if [ "$mode" = test ]; then
     # command:package pairs for the virtual screen, screenshots and the real test peers
     for pair in Xvfb:xvfb xauth:xauth xdotool:xdotool import:imagemagick \
-                dovecot:dovecot-imapd doveadm:dovecot-pop3d ngircd:ngircd dnsmasq:dnsmasq-base \
+                dovecot:dovecot-imapd ngircd:ngircd dnsmasq:dnsmasq-base \
                 nginx:nginx-light vsftpd:vsftpd curl:curl dig:bind9-dnsutils socat:socat \
                 nc:netcat-openbsd desktop-file-validate:desktop-file-utils \
                 gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus-daemon; do
