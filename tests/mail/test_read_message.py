@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import email.utils
 import os
+import random
 
 from PIL import Image
 
-from netgui.mail.message import (html_to_text, parse_message, safe_file_name, save_attachment,
-                                 summarize)
+from netgui.mail.message import (html_to_text, list_keys, parse_date, parse_message,
+                                 safe_file_name, save_attachment, summarize)
 from tests.support import mailsamples as samples
 
 
@@ -81,6 +83,34 @@ def test_summary_for_the_list_is_fast_path():
     assert s.message_id == "<multi@example.net>"
     raw_8bit = "Subject: Größe\r\nFrom: Jörg <j@example.de>\r\n\r\n".encode("utf-8")
     assert summarize(raw_8bit).subject == "Größe" and summarize(raw_8bit).sender == "Jörg"
+
+
+def test_date_fast_path_agrees_with_the_email_package():
+    rng = random.Random(7)
+    for _ in range(3000):
+        stamp = rng.randint(0, 4_000_000_000)
+        text = email.utils.formatdate(stamp, localtime=rng.random() < 0.5)
+        if rng.random() < 0.3:
+            text = text.split(", ", 1)[1]                    # no weekday
+        if rng.random() < 0.2:
+            text += " (CET)"                                 # a comment
+        assert parse_date(text) == stamp, text
+    for odd in ("Tue, 3 Nov 2026 19:30 +0100", "3 Nov 26 19:30:14 GMT", "Tue, 31 Feb 2026 19:30:14 +0100",
+                "Tue, 3 Nov 2026 19:30:14", "Tue,  3 Nov 2026 09:30:14 -0000"):
+        parts = email.utils.parsedate_tz(odd)
+        assert parse_date(odd) == float(email.utils.mktime_tz(parts)), odd
+    assert parse_date("garbage") is None and parse_date("") is None
+
+
+def test_list_keys_agree_with_the_full_summary():
+    headers = [samples.multipart_with_attachments().split(b"\n\n")[0] + b"\n\n",
+               samples.plain(subject="x").split(b"\n\n")[0],
+               b"Date: Mon, 02 Mar 2026\r\n 10:00:00 +0000\r\nContent-Type: application/pdf\r\n",
+               b"Content-Type: text/plain\r\n\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n",
+               b""]
+    for header in headers:
+        summary = summarize(header)
+        assert list_keys(header) == (summary.date, summary.attachment), header
 
 
 def test_html_to_text_keeps_pre_and_drops_scripts():
