@@ -10,14 +10,18 @@ login AuthError, a broken connection ConnectionLost.
 from __future__ import annotations
 
 import imaplib
+import inspect
+import itertools
 import re
 import threading
+import time
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
 from .cancel import CancelToken
 from .connection import DEFAULT_TIMEOUT, Log, no_log
 from .errors import AuthError, Cancelled, ConnectionLost, NetError, ProtocolError, translate
+from .imap_stream import ResponseReader
 from .mailconn import MailConnection, MailWire
 from .redact import redact
 
@@ -43,6 +47,12 @@ _LIST_RE = re.compile(rb'\((?P<flags>[^)]*)\)\s+(?P<delim>NIL|"(?:[^"\\]|\\.)*")
 _UID_RE = re.compile(rb"\bUID\s+(\d+)", re.I)
 _FLAGS_RE = re.compile(rb"\bFLAGS\s+\(([^)]*)\)", re.I)
 _SIZE_RE = re.compile(rb"\bRFC822\.SIZE\s+(\d+)", re.I)
+_FETCH_RE = re.compile(rb"\* (\d+) FETCH ", re.I)
+# The shape Dovecot (and most servers) answer a list FETCH in, read in one regex call.
+# Groups: message number, UID, flags, size, and the length of the header literal.
+_LIST_FETCH_RE = re.compile(rb"\* (\d+) FETCH \(UID (\d+) FLAGS \(([^)\r\n]*)\) RFC822\.SIZE (\d+) "
+                            rb"BODY\[HEADER\.FIELDS \([^)\r\n]*\)\] \{(\d+)\}\r\n")
+_STREAM_TAGS = itertools.count(1)
 _STATUS_ITEM_RE = re.compile(rb"\[(UIDVALIDITY|UIDNEXT|UNSEEN)\s+(\d+)\]", re.I)
 
 
@@ -225,26 +235,27 @@ class _Wire(MailWire, imaplib.IMAP4):
 
 
 def _guard(method):
-    """Turn imaplib/socket exceptions into the NetError family and honour the token."""
+    """Turn imaplib/socket exceptions into the NetError family and honour the token
+    (for a generator, while it is being iterated)."""
 
-    def wrapper(self, *args, **kwargs):
-        self.token.check()
-        try:
-            return method(self, *args, **kwargs)
-        except NetError:
-            raise
-        except imaplib.IMAP4.abort as exc:
-            self._broken = True
-            if self.token.cancelled:
-                raise Cancelled() from exc
-            raise ConnectionLost(f"Connection to {self.where} was lost: {_clean(exc)}",
-                                 detail=str(exc)) from exc
-        except imaplib.IMAP4.error as exc:
-            if self.token.cancelled:
-                raise Cancelled() from exc
-            raise ProtocolError(f"{self.where} refused: {_clean(exc)}", detail=str(exc)) from exc
-        except (OSError, EOFError, ValueError) as exc:
-            raise self._failed(exc) from exc
+    if inspect.isgeneratorfunction(method):
+        def wrapper(self, *args, **kwargs):
+            self.token.check()
+            try:
+                yield from method(self, *args, **kwargs)
+            except NetError:
+                raise
+            except (imaplib.IMAP4.error, OSError, EOFError, ValueError) as exc:
+                raise self._imap_failure(exc) from exc
+    else:
+        def wrapper(self, *args, **kwargs):
+            self.token.check()
+            try:
+                return method(self, *args, **kwargs)
+            except NetError:
+                raise
+            except (imaplib.IMAP4.error, OSError, EOFError, ValueError) as exc:
+                raise self._imap_failure(exc) from exc
 
     wrapper.__name__ = method.__name__
     wrapper.__doc__ = method.__doc__
@@ -296,6 +307,20 @@ class ImapClient(MailConnection):
     @property
     def alive(self) -> bool:
         return self._wire is not None and not self._broken
+
+    def _imap_failure(self, exc: BaseException) -> NetError:
+        """The NetError for an imaplib or socket exception."""
+        if isinstance(exc, imaplib.IMAP4.abort):
+            self._broken = True
+            if self.token.cancelled:
+                return Cancelled()
+            return ConnectionLost(f"Connection to {self.where} was lost: {_clean(exc)}",
+                                  detail=str(exc))
+        if isinstance(exc, imaplib.IMAP4.error):
+            if self.token.cancelled:
+                return Cancelled()
+            return ProtocolError(f"{self.where} refused: {_clean(exc)}", detail=str(exc))
+        return self._failed(exc)
 
     @_guard
     def connect(self) -> None:
@@ -456,8 +481,7 @@ class ImapClient(MailConnection):
     @_guard
     def fetch_headers(self, spec: str, *, by_uid: bool = True) -> list[FetchedHeaders]:
         """Header fields, FLAGS and RFC822.SIZE for a UID set (or a sequence set)."""
-        items = ("(UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (" + " ".join(HEADER_FIELDS)
-                 + ")])")
+        items = self._list_items()
         imap = self._wire
         imap.quiet, imap.quiet_count = True, 0
         try:
@@ -471,10 +495,92 @@ class ImapClient(MailConnection):
         self._check(typ, data, "FETCH")
         return parse_fetch(data)
 
+    def _list_items(self) -> str:
+        return "(UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (" + " ".join(HEADER_FIELDS) + ")])"
+
+    @_guard
+    def stream_headers(self, ranges: Sequence[tuple[int, int]], *,
+                       every: float = 0.1) -> Iterator[list[FetchedHeaders]]:
+        """The list fields for message number ranges ``(low, high)``, yielded in batches while
+        the server is still sending.
+
+        The first range's records come as one batch once its FETCH completes (a first
+        screen at once); only then are the other FETCHes sent, pipelined, since servers
+        may answer pipelined commands interleaved (Dovecot does) and that would hold the
+        first screen back. Their records come in batches about every ``every`` seconds,
+        each sorted into its range by message number.
+        """
+        imap = self._wire
+        tags = [b"ng%d" % next(_STREAM_TAGS) for _ in ranges]
+        commands = [tag + f" FETCH {low}:{high} {self._list_items()}\r\n".encode("ascii")
+                    for tag, (low, high) in zip(tags, ranges)]
+        imap.send(commands[0])
+        first_low, first_high = ranges[0]
+        reader = ResponseReader(self.where)
+        first: list[FetchedHeaders] = []
+        rest: list[FetchedHeaders] = []
+        completed, count, first_sent = 0, 0, False
+        refusals: list[str] = []
+        last = time.monotonic()
+        try:
+            while completed < len(tags):
+                data = imap.file.read1(1 << 18)
+                if not data:
+                    raise imaplib.IMAP4.abort("the server closed the connection")
+                reader.feed(data)
+                for text, literals in reader.responses(_LIST_FETCH_RE):
+                    if isinstance(text, bytes):
+                        fetch = _FETCH_RE.match(text)
+                        if fetch is None:
+                            if self._stream_status(text, tags, refused_to=refusals):
+                                completed += 1
+                                if text.startswith(tags[0] + b" "):
+                                    # the rest is asked for now: Dovecot answers pipelined
+                                    # commands interleaved, which would delay the first screen
+                                    for command in commands[1:]:
+                                        imap.send(command)
+                                    first_sent = True
+                                    if first:
+                                        first.sort(key=lambda r: -r.uid)
+                                        yield first
+                                    last = time.monotonic()
+                            continue
+                        seq = int(fetch.group(1))
+                        record = fetch_record(text, literals[0] if literals else b"", seq)
+                    else:  # the usual shape, matched whole: its groups and the literal
+                        number, uid, flags, size, _ = text
+                        seq = int(number)
+                        record = FetchedHeaders(int(uid), _flag_tuple(flags), int(size),
+                                                literals, seq)
+                    count += 1
+                    if record is not None:
+                        (first if first_low <= seq <= first_high else rest).append(record)
+                if rest and first_sent and (completed == len(tags)
+                                            or time.monotonic() - last >= every):
+                    yield rest
+                    rest, last = [], time.monotonic()
+            self.log("<", f"({count} FETCH responses)")
+        finally:
+            if completed < len(tags) or reader.pending:
+                self._broken = True  # responses left unread: this connection is out of step
+        if refusals:
+            raise imaplib.IMAP4.error(f"FETCH: {refusals[0]}")
+
+    def _stream_status(self, line: bytes, tags: list[bytes], refused_to: list[str]) -> bool:
+        """Log a response that is not a FETCH; True if it completes one of ``tags`` (a
+        refusal's text goes to ``refused_to``)."""
+        self._wire._emit("<", line)
+        tag, _, status = line.partition(b" ")
+        if tag not in tags:
+            return False  # EXISTS, EXPUNGE, an alert: nothing the list needs
+        if not status.upper().startswith(b"OK"):
+            refused_to.append(status.decode("utf-8", "replace"))
+        return True
+
     def iter_header_batches(self, state: FolderState, first: int = 100, batch: int = 1000,
                             min_uid: int = 0) -> Iterator[list[FetchedHeaders]]:
-        """All messages newest first, in batches: a small first batch so rows appear at once,
-        then growing ones.
+        """All messages, the newest ``first`` as the first batch (so rows appear at once),
+        the rest streamed in batches while they arrive.
 
         With ``min_uid`` only messages whose UID is at least that are fetched (new mail).
         """
@@ -485,18 +591,10 @@ class ImapClient(MailConnection):
                 yield rows[i:i + batch]
             return
         top = state.exists
-        size = first
-        fetched = 0
-        while top >= 1:
-            self.token.check()
-            low = max(1, top - size + 1)
-            rows = self.fetch_headers(f"{low}:{top}", by_uid=False)
-            rows.sort(key=lambda r: -r.uid)
-            yield rows
-            top = low - 1
-            fetched += 1
-            # later batches grow (fewer round trips): batch, 3×batch, then 5×batch
-            size = batch if fetched == 1 else min(batch * 5, size * 3)
+        if top < 1:
+            return
+        low = max(1, top - first + 1)
+        yield from self.stream_headers([(low, top)] + ([(1, low - 1)] if low > 1 else []))
 
     @_guard
     def fetch_flags(self, spec: str = "1:*") -> dict[int, tuple[str, ...]]:
@@ -675,6 +773,24 @@ def _first_int(values) -> int | None:
         return None
 
 
+def fetch_record(text: bytes, literal: bytes, seq: int | None) -> FetchedHeaders | None:
+    """A FETCH response's UID, FLAGS and size (from ``text``) with its header literal."""
+    uid = _UID_RE.search(text)
+    if not uid:
+        return None
+    flags = _FLAGS_RE.search(text)
+    size = _SIZE_RE.search(text)
+    return FetchedHeaders(int(uid.group(1)), _flag_tuple(flags.group(1)) if flags else (),
+                          int(size.group(1)) if size else 0, literal, seq)
+
+
+def _flag_tuple(raw: bytes) -> tuple[str, ...]:
+    """IMAP flags as text, without \\Recent (which belongs to one session only)."""
+    if not raw:
+        return ()
+    return tuple(f for f in raw.decode("ascii", "replace").split() if f.lower() != "\\recent")
+
+
 def parse_fetch(data) -> list[FetchedHeaders]:
     """Turn imaplib's FETCH answer into records: UID, FLAGS, size and the header literal."""
     rows: list[FetchedHeaders] = []
@@ -685,18 +801,10 @@ def parse_fetch(data) -> list[FetchedHeaders]:
         if not text_parts:
             return
         text = b" ".join(text_parts)
-        m = _UID_RE.search(text)
-        if m:
-            flags = _FLAGS_RE.search(text)
-            size = _SIZE_RE.search(text)
-            seq = text.split(b" ", 1)[0]
-            rows.append(FetchedHeaders(
-                int(m.group(1)),
-                tuple(f for f in flags.group(1).decode("ascii", "replace").split()
-                      if f.lower() != "\\recent") if flags else (),
-                int(size.group(1)) if size else 0,
-                literal,
-                int(seq) if seq.isdigit() else None))
+        seq = text.split(b" ", 1)[0]
+        record = fetch_record(text, literal, int(seq) if seq.isdigit() else None)
+        if record is not None:
+            rows.append(record)
 
     for item in data:
         if item is None:

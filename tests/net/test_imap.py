@@ -8,12 +8,14 @@ import time
 import pytest
 
 from netgui.net.cancel import CancelToken
-from netgui.net.errors import AuthError, Cancelled, CertificateError, ProtocolError
+from netgui.net.errors import (AuthError, Cancelled, CertificateError, ConnectionLost, NetTimeout,
+                               ProtocolError)
 from netgui.net.imap import (ImapClient, classify_folder, decode_folder_name, encode_folder_name,
                              uid_set)
 from netgui.mail.message import summarize
 from tests.support import mailsamples as samples
 from tests.support.dovecot import PASSWORD, dovecot, mailuser  # noqa: F401  (fixtures)
+from tests.support.peers import FaultyRelay
 
 
 def connect(server, user, security="none", log=None, **kw):
@@ -86,9 +88,10 @@ def test_headers_in_batches_newest_first_and_bodies(mailuser):
         state = client.select("INBOX")
         assert state.exists == 26 and state.uidvalidity > 0
         batches = list(client.iter_header_batches(state, first=5, batch=10))
-        assert [len(b) for b in batches] == [5, 10, 11]
+        assert len(batches[0]) == 5 and sum(map(len, batches)) == 26
         uids = [r.uid for b in batches for r in b]
-        assert uids == sorted(uids, reverse=True)
+        assert len(set(uids)) == 26
+        assert [r.uid for r in batches[0]] == sorted(uids, reverse=True)[:5]  # the newest first
         newest = summarize(batches[0][0].header)
         assert newest.subject == "Grüße aus Köln €50"
         assert newest.sender == "Jürgen Müller"
@@ -170,6 +173,82 @@ def test_uidvalidity_changes_when_a_folder_is_recreated(mailuser):
         client.create_folder("Projekte/Entwürfe")
         second = client.select("Projekte/Entwürfe")
         assert second.uidvalidity != first and second.exists == 0
+    finally:
+        client.close()
+
+
+def fill_inbox(server, user, count):
+    for i in range(count):
+        server.deliver(user, samples.plain(subject=f"Message {i} " + "x" * 200, body=f"Body {i}\n"))
+    server.deliver(user, samples.encoded_headers())
+    server.deliver(user, samples.multipart_with_attachments())
+
+
+def test_streamed_listing_reads_what_imaplib_reads(mailuser):
+    server, user, _ = mailuser
+    fill_inbox(server, user, 40)
+    client = connect(server, user)
+    try:
+        state = client.select("INBOX")
+        streamed = [r for b in client.iter_header_batches(state, first=7) for r in b]
+        plain = client.fetch_headers("1:*", by_uid=False)
+        client.noop()  # the connection is in step after the stream
+    finally:
+        client.close()
+    key = (lambda r: r.uid)
+    assert sorted(streamed, key=key) == sorted(plain, key=key)
+    assert len(streamed) == 42 and all(r.header.startswith(b"From:") or b"\nFrom:" in r.header
+                                       for r in streamed)
+
+
+def test_a_connection_dropped_mid_listing_is_lost_not_a_short_list(mailuser):
+    server, user, _ = mailuser
+    fill_inbox(server, user, 300)
+    with FaultyRelay(server.imap_port, "drop", after=20_000) as relay:
+        client = ImapClient("127.0.0.1", relay.port, "none", timeout=10)
+        client.connect()
+        client.login(user, PASSWORD)
+        state = client.select("INBOX")
+        relay.armed.set()
+        got = []
+        with pytest.raises(ConnectionLost):
+            for batch in client.iter_header_batches(state, first=10):
+                got.extend(batch)
+        assert relay.tripped.is_set() and not client.alive
+        assert len(got) < 302
+        client.close()
+
+
+def test_a_stalled_listing_times_out_and_cancel_wakes_it(mailuser):
+    server, user, _ = mailuser
+    fill_inbox(server, user, 300)
+    for timeout, cancel_after in ((1.0, None), (30, 0.3)):
+        with FaultyRelay(server.imap_port, "stall", after=20_000) as relay:
+            token = CancelToken()
+            client = ImapClient("127.0.0.1", relay.port, "none", timeout=timeout, token=token)
+            client.connect()
+            client.login(user, PASSWORD)
+            state = client.select("INBOX")
+            relay.armed.set()
+            if cancel_after:
+                threading.Timer(cancel_after, token.cancel).start()
+            started = time.monotonic()
+            with pytest.raises(Cancelled if cancel_after else NetTimeout):
+                for _ in client.iter_header_batches(state, first=10):
+                    pass
+            assert time.monotonic() - started < 5 and not client.alive
+            client.close()
+
+
+def test_a_refused_fetch_in_a_stream_is_a_protocol_error_and_the_session_goes_on(mailuser):
+    server, user, _ = mailuser
+    fill_inbox(server, user, 3)
+    client = connect(server, user)
+    try:
+        client.select("INBOX")
+        with pytest.raises(ProtocolError, match="FETCH"):
+            list(client.stream_headers([(1, 2), (90, 99)]))
+        assert client.alive and client.noop() is not None
     finally:
         client.close()
 
