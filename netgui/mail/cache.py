@@ -1,8 +1,8 @@
 """The offline mail cache: one SQLite file in the data folder.
 
 Per account and folder it keeps the UIDVALIDITY seen last, the list rows
-(sender, subject, date, size, flags, attachment mark) and the bodies of the
-messages that were opened, so reopening the tab shows the list at once and
+(the raw list header fields, date, size, flags, attachment mark) and the bodies
+of the messages that were opened, so reopening the tab shows the list at once and
 cached messages can be read without a network. A UIDVALIDITY change wipes the
 folder's rows, as RFC 3501 requires.
 """
@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Iterable
 
 from ..config import data_dir
+from .message import list_keys, summarize
 
+SCHEMA_VERSION = 2  # 2: rows keep their raw header (decoded when shown), not decoded text
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS folders (
     account TEXT NOT NULL, name TEXT NOT NULL, delimiter TEXT, flags TEXT NOT NULL DEFAULT '',
@@ -24,32 +26,53 @@ CREATE TABLE IF NOT EXISTS folders (
     PRIMARY KEY (account, name));
 CREATE TABLE IF NOT EXISTS messages (
     account TEXT NOT NULL, folder TEXT NOT NULL, uid INTEGER NOT NULL,
-    sender TEXT NOT NULL DEFAULT '', recipient TEXT NOT NULL DEFAULT '',
-    subject TEXT NOT NULL DEFAULT '', date REAL, size INTEGER NOT NULL DEFAULT 0,
-    flags TEXT NOT NULL DEFAULT '', attachment INTEGER NOT NULL DEFAULT 0,
-    message_id TEXT NOT NULL DEFAULT '', uidl TEXT,
+    header BLOB NOT NULL, date REAL, size INTEGER NOT NULL DEFAULT 0,
+    flags TEXT NOT NULL DEFAULT '', attachment INTEGER NOT NULL DEFAULT 0, uidl TEXT,
     PRIMARY KEY (account, folder, uid)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS messages_uidl ON messages (account, folder, uidl);
 CREATE TABLE IF NOT EXISTS bodies (
     account TEXT NOT NULL, folder TEXT NOT NULL, uid INTEGER NOT NULL, raw BLOB NOT NULL,
     PRIMARY KEY (account, folder, uid));
 """
+_ROW_COLUMNS = "uid, header, size, flags, uidl, date, attachment"
 
 
-@dataclass
 class MessageRow:
-    """One message in a list. ``flags`` are IMAP flags (POP3 keeps \\Seen locally)."""
+    """One message in a list. ``flags`` are IMAP flags (POP3 keeps \\Seen locally).
 
-    uid: int
-    sender: str
-    to: str
-    subject: str
-    date: float | None
-    size: int
-    flags: tuple[str, ...]
-    attachment: bool
-    message_id: str = ""
-    uidl: str | None = None
+    A row holds the message's raw list header fields; the date and attachment mark
+    (needed to sort and mark every row) are read at once, sender, recipient, subject
+    and message id when first used. A folder of 10,000 messages is listed without
+    decoding the rows nobody looks at.
+    """
+
+    __slots__ = ("uid", "header", "size", "flags", "uidl", "date", "attachment", "_text")
+
+    def __init__(self, uid: int, header: bytes, size: int = 0, flags: Iterable[str] = (),
+                 uidl: str | None = None, date: float | None = None,
+                 attachment: bool | None = None):
+        self.uid = uid
+        self.header = header
+        self.size = size
+        self.flags = tuple(flags)
+        self.uidl = uidl
+        if attachment is None:  # not known yet: read both from the header
+            date, attachment = list_keys(header)
+        self.date = date
+        self.attachment = attachment
+        self._text: tuple[str, str, str, str] | None = None
+
+    def _decoded(self) -> tuple[str, str, str, str]:
+        text = self._text
+        if text is None:
+            s = summarize(self.header)
+            text = self._text = (s.sender, s.to, s.subject, s.message_id)
+        return text
+
+    sender = property(lambda self: self._decoded()[0], doc="Who sent it (name or address).")
+    to = property(lambda self: self._decoded()[1], doc="The first recipient.")
+    subject = property(lambda self: self._decoded()[2], doc="The decoded subject.")
+    message_id = property(lambda self: self._decoded()[3], doc="The Message-ID header.")
 
     @property
     def unread(self) -> bool:
@@ -60,8 +83,11 @@ class MessageRow:
         return "\\Flagged" in self.flags
 
     def as_tuple(self):
-        return (self.uid, self.sender, self.to, self.subject, self.date, self.size,
-                " ".join(self.flags), int(self.attachment), self.message_id, self.uidl)
+        return (self.uid, self.header, self.size, " ".join(self.flags), self.uidl, self.date,
+                int(self.attachment))
+
+    def __repr__(self) -> str:
+        return f"MessageRow(uid={self.uid}, subject={self.subject!r}, flags={self.flags})"
 
 
 @dataclass
@@ -72,6 +98,11 @@ class CachedFolder:
     special: str | None
     uidvalidity: int | None
     uidnext: int | None
+
+
+def _row(columns) -> MessageRow:
+    uid, header, size, flags, uidl, date, attachment = columns
+    return MessageRow(uid, bytes(header), size, flags.split(), uidl, date, bool(attachment))
 
 
 def default_path() -> Path:
@@ -89,6 +120,11 @@ class MailCache:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            if self._db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                # An older cache: its rows are fetched again (bodies go with them, as POP3's
+                # local numbers are assigned anew).
+                self._db.executescript("DROP TABLE IF EXISTS messages; DROP TABLE IF EXISTS bodies;")
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             self._db.executescript(SCHEMA)
             self._db.commit()
 
@@ -154,19 +190,17 @@ class MailCache:
     def add_messages(self, account: str, folder: str, rows: Iterable[MessageRow]) -> None:
         with self._lock, self._db:
             self._db.executemany(
-                "INSERT OR REPLACE INTO messages (account, folder, uid, sender, recipient, subject, "
-                "date, size, flags, attachment, message_id, uidl) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO messages (account, folder, {_ROW_COLUMNS}) "
+                "VALUES (?,?,?,?,?,?,?,?,?)",
                 [(account, folder) + r.as_tuple() for r in rows])
 
     def messages(self, account: str, folder: str) -> list[MessageRow]:
         """All cached rows of a folder, newest UID first."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT uid, sender, recipient, subject, date, size, flags, attachment, message_id, "
-                "uidl FROM messages WHERE account=? AND folder=? ORDER BY uid DESC",
-                (account, folder)).fetchall()
-        return [MessageRow(u, s, t, sub, d, sz, tuple(f.split()), bool(a), m, ul)
-                for u, s, t, sub, d, sz, f, a, m, ul in rows]
+                f"SELECT {_ROW_COLUMNS} FROM messages WHERE account=? AND folder=? "
+                "ORDER BY uid DESC", (account, folder)).fetchall()
+        return [_row(r) for r in rows]
 
     def message(self, account: str, folder: str, uid: int) -> MessageRow | None:
         for row in self._rows_where(account, folder, "uid=?", (uid,)):
@@ -176,11 +210,9 @@ class MailCache:
     def _rows_where(self, account, folder, where, args):
         with self._lock:
             rows = self._db.execute(
-                "SELECT uid, sender, recipient, subject, date, size, flags, attachment, message_id, "
-                f"uidl FROM messages WHERE account=? AND folder=? AND {where}",
+                f"SELECT {_ROW_COLUMNS} FROM messages WHERE account=? AND folder=? AND {where}",
                 (account, folder) + tuple(args)).fetchall()
-        return [MessageRow(u, s, t, sub, d, sz, tuple(f.split()), bool(a), m, ul)
-                for u, s, t, sub, d, sz, f, a, m, ul in rows]
+        return [_row(r) for r in rows]
 
     def uids(self, account: str, folder: str) -> set[int]:
         with self._lock:

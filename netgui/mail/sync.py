@@ -26,7 +26,7 @@ from ..net.imap import FetchedHeaders, ImapClient, uid_set
 from ..net.pop3 import Pop3Client
 from . import accounts
 from .cache import MailCache, MessageRow
-from .message import ParsedMessage, parse_message, summarize
+from .message import ParsedMessage, parse_message
 
 FIRST_BATCH = 60
 BATCH = 1000
@@ -60,9 +60,7 @@ class PlainContext:
 
 
 def row_from_fetch(item: FetchedHeaders) -> MessageRow:
-    s = summarize(item.header)
-    return MessageRow(item.uid, s.sender, s.to, s.subject, s.date, item.size, item.flags,
-                      s.attachment, s.message_id)
+    return MessageRow(item.uid, item.header, item.size, item.flags)
 
 
 class MailService:
@@ -171,9 +169,9 @@ class MailService:
             ctx.status(f"Fetching {state.exists} headers from {folder}")
             for items in client.iter_header_batches(state, first, batch):
                 rows = [row_from_fetch(i) for i in items]
+                ctx.event("rows", self._payload(folder, rows=rows))  # shown while it is stored
                 self.cache.add_messages(self.name, folder, rows)
                 done += len(rows)
-                ctx.event("rows", self._payload(folder, rows=rows))
                 ctx.progress(done, state.exists)
             return done
         top = max(cached)
@@ -218,9 +216,7 @@ class MailService:
             rows: list[MessageRow] = []
             for count, (num, uidl, uid) in enumerate(reversed(numbered), 1):
                 ctx.check()
-                s = summarize(pop.top(num, 0))
-                rows.append(MessageRow(uid, s.sender, s.to, s.subject, s.date, sizes.get(num, 0),
-                                       (), s.attachment, s.message_id, uidl))
+                rows.append(MessageRow(uid, pop.top(num, 0), sizes.get(num, 0), (), uidl))
                 if len(rows) >= (FIRST_BATCH if count <= FIRST_BATCH else batch):
                     self.cache.add_messages(self.name, folder, rows)
                     ctx.event("rows", self._payload(folder, rows=rows))

@@ -21,6 +21,8 @@ HEADINGS = {"marks": "", "sender": "From", "subject": "Subject", "date": "Date",
 WIDTHS = {"marks": 52, "sender": 200, "subject": 380, "date": 130, "size": 70}
 UNREAD, FLAGGED, ATTACHMENT = "●", "⚑", "◫"
 BULK = 300           # batches larger than this re-sort instead of inserting one by one
+WARM_DELAY_MS = 300  # quiet time after the last batch before rows are decoded in the background
+WARM_SLICE_S = 0.008
 
 
 def _key(column: str) -> Callable[[MessageRow], tuple]:
@@ -105,6 +107,7 @@ class MessageList(ttk.Frame):
         self._anchor: int | None = None
         self._reported: list[int] = []
         self._render_after = None
+        self._warm_after = None
         self._row_height = 0
         self._header_height = 0
         self._update_headings()
@@ -139,6 +142,7 @@ class MessageList(ttk.Frame):
         self._selected &= set(self.rows)
         self.top = 0
         self._resort()
+        self._warm_soon()
 
     def clear(self) -> None:
         self._selected.clear()
@@ -239,6 +243,24 @@ class MessageList(ttk.Frame):
                 self._header_height = box[1] + 2
         self.scroll.set(*(self.top / total, min(1.0, (self.top + cap) / total)) if total else (0, 1))
 
+    def _warm_soon(self) -> None:
+        """Once batches stop arriving, decode every row's text in short idle slices, so that
+        sorting by sender or subject later does not stall (rows decode lazily otherwise)."""
+        if self._warm_after is not None:
+            self.after_cancel(self._warm_after)
+        self._warm_after = self.after(WARM_DELAY_MS, self._warm, None)
+
+    def _warm(self, cold) -> None:
+        if cold is None:
+            cold = iter(list(self.rows.values()))
+        deadline = time.perf_counter() + WARM_SLICE_S
+        for row in cold:
+            row.sender  # noqa: B018 - decodes the row's text once
+            if time.perf_counter() > deadline:
+                self._warm_after = self.after(1, self._warm, cold)
+                return
+        self._warm_after = None
+
     def _refresh_row(self, uid: int) -> None:
         if uid in self._visible and self.tree.exists(str(uid)):
             row = self.rows[uid]
@@ -290,6 +312,7 @@ class MessageList(ttk.Frame):
     def add_rows(self, rows: Iterable[MessageRow]) -> None:
         """Add or refresh rows (a sync batch arrived); the window re-renders once."""
         rows = list(rows)
+        self._warm_soon()
         if len(rows) > BULK:
             self.rows.update((r.uid, r) for r in rows)
             self._resort()

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 
 import pytest
 
 from netgui.mail import accounts
-from netgui.mail.cache import MailCache
+from netgui.mail.cache import MailCache, MessageRow
 from netgui.mail.sync import MailService, PlainContext
-from netgui.net.errors import Cancelled, ConnectError
+from netgui.net.errors import Cancelled, ConnectError, ConnectionLost
 from netgui.net.imap import ImapClient
 from tests.support import mailsamples as samples
 from tests.support.dovecot import PASSWORD, dovecot, mailuser  # noqa: F401  (fixtures)
-from tests.support.peers import free_port
+from tests.support.peers import FaultyRelay, free_port
 
 
 def account(server, user, protocol="imap", security="none", port=None):
@@ -47,7 +48,7 @@ def test_imap_first_sync_in_batches_then_reopen_offline(mailuser, tmp_path):
     assert {f.special for f in folders} >= {"inbox", "sent", "drafts", "trash", "junk"}
     assert svc.sync(ctx, "INBOX", first=5, batch=10) == 31
     batches = [len(p["rows"]) for k, p in ctx.events if k == "rows"]
-    assert batches == [5, 10, 16]
+    assert batches[0] == 5 and sum(batches) == 31  # the newest first, the rest as it streams
     first = ctx.events[0][1]["rows"]
     assert first[0].subject == "Files attached" and first[0].attachment
     opened = svc.open(ctx, "INBOX", first[0].uid)
@@ -229,6 +230,49 @@ def test_a_sync_interrupted_halfway_is_completed_next_time(mailuser, tmp_path):
     assert len(rows_of(ctx)) == 8
     assert sorted(r.subject for r in svc.cache.messages("acct", "INBOX")) == [f"N{i:02d}" for i in range(12)]
     svc.close()
+
+
+def test_a_listing_cut_off_by_the_network_keeps_its_rows_and_is_completed(mailuser, tmp_path):
+    server, user, _ = mailuser
+    for i in range(400):
+        server.deliver(user, samples.plain(subject=f"Cut {i:03d} " + "x" * 300))
+    with FaultyRelay(server.imap_port, "drop", after=40_000) as relay:
+        svc = MailService("acct", account(server, user, port=relay.port),
+                          MailCache(tmp_path / "cache.sqlite3"), password=PASSWORD)
+        ctx = PlainContext()
+        svc.folders(ctx)
+        relay.armed.set()
+        with pytest.raises(ConnectionLost):
+            svc.sync(ctx, "INBOX", first=20)
+        shown = {r.uid for r in rows_of(ctx)}
+        assert 20 <= len(shown) < 400 and svc.cache.uids("acct", "INBOX") == shown
+        svc.close()
+    svc = service(server, user, tmp_path)  # the network is back
+    ctx = PlainContext()
+    assert svc.sync(ctx) == 400
+    assert len(svc.cache.uids("acct", "INBOX")) == 400 and not shown & {r.uid for r in rows_of(ctx)}
+    svc.close()
+
+
+def test_a_cache_from_an_older_netgui_is_rebuilt(tmp_path):
+    path = tmp_path / "cache.sqlite3"
+    with sqlite3.connect(path) as db:  # the first cache format: decoded text per row
+        db.executescript("""
+            CREATE TABLE messages (account TEXT NOT NULL, folder TEXT NOT NULL, uid INTEGER NOT NULL,
+                sender TEXT, recipient TEXT, subject TEXT, date REAL, size INTEGER, flags TEXT,
+                attachment INTEGER, message_id TEXT, uidl TEXT, PRIMARY KEY (account, folder, uid));
+            CREATE TABLE bodies (account TEXT, folder TEXT, uid INTEGER, raw BLOB);
+            INSERT INTO messages VALUES ('acct', 'INBOX', 1, 'a', 'b', 'old', 0, 1, '', 0, '', NULL);
+            INSERT INTO bodies VALUES ('acct', 'INBOX', 1, x'00');""")
+    cache = MailCache(path)
+    assert cache.messages("acct", "INBOX") == [] and cache.body("acct", "INBOX", 1) is None
+    cache.add_messages("acct", "INBOX", [MessageRow(5, b"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=\r\n"
+                                                       b"Date: Mon, 02 Mar 2026 10:00:00 +0000\r\n",
+                                                    42, ("\\Seen",))])
+    cache.close()
+    row, = MailCache(path).messages("acct", "INBOX")
+    assert (row.uid, row.subject, row.size, row.flags, row.unread) == (5, "Grüße", 42, ("\\Seen",), False)
+    assert row.date == 1772445600.0
 
 
 @pytest.mark.parametrize("protocol", ["imap-without-idle", "pop3"])

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from email.utils import formatdate
+
 from netgui.mail.cache import MessageRow
 from netgui.tabs.mail_list import MessageList
 from tests.support.tk import pump
 
 
 def make_rows(n, start=1):
-    return [MessageRow(uid, f"Sender {uid % 50:02d}", "me", f"Subject {uid}", 1_700_000_000 + uid * 60,
-                       100 + uid, ("\\Seen",) if uid % 2 else (), uid % 10 == 0)
+    return [MessageRow(uid, (f"From: Sender {uid % 50:02d} <s{uid % 50}@example.org>\r\n"
+                             f"To: me@example.org\r\nSubject: Subject {uid}\r\n"
+                             f"Date: {formatdate(1_700_000_000 + uid * 60)}\r\n"
+                             + ("Content-Type: multipart/mixed; boundary=x\r\n" if uid % 10 == 0
+                                else "")).encode(),
+                       100 + uid, ("\\Seen",) if uid % 2 else ())
             for uid in range(start, start + n)]
 
 
@@ -53,3 +59,19 @@ def test_virtual_list_scrolls_sorts_and_keeps_the_selection(root):
     assert lst.shown_uids() == [10, 30]
     lst.change_flag([10], "\\Flagged", True)
     assert "⚑" in lst.tree.set("10", "marks")
+
+
+def test_rows_are_decoded_in_the_background_once_batches_stop(root):
+    lst = MessageList(root)
+    lst.pack(fill="both", expand=True)
+    rows = make_rows(3000)
+    lst.set_rows(rows[:1500])
+    lst.add_rows(rows[1500:])
+    pump(root, timeout=0.05)
+    shown = set(lst._visible)
+    assert all(r._text is not None for r in rows if r.uid in shown)   # what is on screen
+    assert sum(r._text is None for r in rows) > 2000                  # not yet the rest
+    pump(root, until=lambda: all(r._text is not None for r in rows), timeout=10,
+         message="rows were not decoded in the background")
+    lst.sort_by("sender")
+    assert lst.rows[lst.shown_uids()[0]].sender == "Sender 00"
