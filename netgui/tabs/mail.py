@@ -54,7 +54,7 @@ class MailTab(Tab):
         self.opened: tuple[str, str, int] | None = None
         self.folder_kinds: dict[tuple[str, str], str | None] = {}
         self.folder_labels: dict[tuple[str, str], str] = {}
-        self._generation = 0
+        self._resets: dict[tuple[str, str], int] = {}  # UIDVALIDITY changes seen, per folder
         self.unread_counts: dict[tuple[str, str], int] = {}
         self._count_after = None
         self._build()
@@ -167,8 +167,7 @@ class MailTab(Tab):
         return [t for t in self.tasks if t.running]
 
     def cancel_work(self) -> None:
-        """Cancel what runs now, and the syncs it would have started when done."""
-        self._generation += 1
+        """Cancel what runs now."""
         for task in self.busy_tasks():
             task.cancel()
 
@@ -314,7 +313,7 @@ class MailTab(Tab):
         self.set_status(f"Connecting to {service.account['incoming_host']}…", busy=True)
 
     def show_folder(self, account: str, folder: str) -> None:
-        """Show a folder: cached rows at once (read in a worker), then sync with the server."""
+        """Show a folder: cached rows at once (read in a worker) while it syncs with the server."""
         self.current = (account, folder)
         iid = account + SEP + folder
         if self.folders.exists(iid) and self.folders.selection() != (iid,):
@@ -325,23 +324,22 @@ class MailTab(Tab):
         self.list.clear()
         self.viewer.clear()
         self.opened = None
-
-        generation = self._generation
+        resets = self._resets.get(self.current, 0)
 
         def loaded(rows):
-            if self.current != (account, folder):
-                return
+            if self.current != (account, folder) or self._resets.get(self.current, 0) != resets:
+                return  # another folder is shown, or the server renumbered this one meanwhile
             merged = {r.uid: r for r in rows}
-            merged.update(self.list.rows)  # rows a running sync already delivered are newer
+            merged.update(self.list.rows)  # rows the sync already delivered are newer
             self.list.set_rows(merged.values())
             self._count_unread_soon()
-            self.set_status(f"{len(merged)} messages in {folder} (cached)")
-            if generation == self._generation:
-                self.sync(account, folder)
+            if self.current not in self.syncing:
+                self.set_status(f"{len(merged)} messages in {folder} (cached)")
 
         task = self.app.runner.submit(lambda ctx: self.cache.messages(account, folder),
                                       name=f"Open {folder}", on_result=loaded)
         self.track(task)
+        self.sync(account, folder)
 
     def get_mail(self) -> None:
         """Refresh folder lists and the shown folder of every account."""
@@ -431,6 +429,7 @@ class MailTab(Tab):
         elif kind == "removed":
             self.list.remove(payload["uids"])
         elif kind == "reset":
+            self._resets[key] = self._resets.get(key, 0) + 1
             self.list.clear()
             self.viewer.clear("The server renumbered this folder; the list is fetched again.")
 

@@ -24,6 +24,8 @@ from ..net.errors import Cancelled, NetError, translate
 from ..net.redact import redact
 
 POLL_MS = 50
+BUSY_POLL_MS = 10    # while tasks start or report: results reach the screen sooner
+BUSY_SECONDS = 1.0   # how long after the last submit or message the runner counts as busy
 BUDGET_S = 0.02
 GIL_SWITCH_S = 0.001
 
@@ -217,6 +219,7 @@ class TaskRunner:
         self._tasks: dict[int, Task] = {}
         self._lock = threading.Lock()
         self._after_id = None
+        self._busy_until = 0.0
         self._status_listeners: list[Callable[[Task | None, str], None]] = []
         self._closed = False
         self._schedule(poll_ms)
@@ -237,6 +240,7 @@ class TaskRunner:
                                   name=f"netgui-task-{task.id}", daemon=True)
         task.thread = thread
         thread.start()
+        self._busy_until = time.monotonic() + BUSY_SECONDS
         return task
 
     def active(self) -> list[Task]:
@@ -279,8 +283,13 @@ class TaskRunner:
 
     def _poll(self) -> None:
         self._after_id = None
-        self.drain()
-        self._schedule(1 if not self.queue.empty() else self.poll_ms)
+        if self.drain():
+            self._busy_until = time.monotonic() + BUSY_SECONDS
+        if not self.queue.empty():
+            self._schedule(1)
+        else:
+            busy = time.monotonic() < self._busy_until
+            self._schedule(min(BUSY_POLL_MS, self.poll_ms) if busy else self.poll_ms)
 
     def drain(self, budget: float | None = None) -> int:
         """Deliver queued messages for up to ``budget`` seconds; returns how many were read."""
