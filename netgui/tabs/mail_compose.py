@@ -197,11 +197,16 @@ class ComposeWindow(tk.Toplevel):
         self.body.bind("<Control-Return>", lambda e: (self.form.submit(), "break")[1])
         self.bind("<Control-s>", lambda e: (self.save_draft(), "break")[1])
         self.protocol("WM_DELETE_WINDOW", self.close)
+        app.follow_theme(self, self._recolour)
         self._update_title()
         focus = "to" if not draft.to else "body"
         (self.form.widgets["to"] if focus == "to" else self.body).focus_set()
         if focus == "body":
             self.body.mark_set("insert", "1.0")
+
+    def _recolour(self, palette) -> None:
+        style_text(self.body, palette)
+        self.transcript.set_palette(palette)
 
     def _next_field(self, event) -> str:
         if event.state & 0x4:  # Control+Return sends
@@ -622,6 +627,7 @@ class OutboxWindow(tk.Toplevel):
                   "not be reached)", style="Muted.TLabel").pack(side="left", padx=(10, 0))
         self.sent.bind("<Double-1>", lambda e: self.view_sent())
         self.bind("<Escape>", lambda e: self.destroy())
+        app.follow_theme(self, self.transcript.set_palette)
         self.refresh()
         self._tick_id = self.after(REFRESH_MS, self._tick)
 
@@ -826,6 +832,7 @@ class MessageView(tk.Toplevel):
         ttk.Label(frame, text="\n".join(lines), justify="left").pack(side="top", anchor="w")
         self.text = tk.Text(frame, wrap="word", font=monospace(self), padx=6, pady=4)
         style_text(self.text, parent.app.theme)
+        parent.app.follow_theme(self, lambda palette: style_text(self.text, palette))
         self.text.insert("1.0", compose.text_of(msg))
         self.text.configure(state="disabled")
         self.text.pack(side="top", fill="both", expand=True, pady=(8, 0))

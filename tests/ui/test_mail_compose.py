@@ -411,3 +411,26 @@ def test_without_any_account_the_window_explains(make_app):
     task = win.close()
     pump(app.root, until=lambda: task is None or not task.running, timeout=5, message="save")
     assert len(outbox.stores().drafts.items()) == 1, "what was typed is kept as a draft"
+
+
+def test_compose_and_outbox_windows_follow_the_theme(make_app, smtp_server):
+    from netgui.ui.theme import DARK, LIGHT
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    win = open_compose(app, "work")
+    box = open_outbox(app)
+    pump(app.root, timeout=0.1)
+    assert win.body.cget("background") == LIGHT.field_bg
+    app.set_theme("dark")
+    pump(app.root, timeout=0.1)
+    assert win.body.cget("background") == DARK.field_bg
+    assert win.body.cget("foreground") == DARK.fg
+    assert win.transcript.text.cget("background") == DARK.field_bg
+    assert box.transcript.text.cget("background") == DARK.field_bg
+    app.set_theme("light")
+    assert win.body.cget("background") == LIGHT.field_bg
+    assert box.transcript.text.cget("background") == LIGHT.field_bg
+    win.close()
+    box.destroy()
+    assert app._theme_listeners == [], "closed windows no longer listen"
+    app.set_theme("dark")  # nothing left that could touch a destroyed widget
