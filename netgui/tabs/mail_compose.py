@@ -418,6 +418,10 @@ class ComposeWindow(tk.Toplevel):
         if problems:
             self.form.set_status(problems[0], "error")
             return
+        if not draft.subject.strip() and not dialogs.confirm(
+                self, "No subject", "Send without a subject?", "The subject field is empty."):
+            self.form.widgets["subject"].focus_set()
+            return
         profile = self.accounts[draft.account]
         if self._autosave_id is not None:
             self.after_cancel(self._autosave_id)

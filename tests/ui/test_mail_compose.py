@@ -434,3 +434,38 @@ def test_compose_and_outbox_windows_follow_the_theme(make_app, smtp_server):
     box.destroy()
     assert app._theme_listeners == [], "closed windows no longer listen"
     app.set_theme("dark")  # nothing left that could touch a destroyed widget
+
+
+def test_empty_subject_asks_first(make_app, smtp_server, monkeypatch):
+    from netgui.ui import dialogs
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    win = open_compose(app, "work")
+    fill(win, subject="  ")
+    asked = []
+    monkeypatch.setattr(dialogs, "confirm", lambda parent, title, message, detail=None:
+                        asked.append(message) or False)
+    win.form.submit_button.invoke()
+    assert asked == ["Send without a subject?"]
+    assert win.send_task is None and outbox.stores().outbox.items() == []
+    pump(app.root, timeout=0.1)
+    assert win.focus_get() is win.form.widgets["subject"]
+    assert smtp_server.received == []
+    monkeypatch.setattr(dialogs, "confirm", lambda parent, title, message, detail=None:
+                        asked.append(message) or True)
+    send_and_wait(app, win)
+    assert len(asked) == 2 and not win.winfo_exists()
+    [got] = smtp_server.wait_for(1)
+    assert got.message()["Subject"] in (None, "")
+    assert got.message().get_body(("plain",)).get_content().startswith("Hello Bob,")
+
+
+def test_a_subject_sends_without_asking(make_app, smtp_server, monkeypatch):
+    from netgui.ui import dialogs
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    win = open_compose(app, "work")
+    fill(win, subject="Hi")
+    monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: pytest.fail("asked"))
+    send_and_wait(app, win)
+    assert smtp_server.wait_for(1)[0].message()["Subject"] == "Hi"
