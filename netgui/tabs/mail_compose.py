@@ -19,7 +19,7 @@ from tkinter import filedialog, ttk
 from netgui.fmt import human_bytes
 from netgui.mail import accounts, compose, outbox
 from netgui.mail.compose import Attachment, ComposeError, Draft
-from netgui.net.errors import AuthError, NetError
+from netgui.net.errors import NetError
 from netgui.ui import dialogs
 from netgui.ui.form import Field, Form
 from netgui.ui.progress import ProgressRow
@@ -39,27 +39,35 @@ def _passwords(secrets, name: str, profile: dict) -> tuple[str | None, str | Non
     return smtp, incoming
 
 
-def send_draft(ctx, draft: Draft, profile: dict, secrets) -> outbox.Delivery:
-    """Worker: queue ``draft`` in the Outbox, then deliver it (see outbox.deliver)."""
+def send_draft(ctx, draft: Draft, profile: dict, secrets, password: str | None = None,
+               remember: bool = False) -> outbox.Delivery:
+    """Worker: queue ``draft`` in the Outbox, then deliver it (see ``deliver_item``)."""
     try:
         item = outbox.queue(draft)
     except ComposeError as exc:
         raise NetError(str(exc)) from exc
     ctx.status("Queued in the Outbox")
-    return deliver_item(ctx, item, profile, secrets, draft.account)
+    return deliver_item(ctx, item, profile, secrets, draft.account, password, remember)
 
 
-def deliver_item(ctx, item: str, profile: dict, secrets, name: str) -> outbox.Delivery:
-    """Worker: send one Outbox item with the account ``name``."""
+def deliver_item(ctx, item: str, profile: dict, secrets, name: str, password: str | None = None,
+                 remember: bool = False) -> outbox.Delivery:
+    """Worker: send one Outbox item with the account ``name``: with the SMTP ``password``
+    the user just typed (kept in the keyring only if ``remember`` and the server took it),
+    else the stored one; PasswordNeeded when there is none."""
     smtp_password, incoming_password = _passwords(secrets, name, profile)
+    if password is not None:
+        smtp_password = password
     if profile.get("smtp_auth", True) and not smtp_password:
-        error = AuthError(f"No password is stored for sending from {name}: "
-                          "enter it in the account settings")
+        error = accounts.PasswordNeeded(f"No password is stored for sending from {name}")
         outbox.stores().outbox.update(item, state="failed", error=str(error))
         raise error
-    return outbox.deliver(item, profile, smtp_password=smtp_password,
-                          incoming_password=incoming_password, token=ctx.token, log=ctx.log,
-                          progress=ctx.progress, status=ctx.status)
+    delivery = outbox.deliver(item, profile, smtp_password=smtp_password,
+                              incoming_password=incoming_password, token=ctx.token, log=ctx.log,
+                              progress=ctx.progress, status=ctx.status)
+    if remember and password:
+        secrets.set(accounts.secret_key(name, "smtp"), password)
+    return delivery
 
 
 def deliver_many(ctx, items: list[tuple[str, str]], settings, secrets) -> tuple[int, list[str]]:
@@ -119,6 +127,8 @@ class ComposeWindow(tk.Toplevel):
         self.draft = draft
         self.accounts = accounts.load_accounts(app.settings)
         self.send_task = None
+        self.password_prompt: dialogs.PasswordDialog | None = None
+        self._smtp_password: str | None = None  # typed into the prompt: this window only
         self.result: outbox.Delivery | None = None
         self._save_task = None
         self._save_again = False
@@ -422,6 +432,9 @@ class ComposeWindow(tk.Toplevel):
                 self, "No subject", "Send without a subject?", "The subject field is empty."):
             self.form.widgets["subject"].focus_set()
             return
+        self._start_send(draft)
+
+    def _start_send(self, draft: Draft, remember: bool = False) -> None:
         profile = self.accounts[draft.account]
         if self._autosave_id is not None:
             self.after_cancel(self._autosave_id)
@@ -432,7 +445,8 @@ class ComposeWindow(tk.Toplevel):
         self.progress.pack(side="left", fill="x", expand=True, before=self.saved_label)
         self.transcript.append("*", f"Sending “{draft.subject}” from {draft.account}")
         self.send_task = self.app.runner.submit(
-            send_draft, draft, profile, self.app.secrets, name=f"Send “{draft.subject[:40]}”",
+            send_draft, draft, profile, self.app.secrets, self._smtp_password, remember,
+            name=f"Send “{draft.subject[:40]}”",
             on_result=self._sent, on_error=self._send_failed, on_progress=self.progress.update,
             on_log=self.transcript.append, on_status=self.form.set_status,
             on_done=lambda t: self._idle())
@@ -456,9 +470,31 @@ class ComposeWindow(tk.Toplevel):
         self.form.set_status(f"{err}.{tail}" if not str(err).endswith(".") else f"{err}{tail}",
                              "error")
         self.progress.pack_forget()
-        if not self.show_log.get() and not isinstance(err, ComposeError):
+        if queued and accounts.needs_password(err):
+            self.ask_password(err)
+        elif not self.show_log.get() and not isinstance(err, ComposeError):
             self.show_log.set(True)
             self._toggle_log()
+
+    def ask_password(self, error=None) -> dialogs.PasswordDialog:
+        """Ask for the SMTP password, then send again with it; Cancel leaves the message
+        in the Outbox (the status line says so)."""
+        name = self.draft.account
+        profile = self.accounts[name]
+        user = profile["smtp_user"] or profile["incoming_user"] or profile["email"]
+
+        def answered(password, remember):
+            self.password_prompt = None
+            if password is not None and not self._closed:
+                self._smtp_password = password
+                self._start_send(self.current_draft(), remember)
+
+        problem = "" if isinstance(error, accounts.PasswordNeeded) else str(error or "")
+        self.password_prompt = dialogs.PasswordDialog(
+            self, f"SMTP password for {name}",
+            f"Enter the password for sending as {user} via {profile['smtp_host']}.", answered,
+            problem=problem)
+        return self.password_prompt
 
     def _idle(self) -> None:
         if self._closed:

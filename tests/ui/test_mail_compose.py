@@ -284,16 +284,74 @@ def test_editing_after_a_failure_takes_it_back_from_the_outbox(make_app, smtp_se
     assert outbox.stores().outbox.items() == [] and outbox.stores().drafts.items() == []
 
 
-def test_no_password_stored_is_explained(make_app, smtp_server):
+def test_no_password_stored_asks_and_cancel_keeps_it_in_outbox(make_app, smtp_server,
+                                                                test_keyring):
     app = make_app(tabs=[])
     add_account(app, smtp_server)
     app.secrets.delete(accounts.secret_key("work", "smtp"))
     win = open_compose(app, "work")
     fill(win)
     send_and_wait(app, win)
-    assert "No password is stored" in win.form.status.cget("text")
+    status = win.form.status.cget("text")
+    assert "No password is stored for sending from work" in status and "Outbox" in status
     assert len(outbox.stores().outbox.items()) == 1
+    prompt = win.password_prompt
+    assert prompt is not None and prompt.problem == ""
+    assert prompt.form.widgets["password"].cget("show") == "•"
+    prompt.cancel_button.invoke()
+    pump(app.root, timeout=0.2)
+    assert win.password_prompt is None and win.send_task.state == "failed"
+    assert "Outbox" in win.form.status.cget("text")
+    assert len(outbox.stores().outbox.items()) == 1 and smtp_server.received == []
+    assert test_keyring.store == {}
     win.close()
+
+
+def test_smtp_password_prompt_sends_and_remembers_when_ticked(make_app, smtp_server,
+                                                              isolated_config, test_keyring):
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    key = ("netgui", accounts.secret_key("work", "smtp"))
+    test_keyring.store[key] = "an-old-password"
+    win = open_compose(app, "work")
+    fill(win, subject="Needs a password")
+    send_and_wait(app, win)
+    prompt = win.password_prompt
+    assert "refused the user name or password" in prompt.problem
+    [meta] = outbox.stores().outbox.items()
+    assert meta["state"] == "failed", "a refused message stays in the Outbox"
+    prompt.answer("still-wrong", remember=True)
+    pump(app.root, until=lambda: win.password_prompt not in (None, prompt), timeout=20,
+         message="the password to be asked again")
+    assert test_keyring.store[key] == "an-old-password", "a refused password is not stored"
+    assert len(outbox.stores().outbox.items()) == 1
+    win.password_prompt.answer(smtp_server.password, remember=True)
+    pump(app.root, until=lambda: not win.winfo_exists(), timeout=20, message="sending")
+    assert smtp_server.wait_for(1)[0].message()["Subject"] == "Needs a password"
+    assert test_keyring.store[key] == smtp_server.password
+    assert outbox.stores().outbox.items() == []
+    for path in isolated_config.rglob("*"):
+        if path.is_file():
+            assert smtp_server.password.encode() not in path.read_bytes()
+            assert b"still-wrong" not in path.read_bytes()
+
+
+def test_smtp_password_not_remembered_unless_ticked(make_app, smtp_server, test_keyring):
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    app.secrets.delete(accounts.secret_key("work", "smtp"))
+    win = open_compose(app, "work")
+    fill(win, subject="Once")
+    lines = []
+    shown = win.transcript.append
+    win.transcript.append = lambda d, t: (lines.append(f"{d} {t}"), shown(d, t))
+    send_and_wait(app, win)
+    win.password_prompt.answer(smtp_server.password)
+    pump(app.root, until=lambda: not win.winfo_exists(), timeout=20, message="sending")
+    assert smtp_server.wait_for(1)[0].message()["Subject"] == "Once"
+    assert test_keyring.store == {}
+    transcript = "\n".join(lines)
+    assert "AUTH PLAIN ****" in transcript and smtp_server.password not in transcript
 
 
 def test_cancel_sending_keeps_message_in_outbox(make_app, smtp_server):
