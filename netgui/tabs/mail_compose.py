@@ -70,9 +70,13 @@ def deliver_item(ctx, item: str, profile: dict, secrets, name: str, password: st
     return delivery
 
 
-def deliver_many(ctx, items: list[tuple[str, str]], settings, secrets) -> tuple[int, list[str]]:
-    """Worker: retry several Outbox items; returns (sent count, one error line per failure)."""
-    sent, errors = 0, []
+def deliver_many(ctx, items: list[tuple[str, str]], settings, secrets,
+                 passwords: dict[str, tuple[str, bool]] | None = None
+                 ) -> tuple[int, list[str], dict[str, NetError]]:
+    """Worker: retry several Outbox items (with typed ``passwords``: account -> (password,
+    remember)); returns the sent count, one error line per failure, and the accounts whose
+    SMTP password is missing or was refused (their other items are not tried with it)."""
+    sent, errors, refused = 0, [], {}
     for item, name in items:
         ctx.check()
         profile = accounts.load_account(settings, name)
@@ -80,14 +84,19 @@ def deliver_many(ctx, items: list[tuple[str, str]], settings, secrets) -> tuple[
             errors.append(f"The account {name!r} no longer exists")
             outbox.stores().outbox.update(item, state="failed", error=errors[-1])
             continue
+        if name in refused:  # one refused login per account: more could lock it
+            errors.append(str(refused[name]))
+            continue
         try:
-            deliver_item(ctx, item, profile, secrets, name)
+            deliver_item(ctx, item, profile, secrets, name, *(passwords or {}).get(name, ()))
             sent += 1
         except NetError as exc:
             if ctx.cancelled:
                 raise
             errors.append(str(exc))
-    return sent, errors
+            if accounts.needs_password(exc):
+                refused[name] = exc
+    return sent, errors, refused
 
 
 def save_draft_everywhere(ctx, draft: Draft, profile: dict | None, secrets) -> str:
@@ -479,21 +488,14 @@ class ComposeWindow(tk.Toplevel):
     def ask_password(self, error=None) -> dialogs.PasswordDialog:
         """Ask for the SMTP password, then send again with it; Cancel leaves the message
         in the Outbox (the status line says so)."""
-        name = self.draft.account
-        profile = self.accounts[name]
-        user = profile["smtp_user"] or profile["incoming_user"] or profile["email"]
-
         def answered(password, remember):
             self.password_prompt = None
             if password is not None and not self._closed:
                 self._smtp_password = password
                 self._start_send(self.current_draft(), remember)
 
-        problem = "" if isinstance(error, accounts.PasswordNeeded) else str(error or "")
-        self.password_prompt = dialogs.PasswordDialog(
-            self, f"SMTP password for {name}",
-            f"Enter the password for sending as {user} via {profile['smtp_host']}.", answered,
-            problem=problem)
+        name = self.draft.account
+        self.password_prompt = ask_smtp_password(self, name, self.accounts[name], error, answered)
         return self.password_prompt
 
     def _idle(self) -> None:
@@ -545,6 +547,16 @@ class ComposeWindow(tk.Toplevel):
                 pass
             self._autosave_id = None
         super().destroy()
+
+
+def ask_smtp_password(parent, name: str, profile: dict, error, answered) -> dialogs.PasswordDialog:
+    """The password dialog for sending with account ``name`` (``error``: why it is asked)."""
+    user = profile["smtp_user"] or profile["incoming_user"] or profile["email"]
+    problem = "" if isinstance(error, accounts.PasswordNeeded) else str(error or "")
+    return dialogs.PasswordDialog(
+        parent, f"SMTP password for {name}",
+        f"Enter the password for sending as {user} via {profile['smtp_host']}.", answered,
+        problem=problem)
 
 
 def draft_is_local(draft: Draft) -> bool:
@@ -599,6 +611,8 @@ class OutboxWindow(tk.Toplevel):
         super().__init__(app.root)
         self.app = app
         self.task = None
+        self.password_prompt: dialogs.PasswordDialog | None = None
+        self._items: list[tuple[str, str]] = []  # (Outbox id, account) last sent
         self.title("Outgoing mail")
         self.geometry("820x420")
         self.minsize(520, 300)
@@ -740,14 +754,34 @@ class OutboxWindow(tk.Toplevel):
         if not items:
             self.status.configure(text="The Outbox is empty", style="Status.TLabel")
             return None
+        return self._deliver(items)
+
+    def _deliver(self, items: list[tuple[str, str]], passwords=None):
+        self._items = items
         self.retry_button.state(["disabled"])
         self.status.configure(text=f"Sending {len(items)} message(s)…", style="Status.TLabel")
         self.task = self.app.runner.submit(
-            deliver_many, items, self.app.settings, self.app.secrets, name="Send Outbox",
-            on_result=self._retried, on_error=self._retry_failed,
+            deliver_many, items, self.app.settings, self.app.secrets, passwords,
+            name="Send Outbox", on_result=self._retried, on_error=self._retry_failed,
             on_status=lambda text: self._say(text), on_log=self.transcript.append,
             on_done=lambda t: self._retry_done())
         return self.task
+
+    def ask_password(self, name: str, error=None) -> dialogs.PasswordDialog | None:
+        """Ask for the SMTP password of account ``name``, then send its messages again."""
+        profile = accounts.load_account(self.app.settings, name)
+        if profile is None:
+            return None
+        items = [(i, n) for i, n in self._items if n == name]
+
+        def answered(password, remember):
+            self.password_prompt = None
+            if password is not None and self.winfo_exists():
+                self._deliver([(i, n) for i, n in items if i in outbox.stores().outbox],
+                              {name: (password, remember)})
+
+        self.password_prompt = ask_smtp_password(self, name, profile, error, answered)
+        return self.password_prompt
 
     def _toggle_log(self) -> None:
         if self.show_log.get():
@@ -760,12 +794,14 @@ class OutboxWindow(tk.Toplevel):
             self.status.configure(text=text, style=style)
 
     def _retried(self, result) -> None:
-        sent, errors = result
+        sent, errors, refused = result
         text = f"Sent {sent} message{'s' if sent != 1 else ''}"
         if errors:
             text += f"; {len(errors)} still waiting: {errors[0]}"
         self._say(text, "Error.TLabel" if errors else "Ok.TLabel")
         self.app.set_status(text)
+        if refused and self.winfo_exists():
+            self.ask_password(*next(iter(refused.items())))
 
     def _retry_failed(self, err) -> None:
         self._say(str(err), "Error.TLabel")

@@ -527,3 +527,29 @@ def test_a_subject_sends_without_asking(make_app, smtp_server, monkeypatch):
     monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: pytest.fail("asked"))
     send_and_wait(app, win)
     assert smtp_server.wait_for(1)[0].message()["Subject"] == "Hi"
+
+
+def test_outbox_retry_asks_for_a_missing_smtp_password(make_app, smtp_server, test_keyring):
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    app.secrets.delete(accounts.secret_key("work", "smtp"))
+    win = open_compose(app, "work")
+    fill(win, subject="Later")
+    send_and_wait(app, win)
+    win.password_prompt.cancel()
+    win.close()
+    [meta] = outbox.stores().outbox.items()
+    box = open_outbox(app)
+    task = box.retry()
+    pump(app.root, until=lambda: not task.running and box.password_prompt is not None,
+         timeout=20, message="the password dialog")
+    assert "still waiting: No password is stored" in box.status.cget("text")
+    assert outbox.stores().outbox.items()[0]["id"] == meta["id"]
+    box.password_prompt.answer(smtp_server.password, remember=True)
+    pump(app.root, until=lambda: box.outbox.get_children() == ()
+         and not box.task.running, timeout=20, message="the retry with the password")
+    assert box.status.cget("text") == "Sent 1 message"
+    assert smtp_server.wait_for(1)[0].message()["Subject"] == "Later"
+    assert test_keyring.store[("netgui", accounts.secret_key("work", "smtp"))] == \
+        smtp_server.password
+    box.destroy()
