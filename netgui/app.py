@@ -39,6 +39,7 @@ class App:
         self._frames: dict[str, ttk.Frame] = {}
         self._closing = False
         self._mapped = False
+        self._theme_listeners: list = []  # recolour(palette) callbacks of open windows
 
         self.root.title("netgui")
         self.root.minsize(720, 480)
@@ -202,14 +203,27 @@ class App:
 
     # -- menus --------------------------------------------------------------------
     def set_theme(self, name: str) -> None:
-        """Switch light/dark. Tabs get ``on_theme_changed(palette)``; other windows can bind
-        ``<<ThemeChanged>>`` (Tk sends it to every widget) and read ``app.theme``."""
+        """Switch light/dark. Tabs get ``on_theme_changed(palette)``; other windows
+        register with ``follow_theme``."""
         self.theme_name.set(name)
         self.theme = apply_theme(self.root, name)
         self.settings.set("theme", name)
         for tab in self.tabs.values():
             if tab is not None:
                 tab.on_theme_changed(self.theme)
+        for recolour in list(self._theme_listeners):
+            recolour(self.theme)
+
+    def follow_theme(self, window: tk.Misc, recolour) -> None:
+        """Call ``recolour(palette)`` on every theme switch until ``window`` is destroyed
+        (for Toplevels whose classic Tk widgets the ttk theme does not colour)."""
+        self._theme_listeners.append(recolour)
+
+        def forget(event) -> None:
+            if event.widget is window and recolour in self._theme_listeners:
+                self._theme_listeners.remove(recolour)
+
+        window.bind("<Destroy>", forget, add="+")
 
     def open_tool(self, spec: ToolSpec):
         try:

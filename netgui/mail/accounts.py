@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..net.errors import AuthError
+
 KIND = "mail"
 PROTOCOLS = ("imap", "pop3")
 SECURITIES = ("tls", "starttls", "none")
@@ -90,6 +92,16 @@ def validate(name: str, data: dict[str, Any]) -> list[str]:
         if isinstance(value, str) and key != "signature" and ("\r" in value or "\n" in value):
             problems.append(f"{key.replace('_', ' ').capitalize()} cannot contain a line break")
     return problems
+
+
+class PasswordNeeded(AuthError):
+    """No password is stored (or known this session) for an account."""
+
+
+def needs_password(error: BaseException | None) -> bool:
+    """True when asking the user for a password could help: none was known, or the
+    server refused it (an authentication error)."""
+    return isinstance(error, AuthError)
 
 
 def secret_key(name: str, which: str = "incoming") -> str:

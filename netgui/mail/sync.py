@@ -73,6 +73,7 @@ class MailService:
         self.cache = cache
         self.secrets = secrets
         self._password = password
+        self._remember = False
         self.cafile = cafile
         self.lock = threading.Lock()
         self._imap: ImapClient | None = None
@@ -82,11 +83,28 @@ class MailService:
         return self.account["incoming_protocol"]
 
     def password(self) -> str:
+        """The password given for this session, else the keyring's; PasswordNeeded if none."""
         if self._password is not None:
             return self._password
-        if self.secrets is not None:
-            return accounts.incoming_password(self.secrets, self.name) or ""
-        return ""
+        stored = accounts.incoming_password(self.secrets, self.name) if self.secrets else None
+        if not stored:
+            raise accounts.PasswordNeeded(f"No password is stored for {self.name}")
+        return stored
+
+    def use_password(self, password: str | None, remember: bool = False) -> None:
+        """Log in with ``password`` from now on (kept in memory; None: the keyring's again).
+        With ``remember`` it goes to the keyring once the server has accepted it."""
+        self._password = password
+        self._remember = bool(password) and remember
+
+    def _login(self, client_class, ctx):
+        """A new connection, logged in (and the password remembered if it was to be)."""
+        client = client_class.from_account(self.account, self.password(), token=ctx.token,
+                                           log=ctx.log, cafile=self.cafile)
+        if self._remember and self.secrets is not None and self._password:
+            self._remember = False
+            self.secrets.set(accounts.secret_key(self.name, "incoming"), self._password)
+        return client
 
     def _payload(self, folder: str, **extra) -> dict:
         return {"account": self.name, "folder": folder, **extra}
@@ -101,15 +119,13 @@ class MailService:
             client.close()
         self._imap = None
         ctx.status(f"Connecting to {self.account['incoming_host']}")
-        client = ImapClient.from_account(self.account, self.password(), token=ctx.token,
-                                         log=ctx.log, cafile=self.cafile)
+        client = self._login(ImapClient, ctx)
         self._imap = client
         return client
 
     def _pop(self, ctx) -> Pop3Client:
         ctx.status(f"Connecting to {self.account['incoming_host']}")
-        return Pop3Client.from_account(self.account, self.password(), token=ctx.token,
-                                       log=ctx.log, cafile=self.cafile)
+        return self._login(Pop3Client, ctx)
 
     def close(self) -> None:
         with self.lock:
@@ -122,8 +138,7 @@ class MailService:
         first sync), on a connection of its own, so opening a message never waits for a sync."""
         if not self.lock.acquire(blocking=False):
             ctx.log("*", "The account's connection is busy: using a second one")
-            client = ImapClient.from_account(self.account, self.password(), token=ctx.token,
-                                             log=ctx.log, cafile=self.cafile)
+            client = self._login(ImapClient, ctx)
             try:
                 return job(client)
             finally:
@@ -336,8 +351,7 @@ class MailService:
                     ctx.event("new-mail", payload)
                 seen = ids
             raise Cancelled()
-        client = ImapClient.from_account(self.account, self.password(), token=ctx.token,
-                                         log=ctx.log, cafile=self.cafile)
+        client = self._login(ImapClient, ctx)
         try:
             state = client.select(folder, readonly=True)
             last = state.exists

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import tkinter as tk
 from pathlib import Path
 from tkinter import filedialog, ttk
@@ -56,6 +57,9 @@ class MailTab(Tab):
         self.folder_labels: dict[tuple[str, str], str] = {}
         self._resets: dict[tuple[str, str], int] = {}  # UIDVALIDITY changes seen, per folder
         self.unread_counts: dict[tuple[str, str], int] = {}
+        self.password_prompts: dict[str, dialogs.PasswordDialog] = {}
+        self.offline: set[str] = set()  # accounts whose password prompt was cancelled
+        self.password_given: dict[str, float] = {}  # account -> when a password was entered
         self._count_after = None
         self._build()
         self.reload_accounts()
@@ -231,7 +235,45 @@ class MailTab(Tab):
         return self.account_dialog
 
     def _accounts_changed(self, name: str | None) -> None:
+        if name in self.services:  # its password may have changed: the keyring's again
+            self.services[name].use_password(None)
+        self.offline.discard(name)
         self.reload_accounts(select=name)
+
+    def ask_password(self, account: str, error=None):
+        """Ask for ``account``'s password (one dialog per account) and connect again with it;
+        Cancel leaves the account offline until Get mail. Returns the dialog, if one is open."""
+        service = self.services.get(account)
+        if account in self.password_prompts:  # a second task failed the same way
+            self.set_status(_waiting_text(account), busy=False)
+            return self.password_prompts[account]
+        if account in self.offline:
+            self.set_status(_offline_text(account), busy=False)
+        if service is None or account in self.offline:
+            return None
+        profile = service.account
+        user = profile["incoming_user"] or profile["email"]
+        problem = "" if isinstance(error, accounts.PasswordNeeded) else str(error or "")
+
+        def answered(password, remember):
+            self.password_prompts.pop(account, None)
+            if self.services.get(account) is not service:
+                return  # the account was edited or removed meanwhile
+            if password is None:
+                self.offline.add(account)
+                self.set_status(_offline_text(account), busy=False)
+                return
+            service.use_password(password, remember)
+            self.password_given[account] = time.monotonic()
+            self.refresh_account(account)
+
+        dialog = dialogs.PasswordDialog(
+            self, f"Password for {account}",
+            f"Enter the password for {user} on {profile['incoming_host']}.", answered,
+            problem=problem)
+        self.password_prompts[account] = dialog
+        self.set_status(_waiting_text(account), busy=False)
+        return dialog
 
     def _transcript(self, account: str) -> TranscriptPane:
         return self.transcripts[account]
@@ -304,7 +346,7 @@ class MailTab(Tab):
                 folder = self.current[1] if self.current and self.current[0] == account else "INBOX"
                 self.sync(account, folder)
             else:
-                self._failed(task)
+                self._failed(task, account)
 
         task = self.app.runner.submit(service.folders, name=f"Folders of {account}",
                                       on_result=done_folders, on_log=pane.append,
@@ -346,6 +388,7 @@ class MailTab(Tab):
         if not self.services:
             self.manage_accounts()
             return
+        self.offline.clear()
         for account in self.services:
             self.refresh_account(account)
 
@@ -369,7 +412,7 @@ class MailTab(Tab):
                                 f"{folder}: {task.result} messages on the server", busy=False)
                 self._start_watcher(account)
             else:
-                self._failed(task)
+                self._failed(task, account)
 
         task = self.app.runner.submit(service.sync, folder, name=f"Get mail: {account}/{folder}",
                                       on_event=self._on_event, on_log=self._transcript(account).append,
@@ -378,8 +421,13 @@ class MailTab(Tab):
         if not quiet:
             self.set_status(f"Checking {folder}…", busy=True)
 
-    def _failed(self, task) -> None:
-        if task.state == "cancelled":
+    def _failed(self, task, account: str | None = None) -> None:
+        if account is not None and task.state == "failed" and accounts.needs_password(task.error):
+            if task.started >= self.password_given.get(account, -1.0):
+                self.ask_password(account, task.error)
+            else:  # it started with the password before the one just entered: its retry runs
+                self.set_status(self.status.cget("text"), busy=False)
+        elif task.state == "cancelled":
             self.set_status("Cancelled.", busy=False)
         elif task.error is not None:
             self.set_status(str(task.error), busy=False)
@@ -461,7 +509,7 @@ class MailTab(Tab):
             if task.state != "done":
                 if task.state == "failed":
                     self.viewer.clear(f"Cannot show this message: {task.error}")
-                self._failed(task)
+                self._failed(task, account)
 
         self.open_task = self.track(self.app.runner.submit(
             service.open, folder, uid, name="Open message", on_result=shown,
@@ -484,7 +532,7 @@ class MailTab(Tab):
                 self.set_status(done_text if isinstance(done_text, str) else done_text(task.result),
                                 busy=False)
             else:
-                self._failed(task)
+                self._failed(task, account)
 
         task = self.app.runner.submit(fn, *args, name=name, on_log=self._transcript(account).append,
                                       on_status=self.set_status, on_done=done)
@@ -625,6 +673,14 @@ class MailTab(Tab):
             task.cancel()
         services = list(self.services.values())
         threading.Thread(target=lambda: [s.close() for s in services], daemon=True).start()
+
+
+def _waiting_text(account: str) -> str:
+    return f"{account}: waiting for the password"
+
+
+def _offline_text(account: str) -> str:
+    return f"{account} is offline: no password was given (Get mail to try again)."
 
 
 def _open_dir() -> str:

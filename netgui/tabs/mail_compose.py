@@ -19,7 +19,7 @@ from tkinter import filedialog, ttk
 from netgui.fmt import human_bytes
 from netgui.mail import accounts, compose, outbox
 from netgui.mail.compose import Attachment, ComposeError, Draft
-from netgui.net.errors import AuthError, NetError
+from netgui.net.errors import NetError
 from netgui.ui import dialogs
 from netgui.ui.form import Field, Form
 from netgui.ui.progress import ProgressRow
@@ -39,32 +39,44 @@ def _passwords(secrets, name: str, profile: dict) -> tuple[str | None, str | Non
     return smtp, incoming
 
 
-def send_draft(ctx, draft: Draft, profile: dict, secrets) -> outbox.Delivery:
-    """Worker: queue ``draft`` in the Outbox, then deliver it (see outbox.deliver)."""
+def send_draft(ctx, draft: Draft, profile: dict, secrets, password: str | None = None,
+               remember: bool = False) -> outbox.Delivery:
+    """Worker: queue ``draft`` in the Outbox, then deliver it (see ``deliver_item``)."""
     try:
         item = outbox.queue(draft)
     except ComposeError as exc:
         raise NetError(str(exc)) from exc
     ctx.status("Queued in the Outbox")
-    return deliver_item(ctx, item, profile, secrets, draft.account)
+    return deliver_item(ctx, item, profile, secrets, draft.account, password, remember)
 
 
-def deliver_item(ctx, item: str, profile: dict, secrets, name: str) -> outbox.Delivery:
-    """Worker: send one Outbox item with the account ``name``."""
+def deliver_item(ctx, item: str, profile: dict, secrets, name: str, password: str | None = None,
+                 remember: bool = False) -> outbox.Delivery:
+    """Worker: send one Outbox item with the account ``name``: with the SMTP ``password``
+    the user just typed (kept in the keyring only if ``remember`` and the server took it),
+    else the stored one; PasswordNeeded when there is none."""
     smtp_password, incoming_password = _passwords(secrets, name, profile)
+    if password is not None:
+        smtp_password = password
     if profile.get("smtp_auth", True) and not smtp_password:
-        error = AuthError(f"No password is stored for sending from {name}: "
-                          "enter it in the account settings")
+        error = accounts.PasswordNeeded(f"No password is stored for sending from {name}")
         outbox.stores().outbox.update(item, state="failed", error=str(error))
         raise error
-    return outbox.deliver(item, profile, smtp_password=smtp_password,
-                          incoming_password=incoming_password, token=ctx.token, log=ctx.log,
-                          progress=ctx.progress, status=ctx.status)
+    delivery = outbox.deliver(item, profile, smtp_password=smtp_password,
+                              incoming_password=incoming_password, token=ctx.token, log=ctx.log,
+                              progress=ctx.progress, status=ctx.status)
+    if remember and password:
+        secrets.set(accounts.secret_key(name, "smtp"), password)
+    return delivery
 
 
-def deliver_many(ctx, items: list[tuple[str, str]], settings, secrets) -> tuple[int, list[str]]:
-    """Worker: retry several Outbox items; returns (sent count, one error line per failure)."""
-    sent, errors = 0, []
+def deliver_many(ctx, items: list[tuple[str, str]], settings, secrets,
+                 passwords: dict[str, tuple[str, bool]] | None = None
+                 ) -> tuple[int, list[str], dict[str, NetError]]:
+    """Worker: retry several Outbox items (with typed ``passwords``: account -> (password,
+    remember)); returns the sent count, one error line per failure, and the accounts whose
+    SMTP password is missing or was refused (their other items are not tried with it)."""
+    sent, errors, refused = 0, [], {}
     for item, name in items:
         ctx.check()
         profile = accounts.load_account(settings, name)
@@ -72,14 +84,19 @@ def deliver_many(ctx, items: list[tuple[str, str]], settings, secrets) -> tuple[
             errors.append(f"The account {name!r} no longer exists")
             outbox.stores().outbox.update(item, state="failed", error=errors[-1])
             continue
+        if name in refused:  # one refused login per account: more could lock it
+            errors.append(str(refused[name]))
+            continue
         try:
-            deliver_item(ctx, item, profile, secrets, name)
+            deliver_item(ctx, item, profile, secrets, name, *(passwords or {}).get(name, ()))
             sent += 1
         except NetError as exc:
             if ctx.cancelled:
                 raise
             errors.append(str(exc))
-    return sent, errors
+            if accounts.needs_password(exc):
+                refused[name] = exc
+    return sent, errors, refused
 
 
 def save_draft_everywhere(ctx, draft: Draft, profile: dict | None, secrets) -> str:
@@ -119,6 +136,8 @@ class ComposeWindow(tk.Toplevel):
         self.draft = draft
         self.accounts = accounts.load_accounts(app.settings)
         self.send_task = None
+        self.password_prompt: dialogs.PasswordDialog | None = None
+        self._smtp_password: str | None = None  # typed into the prompt: this window only
         self.result: outbox.Delivery | None = None
         self._save_task = None
         self._save_again = False
@@ -197,11 +216,16 @@ class ComposeWindow(tk.Toplevel):
         self.body.bind("<Control-Return>", lambda e: (self.form.submit(), "break")[1])
         self.bind("<Control-s>", lambda e: (self.save_draft(), "break")[1])
         self.protocol("WM_DELETE_WINDOW", self.close)
+        app.follow_theme(self, self._recolour)
         self._update_title()
         focus = "to" if not draft.to else "body"
         (self.form.widgets["to"] if focus == "to" else self.body).focus_set()
         if focus == "body":
             self.body.mark_set("insert", "1.0")
+
+    def _recolour(self, palette) -> None:
+        style_text(self.body, palette)
+        self.transcript.set_palette(palette)
 
     def _next_field(self, event) -> str:
         if event.state & 0x4:  # Control+Return sends
@@ -413,6 +437,13 @@ class ComposeWindow(tk.Toplevel):
         if problems:
             self.form.set_status(problems[0], "error")
             return
+        if not draft.subject.strip() and not dialogs.confirm(
+                self, "No subject", "Send without a subject?", "The subject field is empty."):
+            self.form.widgets["subject"].focus_set()
+            return
+        self._start_send(draft)
+
+    def _start_send(self, draft: Draft, remember: bool = False) -> None:
         profile = self.accounts[draft.account]
         if self._autosave_id is not None:
             self.after_cancel(self._autosave_id)
@@ -423,7 +454,8 @@ class ComposeWindow(tk.Toplevel):
         self.progress.pack(side="left", fill="x", expand=True, before=self.saved_label)
         self.transcript.append("*", f"Sending “{draft.subject}” from {draft.account}")
         self.send_task = self.app.runner.submit(
-            send_draft, draft, profile, self.app.secrets, name=f"Send “{draft.subject[:40]}”",
+            send_draft, draft, profile, self.app.secrets, self._smtp_password, remember,
+            name=f"Send “{draft.subject[:40]}”",
             on_result=self._sent, on_error=self._send_failed, on_progress=self.progress.update,
             on_log=self.transcript.append, on_status=self.form.set_status,
             on_done=lambda t: self._idle())
@@ -447,9 +479,24 @@ class ComposeWindow(tk.Toplevel):
         self.form.set_status(f"{err}.{tail}" if not str(err).endswith(".") else f"{err}{tail}",
                              "error")
         self.progress.pack_forget()
-        if not self.show_log.get() and not isinstance(err, ComposeError):
+        if queued and accounts.needs_password(err):
+            self.ask_password(err)
+        elif not self.show_log.get() and not isinstance(err, ComposeError):
             self.show_log.set(True)
             self._toggle_log()
+
+    def ask_password(self, error=None) -> dialogs.PasswordDialog:
+        """Ask for the SMTP password, then send again with it; Cancel leaves the message
+        in the Outbox (the status line says so)."""
+        def answered(password, remember):
+            self.password_prompt = None
+            if password is not None and not self._closed:
+                self._smtp_password = password
+                self._start_send(self.current_draft(), remember)
+
+        name = self.draft.account
+        self.password_prompt = ask_smtp_password(self, name, self.accounts[name], error, answered)
+        return self.password_prompt
 
     def _idle(self) -> None:
         if self._closed:
@@ -500,6 +547,16 @@ class ComposeWindow(tk.Toplevel):
                 pass
             self._autosave_id = None
         super().destroy()
+
+
+def ask_smtp_password(parent, name: str, profile: dict, error, answered) -> dialogs.PasswordDialog:
+    """The password dialog for sending with account ``name`` (``error``: why it is asked)."""
+    user = profile["smtp_user"] or profile["incoming_user"] or profile["email"]
+    problem = "" if isinstance(error, accounts.PasswordNeeded) else str(error or "")
+    return dialogs.PasswordDialog(
+        parent, f"SMTP password for {name}",
+        f"Enter the password for sending as {user} via {profile['smtp_host']}.", answered,
+        problem=problem)
 
 
 def draft_is_local(draft: Draft) -> bool:
@@ -554,6 +611,8 @@ class OutboxWindow(tk.Toplevel):
         super().__init__(app.root)
         self.app = app
         self.task = None
+        self.password_prompt: dialogs.PasswordDialog | None = None
+        self._items: list[tuple[str, str]] = []  # (Outbox id, account) last sent
         self.title("Outgoing mail")
         self.geometry("820x420")
         self.minsize(520, 300)
@@ -622,6 +681,7 @@ class OutboxWindow(tk.Toplevel):
                   "not be reached)", style="Muted.TLabel").pack(side="left", padx=(10, 0))
         self.sent.bind("<Double-1>", lambda e: self.view_sent())
         self.bind("<Escape>", lambda e: self.destroy())
+        app.follow_theme(self, self.transcript.set_palette)
         self.refresh()
         self._tick_id = self.after(REFRESH_MS, self._tick)
 
@@ -694,14 +754,34 @@ class OutboxWindow(tk.Toplevel):
         if not items:
             self.status.configure(text="The Outbox is empty", style="Status.TLabel")
             return None
+        return self._deliver(items)
+
+    def _deliver(self, items: list[tuple[str, str]], passwords=None):
+        self._items = items
         self.retry_button.state(["disabled"])
         self.status.configure(text=f"Sending {len(items)} message(s)…", style="Status.TLabel")
         self.task = self.app.runner.submit(
-            deliver_many, items, self.app.settings, self.app.secrets, name="Send Outbox",
-            on_result=self._retried, on_error=self._retry_failed,
+            deliver_many, items, self.app.settings, self.app.secrets, passwords,
+            name="Send Outbox", on_result=self._retried, on_error=self._retry_failed,
             on_status=lambda text: self._say(text), on_log=self.transcript.append,
             on_done=lambda t: self._retry_done())
         return self.task
+
+    def ask_password(self, name: str, error=None) -> dialogs.PasswordDialog | None:
+        """Ask for the SMTP password of account ``name``, then send its messages again."""
+        profile = accounts.load_account(self.app.settings, name)
+        if profile is None:
+            return None
+        items = [(i, n) for i, n in self._items if n == name]
+
+        def answered(password, remember):
+            self.password_prompt = None
+            if password is not None and self.winfo_exists():
+                self._deliver([(i, n) for i, n in items if i in outbox.stores().outbox],
+                              {name: (password, remember)})
+
+        self.password_prompt = ask_smtp_password(self, name, profile, error, answered)
+        return self.password_prompt
 
     def _toggle_log(self) -> None:
         if self.show_log.get():
@@ -714,12 +794,14 @@ class OutboxWindow(tk.Toplevel):
             self.status.configure(text=text, style=style)
 
     def _retried(self, result) -> None:
-        sent, errors = result
+        sent, errors, refused = result
         text = f"Sent {sent} message{'s' if sent != 1 else ''}"
         if errors:
             text += f"; {len(errors)} still waiting: {errors[0]}"
         self._say(text, "Error.TLabel" if errors else "Ok.TLabel")
         self.app.set_status(text)
+        if refused and self.winfo_exists():
+            self.ask_password(*next(iter(refused.items())))
 
     def _retry_failed(self, err) -> None:
         self._say(str(err), "Error.TLabel")
@@ -826,6 +908,7 @@ class MessageView(tk.Toplevel):
         ttk.Label(frame, text="\n".join(lines), justify="left").pack(side="top", anchor="w")
         self.text = tk.Text(frame, wrap="word", font=monospace(self), padx=6, pady=4)
         style_text(self.text, parent.app.theme)
+        parent.app.follow_theme(self, lambda palette: style_text(self.text, palette))
         self.text.insert("1.0", compose.text_of(msg))
         self.text.configure(state="disabled")
         self.text.pack(side="top", fill="both", expand=True, pady=(8, 0))

@@ -284,16 +284,74 @@ def test_editing_after_a_failure_takes_it_back_from_the_outbox(make_app, smtp_se
     assert outbox.stores().outbox.items() == [] and outbox.stores().drafts.items() == []
 
 
-def test_no_password_stored_is_explained(make_app, smtp_server):
+def test_no_password_stored_asks_and_cancel_keeps_it_in_outbox(make_app, smtp_server,
+                                                                test_keyring):
     app = make_app(tabs=[])
     add_account(app, smtp_server)
     app.secrets.delete(accounts.secret_key("work", "smtp"))
     win = open_compose(app, "work")
     fill(win)
     send_and_wait(app, win)
-    assert "No password is stored" in win.form.status.cget("text")
+    status = win.form.status.cget("text")
+    assert "No password is stored for sending from work" in status and "Outbox" in status
     assert len(outbox.stores().outbox.items()) == 1
+    prompt = win.password_prompt
+    assert prompt is not None and prompt.problem == ""
+    assert prompt.form.widgets["password"].cget("show") == "•"
+    prompt.cancel_button.invoke()
+    pump(app.root, timeout=0.2)
+    assert win.password_prompt is None and win.send_task.state == "failed"
+    assert "Outbox" in win.form.status.cget("text")
+    assert len(outbox.stores().outbox.items()) == 1 and smtp_server.received == []
+    assert test_keyring.store == {}
     win.close()
+
+
+def test_smtp_password_prompt_sends_and_remembers_when_ticked(make_app, smtp_server,
+                                                              isolated_config, test_keyring):
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    key = ("netgui", accounts.secret_key("work", "smtp"))
+    test_keyring.store[key] = "an-old-password"
+    win = open_compose(app, "work")
+    fill(win, subject="Needs a password")
+    send_and_wait(app, win)
+    prompt = win.password_prompt
+    assert "refused the user name or password" in prompt.problem
+    [meta] = outbox.stores().outbox.items()
+    assert meta["state"] == "failed", "a refused message stays in the Outbox"
+    prompt.answer("still-wrong", remember=True)
+    pump(app.root, until=lambda: win.password_prompt not in (None, prompt), timeout=20,
+         message="the password to be asked again")
+    assert test_keyring.store[key] == "an-old-password", "a refused password is not stored"
+    assert len(outbox.stores().outbox.items()) == 1
+    win.password_prompt.answer(smtp_server.password, remember=True)
+    pump(app.root, until=lambda: not win.winfo_exists(), timeout=20, message="sending")
+    assert smtp_server.wait_for(1)[0].message()["Subject"] == "Needs a password"
+    assert test_keyring.store[key] == smtp_server.password
+    assert outbox.stores().outbox.items() == []
+    for path in isolated_config.rglob("*"):
+        if path.is_file():
+            assert smtp_server.password.encode() not in path.read_bytes()
+            assert b"still-wrong" not in path.read_bytes()
+
+
+def test_smtp_password_not_remembered_unless_ticked(make_app, smtp_server, test_keyring):
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    app.secrets.delete(accounts.secret_key("work", "smtp"))
+    win = open_compose(app, "work")
+    fill(win, subject="Once")
+    lines = []
+    shown = win.transcript.append
+    win.transcript.append = lambda d, t: (lines.append(f"{d} {t}"), shown(d, t))
+    send_and_wait(app, win)
+    win.password_prompt.answer(smtp_server.password)
+    pump(app.root, until=lambda: not win.winfo_exists(), timeout=20, message="sending")
+    assert smtp_server.wait_for(1)[0].message()["Subject"] == "Once"
+    assert test_keyring.store == {}
+    transcript = "\n".join(lines)
+    assert "AUTH PLAIN ****" in transcript and smtp_server.password not in transcript
 
 
 def test_cancel_sending_keeps_message_in_outbox(make_app, smtp_server):
@@ -411,3 +469,87 @@ def test_without_any_account_the_window_explains(make_app):
     task = win.close()
     pump(app.root, until=lambda: task is None or not task.running, timeout=5, message="save")
     assert len(outbox.stores().drafts.items()) == 1, "what was typed is kept as a draft"
+
+
+def test_compose_and_outbox_windows_follow_the_theme(make_app, smtp_server):
+    from netgui.ui.theme import DARK, LIGHT
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    win = open_compose(app, "work")
+    box = open_outbox(app)
+    pump(app.root, timeout=0.1)
+    assert win.body.cget("background") == LIGHT.field_bg
+    app.set_theme("dark")
+    pump(app.root, timeout=0.1)
+    assert win.body.cget("background") == DARK.field_bg
+    assert win.body.cget("foreground") == DARK.fg
+    assert win.transcript.text.cget("background") == DARK.field_bg
+    assert box.transcript.text.cget("background") == DARK.field_bg
+    app.set_theme("light")
+    assert win.body.cget("background") == LIGHT.field_bg
+    assert box.transcript.text.cget("background") == LIGHT.field_bg
+    win.close()
+    box.destroy()
+    assert app._theme_listeners == [], "closed windows no longer listen"
+    app.set_theme("dark")  # nothing left that could touch a destroyed widget
+
+
+def test_empty_subject_asks_first(make_app, smtp_server, monkeypatch):
+    from netgui.ui import dialogs
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    win = open_compose(app, "work")
+    fill(win, subject="  ")
+    asked = []
+    monkeypatch.setattr(dialogs, "confirm", lambda parent, title, message, detail=None:
+                        asked.append(message) or False)
+    win.form.submit_button.invoke()
+    assert asked == ["Send without a subject?"]
+    assert win.send_task is None and outbox.stores().outbox.items() == []
+    pump(app.root, timeout=0.1)
+    assert win.focus_get() is win.form.widgets["subject"]
+    assert smtp_server.received == []
+    monkeypatch.setattr(dialogs, "confirm", lambda parent, title, message, detail=None:
+                        asked.append(message) or True)
+    send_and_wait(app, win)
+    assert len(asked) == 2 and not win.winfo_exists()
+    [got] = smtp_server.wait_for(1)
+    assert got.message()["Subject"] in (None, "")
+    assert got.message().get_body(("plain",)).get_content().startswith("Hello Bob,")
+
+
+def test_a_subject_sends_without_asking(make_app, smtp_server, monkeypatch):
+    from netgui.ui import dialogs
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    win = open_compose(app, "work")
+    fill(win, subject="Hi")
+    monkeypatch.setattr(dialogs, "confirm", lambda *a, **k: pytest.fail("asked"))
+    send_and_wait(app, win)
+    assert smtp_server.wait_for(1)[0].message()["Subject"] == "Hi"
+
+
+def test_outbox_retry_asks_for_a_missing_smtp_password(make_app, smtp_server, test_keyring):
+    app = make_app(tabs=[])
+    add_account(app, smtp_server)
+    app.secrets.delete(accounts.secret_key("work", "smtp"))
+    win = open_compose(app, "work")
+    fill(win, subject="Later")
+    send_and_wait(app, win)
+    win.password_prompt.cancel()
+    win.close()
+    [meta] = outbox.stores().outbox.items()
+    box = open_outbox(app)
+    task = box.retry()
+    pump(app.root, until=lambda: not task.running and box.password_prompt is not None,
+         timeout=20, message="the password dialog")
+    assert "still waiting: No password is stored" in box.status.cget("text")
+    assert outbox.stores().outbox.items()[0]["id"] == meta["id"]
+    box.password_prompt.answer(smtp_server.password, remember=True)
+    pump(app.root, until=lambda: box.outbox.get_children() == ()
+         and not box.task.running, timeout=20, message="the retry with the password")
+    assert box.status.cget("text") == "Sent 1 message"
+    assert smtp_server.wait_for(1)[0].message()["Subject"] == "Later"
+    assert test_keyring.store[("netgui", accounts.secret_key("work", "smtp"))] == \
+        smtp_server.password
+    box.destroy()
