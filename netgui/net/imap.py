@@ -524,6 +524,7 @@ class ImapClient(MailConnection):
         last = time.monotonic()
         try:
             while completed < len(tags):
+                self.token.check()
                 data = imap.file.read1(1 << 18)
                 if not data:
                     raise imaplib.IMAP4.abort("the server closed the connection")
@@ -557,6 +558,7 @@ class ImapClient(MailConnection):
                         (first if first_low <= seq <= first_high else rest).append(record)
                 if rest and first_sent and (completed == len(tags)
                                             or time.monotonic() - last >= every):
+                    self.token.check()
                     yield rest
                     rest, last = [], time.monotonic()
             self.log("<", f"({count} FETCH responses)")
