@@ -375,8 +375,10 @@ class MailTab(Tab):
             merged.update(self.list.rows)  # rows the sync already delivered are newer
             self.list.set_rows(merged.values())
             self._count_unread_soon()
-            if self.current not in self.syncing:
-                self.set_status(f"{len(merged)} messages in {folder} (cached)")
+            running = self.syncing.get(self.current)
+            if running is not None and running.running:  # else its outcome is on the status line
+                self.set_status(f"{len(merged)} messages in {folder} (cached), checking for new "
+                                "mail…", busy=True)
 
         task = self.app.runner.submit(lambda ctx: self.cache.messages(account, folder),
                                       name=f"Open {folder}", on_result=loaded)
