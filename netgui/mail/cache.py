@@ -219,6 +219,12 @@ class MailCache:
             return {r[0] for r in self._db.execute(
                 "SELECT uid FROM messages WHERE account=? AND folder=?", (account, folder))}
 
+    def flags(self, account: str, folder: str) -> dict[int, tuple[str, ...]]:
+        """{uid: flags} of a folder's cached rows."""
+        with self._lock:
+            return {uid: tuple(flags.split()) for uid, flags in self._db.execute(
+                "SELECT uid, flags FROM messages WHERE account=? AND folder=?", (account, folder))}
+
     def max_uid(self, account: str, folder: str) -> int:
         with self._lock:
             row = self._db.execute("SELECT MAX(uid) FROM messages WHERE account=? AND folder=?",
@@ -233,9 +239,7 @@ class MailCache:
 
     def change_flag(self, account: str, folder: str, uids: Iterable[int], flag: str, add: bool) -> None:
         """Add or remove one flag on some cached rows."""
-        with self._lock:
-            current = {u: set(f.split()) for u, f in self._db.execute(
-                "SELECT uid, flags FROM messages WHERE account=? AND folder=?", (account, folder))}
+        current = {uid: set(flags) for uid, flags in self.flags(account, folder).items()}
         changed = {}
         for uid in uids:
             if uid in current:

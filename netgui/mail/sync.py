@@ -200,7 +200,7 @@ class MailService:
         if gone:
             self.cache.remove(self.name, folder, gone)
             ctx.event("removed", self._payload(folder, uids=gone))
-        old = {r.uid: r.flags for r in self.cache.messages(self.name, folder)}
+        old = self.cache.flags(self.name, folder)
         changed = {u: f for u, f in flags.items() if u in old and set(old[u]) != set(f)}
         if changed:
             self.cache.set_flags(self.name, folder, changed)

@@ -498,30 +498,27 @@ class ImapClient(MailConnection):
     def _list_items(self) -> str:
         return "(UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (" + " ".join(HEADER_FIELDS) + ")])"
 
-    @_guard
-    def stream_headers(self, ranges: Sequence[tuple[int, int]], *,
-                       every: float = 0.1) -> Iterator[list[FetchedHeaders]]:
-        """The list fields for message number ranges ``(low, high)``, yielded in batches while
-        the server is still sending.
+    def _fetch_stream(self, commands: Sequence[str],
+                      list_shape: bool = False) -> Iterator[FetchedHeaders | int]:
+        """Run FETCH ``commands`` (without tags), yielding each response's record as it is read
+        and the number of commands completed so far as each completes.
 
-        The first range's records come as one batch once its FETCH completes (a first
-        screen at once); only then are the other FETCHes sent, pipelined, since servers
-        may answer pipelined commands interleaved (Dovecot does) and that would hold the
-        first screen back. Their records come in batches about every ``every`` seconds,
-        each sorted into its range by message number.
+        imaplib reads a line at a time and only returns once a command is done, about 10 µs
+        of Python per message while the client could work; here big reads are split by
+        ``ResponseReader`` (``list_shape``: the usual list FETCH answer is matched whole).
+        Only the first command is sent at once, the others (pipelined) once it completes:
+        servers may answer pipelined commands interleaved (Dovecot does), which would hold
+        the first answer back. A refusal raises once all are done; a failure midway leaves
+        the connection marked broken.
         """
         imap = self._wire
-        tags = [b"ng%d" % next(_STREAM_TAGS) for _ in ranges]
-        commands = [tag + f" FETCH {low}:{high} {self._list_items()}\r\n".encode("ascii")
-                    for tag, (low, high) in zip(tags, ranges)]
-        imap.send(commands[0])
-        first_low, first_high = ranges[0]
+        tags = [b"ng%d" % next(_STREAM_TAGS) for _ in commands]
+        wire = [tag + b" " + command.encode("ascii") + b"\r\n" for tag, command in zip(tags, commands)]
+        imap.send(wire[0])
         reader = ResponseReader(self.where)
-        first: list[FetchedHeaders] = []
-        rest: list[FetchedHeaders] = []
-        completed, count, first_sent = 0, 0, False
+        quick = _LIST_FETCH_RE if list_shape else None
+        completed = count = 0
         refusals: list[str] = []
-        last = time.monotonic()
         try:
             while completed < len(tags):
                 self.token.check()
@@ -529,38 +526,24 @@ class ImapClient(MailConnection):
                 if not data:
                     raise imaplib.IMAP4.abort("the server closed the connection")
                 reader.feed(data)
-                for text, literals in reader.responses(_LIST_FETCH_RE):
-                    if isinstance(text, bytes):
-                        fetch = _FETCH_RE.match(text)
-                        if fetch is None:
-                            if self._stream_status(text, tags, refused_to=refusals):
-                                completed += 1
-                                if text.startswith(tags[0] + b" "):
-                                    # the rest is asked for now: Dovecot answers pipelined
-                                    # commands interleaved, which would delay the first screen
-                                    for command in commands[1:]:
-                                        imap.send(command)
-                                    first_sent = True
-                                    if first:
-                                        first.sort(key=lambda r: -r.uid)
-                                        yield first
-                                    last = time.monotonic()
-                            continue
-                        seq = int(fetch.group(1))
-                        record = fetch_record(text, literals[0] if literals else b"", seq)
-                    else:  # the usual shape, matched whole: its groups and the literal
+                for text, literals in reader.responses(quick):
+                    if not isinstance(text, bytes):  # the list shape: its groups and the literal
                         number, uid, flags, size, _ = text
-                        seq = int(number)
-                        record = FetchedHeaders(int(uid), _flag_tuple(flags), int(size),
-                                                literals, seq)
-                    count += 1
-                    if record is not None:
-                        (first if first_low <= seq <= first_high else rest).append(record)
-                if rest and first_sent and (completed == len(tags)
-                                            or time.monotonic() - last >= every):
-                    self.token.check()
-                    yield rest
-                    rest, last = [], time.monotonic()
+                        count += 1
+                        yield FetchedHeaders(int(uid), _flag_tuple(flags), int(size), literals,
+                                             int(number))
+                    elif fetch := _FETCH_RE.match(text):
+                        count += 1
+                        record = fetch_record(text, literals[0] if literals else b"",
+                                              int(fetch.group(1)))
+                        if record is not None:
+                            yield record
+                    elif self._stream_status(text, tags, refusals):
+                        if not completed:
+                            for command in wire[1:]:
+                                imap.send(command)
+                        completed += 1
+                        yield completed
             self.log("<", f"({count} FETCH responses)")
         finally:
             if completed < len(tags) or reader.pending:
@@ -578,6 +561,40 @@ class ImapClient(MailConnection):
         if not status.upper().startswith(b"OK"):
             refused_to.append(status.decode("utf-8", "replace"))
         return True
+
+    @_guard
+    def stream_headers(self, ranges: Sequence[tuple[int, int]], *,
+                       every: float = 0.1) -> Iterator[list[FetchedHeaders]]:
+        """The list fields for message number ranges ``(low, high)``, in batches while the
+        server is still sending: the first range's records as one batch once its FETCH
+        completes (a first screen at once), then the others about every ``every`` seconds.
+        """
+        first_low, first_high = ranges[0]
+        first: list[FetchedHeaders] = []
+        rest: list[FetchedHeaders] = []
+        first_done = False
+        last = time.monotonic()
+        commands = [f"FETCH {low}:{high} {self._list_items()}" for low, high in ranges]
+        for item in self._fetch_stream(commands, list_shape=True):
+            if isinstance(item, int):
+                if not first_done:
+                    first_done = True
+                    if first:
+                        self.token.check()
+                        first.sort(key=lambda r: -r.uid)
+                        yield first
+                    last = time.monotonic()
+            elif first_low <= item.seq <= first_high:
+                first.append(item)
+            else:
+                rest.append(item)
+                if first_done and time.monotonic() - last >= every:
+                    self.token.check()
+                    yield rest
+                    rest, last = [], time.monotonic()
+        if rest:
+            self.token.check()
+            yield rest
 
     def iter_header_batches(self, state: FolderState, first: int = 100, batch: int = 1000,
                             min_uid: int = 0) -> Iterator[list[FetchedHeaders]]:
@@ -601,15 +618,8 @@ class ImapClient(MailConnection):
     @_guard
     def fetch_flags(self, spec: str = "1:*") -> dict[int, tuple[str, ...]]:
         """FLAGS for a UID set: {uid: flags}. UIDs missing from the answer are gone."""
-        imap = self._wire
-        imap.quiet, imap.quiet_count = True, 0
-        try:
-            typ, data = imap.uid("FETCH", spec, "(UID FLAGS)")
-        finally:
-            imap.quiet = False
-        self.log("<", f"({imap.quiet_count} FETCH responses)")
-        self._check(typ, data, "FETCH FLAGS")
-        return {r.uid: r.flags for r in parse_fetch(data)}
+        return {r.uid: r.flags for r in self._fetch_stream([f"UID FETCH {spec} (UID FLAGS)"])
+                if not isinstance(r, int)}
 
     @_guard
     def fetch_message(self, uid: int, folder: str | None = None, mark_seen: bool = True) -> bytes:
