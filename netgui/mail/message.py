@@ -12,6 +12,7 @@ import datetime
 import email
 import email.header
 import email.utils
+import functools
 import html
 import os
 import re
@@ -115,6 +116,14 @@ _PLAIN_DATE = re.compile(r"\s*(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\
 _EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()
 
 
+@functools.lru_cache(maxsize=4096)  # many messages share a day
+def _days_since_epoch(year: str, month: str, day: str) -> int | None:
+    try:
+        return datetime.date(int(year), _MONTHS[month], int(day)).toordinal() - _EPOCH_DAY
+    except (KeyError, ValueError):
+        return None
+
+
 def parse_date(value) -> float | None:
     """A Date header as a POSIX timestamp, or None."""
     if not value:
@@ -122,16 +131,11 @@ def parse_date(value) -> float | None:
     plain = _PLAIN_DATE.match(value) if isinstance(value, str) else None
     if plain:  # the hot path when listing thousands of messages; same result as below
         day, mon, year, hour, minute, sec, sign, zh, zm = plain.groups()
-        month = _MONTHS.get(mon.lower())
-        if month:
-            try:
-                days = datetime.date(int(year), month, int(day)).toordinal() - _EPOCH_DAY
-            except ValueError:
-                days = None
-            if days is not None:
-                offset = int(zh) * 3600 + int(zm) * 60
-                return float(days * 86400 + int(hour) * 3600 + int(minute) * 60
-                             + int(sec or 0) - (offset if sign == "+" else -offset))
+        days = _days_since_epoch(year, mon.lower(), day)
+        if days is not None:
+            offset = int(zh) * 3600 + int(zm) * 60
+            return float(days * 86400 + int(hour) * 3600 + int(minute) * 60
+                         + int(sec or 0) - (offset if sign == "+" else -offset))
     try:
         parts = email.utils.parsedate_tz(str(value))
         return float(email.utils.mktime_tz(parts)) if parts else None
@@ -188,20 +192,21 @@ _KEY_FIELD = re.compile(rb"^(date|content-type)[ \t]*:(.*)", re.I | re.M)
 def list_keys(header_bytes: bytes) -> tuple[float | None, bool]:
     """The date and attachment mark from raw header bytes: what a message list needs of
     every message before it can show any (the rest can be decoded when a row is shown)."""
-    ends = [i for i in (header_bytes.find(b"\n\r\n"), header_bytes.find(b"\n\n")) if i >= 0]
-    if ends:
-        header_bytes = header_bytes[:min(ends) + 1]
+    crlf, lf = header_bytes.find(b"\n\r\n"), header_bytes.find(b"\n\n")
+    end = crlf if lf < 0 or 0 <= crlf < lf else lf
     date = ctype = None
-    for name, value in _KEY_FIELD.findall(header_bytes):
-        if name.lower() == b"date":
+    for name, value in _KEY_FIELD.findall(header_bytes[:end + 1] if end >= 0 else header_bytes):
+        if name[0] in b"dD":
             if date is None:
                 date = value
         elif ctype is None:
             ctype = value
-    when = parse_date(date.decode("ascii", "replace").strip()) if date else None
+    when = parse_date(date.decode("ascii", "replace")) if date else None
     if when is None and date:  # folded or 8-bit: the careful path
         when = parse_date(header_fields(header_bytes).get("date"))
-    kind = ctype.strip().lower() if ctype else b""
+    if ctype is None:
+        return when, False
+    kind = ctype.lstrip().lower()
     return when, kind.startswith(b"multipart/mixed") or kind.startswith(b"application/")
 
 

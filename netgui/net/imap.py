@@ -9,6 +9,7 @@ login AuthError, a broken connection ConnectionLost.
 
 from __future__ import annotations
 
+import functools
 import imaplib
 import inspect
 import itertools
@@ -796,10 +797,9 @@ def fetch_record(text: bytes, literal: bytes, seq: int | None) -> FetchedHeaders
                           int(size.group(1)) if size else 0, literal, seq)
 
 
+@functools.lru_cache(maxsize=256)  # a folder has a few combinations of flags, many times over
 def _flag_tuple(raw: bytes) -> tuple[str, ...]:
     """IMAP flags as text, without \\Recent (which belongs to one session only)."""
-    if not raw:
-        return ()
     return tuple(f for f in raw.decode("ascii", "replace").split() if f.lower() != "\\recent")
 
 
