@@ -133,10 +133,14 @@ class MailService:
                 self._imap.close()
                 self._imap = None
 
-    def _imap_job(self, ctx, job):
+    def _imap_job(self, ctx, job, wait: bool = False):
         """Run ``job(client)`` on the shared connection; while another task holds it (a long
-        first sync), on a connection of its own, so opening a message never waits for a sync."""
-        if not self.lock.acquire(blocking=False):
+        first sync), on a connection of its own, so opening a message never waits for a sync
+        (``wait``: take turns instead, for work nobody is looking at yet)."""
+        if wait:
+            while not self.lock.acquire(timeout=0.1):
+                ctx.check()
+        elif not self.lock.acquire(blocking=False):
             ctx.log("*", "The account's connection is busy: using a second one")
             client = self._login(ImapClient, ctx)
             try:
@@ -162,7 +166,7 @@ class MailService:
             from ..net.imap import Folder
             folders = [Folder("INBOX", "INBOX", None, (), "inbox")]
         else:
-            folders = self._imap_job(ctx, lambda c: c.list_folders())
+            folders = self._imap_job(ctx, lambda c: c.list_folders(), wait=True)
         self.cache.set_folders(self.name, folders)
         return self.cache.folders(self.name)
 

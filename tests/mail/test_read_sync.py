@@ -205,6 +205,27 @@ def test_opening_a_message_does_not_wait_for_a_running_sync(mailuser, tmp_path):
         msg = svc.open(PlainContext(log=lambda d, t: lines.append(t)), "INBOX", uid)
     assert msg.subject == "Quick look" and time.monotonic() - started < 10
     assert any("second one" in t for t in lines)
+
+
+def test_the_folder_list_takes_turns_with_a_running_sync(mailuser, tmp_path):
+    server, user, _ = mailuser
+    svc = service(server, user, tmp_path)
+    lines, result = [], []
+    ctx = PlainContext(log=lambda d, t: lines.append(t))
+    with svc.lock:  # as if a long sync held the shared connection
+        thread = threading.Thread(target=lambda: result.append(svc.folders(ctx)))
+        thread.start()
+        time.sleep(0.3)
+        assert thread.is_alive() and not result        # it waits its turn…
+    thread.join(10)
+    assert {f.special for f in result[0]} >= {"inbox", "sent"}
+    assert not any("second one" in t for t in lines)   # …on the one connection
+    cancelled = PlainContext()
+    with svc.lock:
+        threading.Timer(0.2, cancelled.token.cancel).start()
+        with pytest.raises(Cancelled):                  # and waiting can be cancelled
+            svc.folders(cancelled)
+    svc.close()
     svc.close()
 
 
