@@ -157,11 +157,11 @@ class BulkPane(ttk.Frame):
         self._drain_id = None
         deadline = time.perf_counter() + INSERT_BUDGET_S
         while self._queue and time.perf_counter() < deadline:
-            for row in self._queue[:50]:
-                self.rows.append(row)
-                tag = ("bad",) if row.status != "NOERROR" else (("empty",) if not row.answers else ())
-                self.table.add(row.row(), tag)
-            del self._queue[:50]
+            chunk = self._queue[:100]
+            del self._queue[:100]
+            self.rows.extend(chunk)
+            self.table.add_many((row.row(), ("bad",) if row.status != "NOERROR" else
+                                 (("empty",) if not row.answers else ())) for row in chunk)
         if self._queue:
             self._drain_id = self.after(5, self._drain)
         elif self._final is not None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import tkinter as tk
 from tkinter import ttk
-from typing import Sequence
+from typing import Iterable, Sequence
+
+from ..ui.treefill import insert_rows, row_options
 
 
 class Table(ttk.Frame):
@@ -37,7 +39,12 @@ class Table(ttk.Frame):
         self.tree.delete(*self.tree.get_children())
 
     def add(self, values: Sequence, tags: Sequence[str] = ()) -> str:
-        return self.tree.insert("", "end", values=[_cell(v) for v in values], tags=tuple(tags))
+        return self.add_many([(values, tags)])[0]
+
+    def add_many(self, rows: Iterable[tuple[Sequence, Sequence[str]]]) -> tuple[str, ...]:
+        """Append ``(values, tags)`` rows in one Tcl call; returns their item ids."""
+        return insert_rows(self.tree, [row_options([_cell(v) for v in values], tags)
+                                       for values, tags in rows])
 
     def rows(self) -> list[tuple[str, ...]]:
         """Every row's cell texts, top to bottom."""

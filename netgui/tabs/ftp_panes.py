@@ -21,6 +21,7 @@ from ..resources import asset_path
 from ..ui.progress import ProgressRow
 from ..ui.tasks import Progress
 from ..ui.theme import monospace, style_text
+from ..ui.treefill import insert_rows, row_options
 
 SLICE_SECONDS = 0.020     # rows are inserted for at most this long per after() slice
 COLUMNS = (("size", "Size", 74, "e"), ("modified", "Modified", 140, "w"), ("perms", "Permissions", 84, "w"))
@@ -168,20 +169,19 @@ class FilePane(ttk.Frame):
     def _insert_slice(self, generation: int, ordered: list[RemoteEntry], start: int) -> None:
         if generation != self._generation:
             return
-        call, widget = self.tree.tk.call, self.tree._w
         icons, texts, rows = self.icons, self._texts, self._rows
         deadline = time.perf_counter() + SLICE_SECONDS
         index, count = start, len(ordered)
-        while index < count:
-            entry = ordered[index]
-            row = texts.get(id(entry)) or row_texts(entry)
-            iid = f"r{index}"
-            rows[iid] = entry
-            call(widget, "insert", "", "end", "-id", iid, "-text", row[0], "-image", icons[entry.kind],
-                 "-values", row[1:])
-            index += 1
-            if index % 64 == 0 and time.perf_counter() > deadline:
-                break
+        while index < count and time.perf_counter() < deadline:
+            stop = min(count, index + 128)
+            chunk = []
+            for i in range(index, stop):
+                entry = ordered[i]
+                row = texts.get(id(entry)) or row_texts(entry)
+                rows[f"r{i}"] = entry
+                chunk.append(row_options(row[1:], iid=f"r{i}", text=row[0], image=icons[entry.kind]))
+            insert_rows(self.tree, chunk)  # one Tcl call per chunk: see netgui.ui.treefill
+            index = stop
         if index < count:
             self.after(1, self._insert_slice, generation, ordered, index)
         else:

@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 
 from ..fmt import human_bytes
 from ..mail.cache import MessageRow
+from ..ui.treefill import insert_rows, row_options
 
 COLUMNS = ("marks", "sender", "subject", "date", "size")
 HEADINGS = {"marks": "", "sender": "From", "subject": "Subject", "date": "Date", "size": "Size"}
@@ -229,10 +230,9 @@ class MessageList(ttk.Frame):
             children = tree.get_children()
             if children:
                 tree.delete(*children)
-            for uid in wanted:
-                row = self.rows[uid]
-                tree.insert("", "end", iid=str(uid), values=self._values(row),
-                            tags=("unread",) if row.unread else ())
+            insert_rows(tree, [row_options(self._values(row), ("unread",) if row.unread else (),
+                                           iid=str(uid))
+                               for uid in wanted for row in (self.rows[uid],)])
             self._visible = wanted
         selected = [str(u) for u in wanted if u in self._selected]
         if tuple(selected) != tree.selection():
