@@ -14,6 +14,7 @@ from .dns_widgets import Table
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 INSERT_BUDGET_S = 0.01
+INSERT_CHUNK = 50   # rows per Tcl call
 
 
 def _bulk_worker(ctx, pairs, opts, concurrency):
@@ -157,8 +158,8 @@ class BulkPane(ttk.Frame):
         self._drain_id = None
         deadline = time.perf_counter() + INSERT_BUDGET_S
         while self._queue and time.perf_counter() < deadline:
-            chunk = self._queue[:100]
-            del self._queue[:100]
+            chunk = self._queue[:INSERT_CHUNK]
+            del self._queue[:INSERT_CHUNK]
             self.rows.extend(chunk)
             self.table.add_many((row.row(), ("bad",) if row.status != "NOERROR" else
                                  (("empty",) if not row.answers else ())) for row in chunk)
