@@ -9,6 +9,7 @@ login AuthError, a broken connection ConnectionLost.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import imaplib
 import inspect
@@ -241,22 +242,12 @@ def _guard(method):
 
     if inspect.isgeneratorfunction(method):
         def wrapper(self, *args, **kwargs):
-            self.token.check()
-            try:
+            with self._translating():
                 yield from method(self, *args, **kwargs)
-            except NetError:
-                raise
-            except (imaplib.IMAP4.error, OSError, EOFError, ValueError) as exc:
-                raise self._imap_failure(exc) from exc
     else:
         def wrapper(self, *args, **kwargs):
-            self.token.check()
-            try:
+            with self._translating():
                 return method(self, *args, **kwargs)
-            except NetError:
-                raise
-            except (imaplib.IMAP4.error, OSError, EOFError, ValueError) as exc:
-                raise self._imap_failure(exc) from exc
 
     wrapper.__name__ = method.__name__
     wrapper.__doc__ = method.__doc__
@@ -309,19 +300,26 @@ class ImapClient(MailConnection):
     def alive(self) -> bool:
         return self._wire is not None and not self._broken
 
-    def _imap_failure(self, exc: BaseException) -> NetError:
-        """The NetError for an imaplib or socket exception."""
-        if isinstance(exc, imaplib.IMAP4.abort):
+    @contextlib.contextmanager
+    def _translating(self):
+        """Check the token, then raise imaplib and socket failures as the NetError family."""
+        self.token.check()
+        try:
+            yield
+        except NetError:
+            raise
+        except imaplib.IMAP4.abort as exc:
             self._broken = True
             if self.token.cancelled:
-                return Cancelled()
-            return ConnectionLost(f"Connection to {self.where} was lost: {_clean(exc)}",
-                                  detail=str(exc))
-        if isinstance(exc, imaplib.IMAP4.error):
+                raise Cancelled() from exc
+            raise ConnectionLost(f"Connection to {self.where} was lost: {_clean(exc)}",
+                                 detail=str(exc)) from exc
+        except imaplib.IMAP4.error as exc:
             if self.token.cancelled:
-                return Cancelled()
-            return ProtocolError(f"{self.where} refused: {_clean(exc)}", detail=str(exc))
-        return self._failed(exc)
+                raise Cancelled() from exc
+            raise ProtocolError(f"{self.where} refused: {_clean(exc)}", detail=str(exc)) from exc
+        except (OSError, EOFError, ValueError) as exc:
+            raise self._failed(exc) from exc
 
     @_guard
     def connect(self) -> None:
