@@ -209,7 +209,7 @@ class MailTab(Tab):
             target = (next(iter(profiles)), "INBOX")
         self.show_folder(*target)
         for name in profiles:
-            self.refresh_account(name)
+            self.refresh_account(name, sync=name != target[0])  # show_folder syncs that one
 
     def _drop_service(self, name: str, forget_cache: bool) -> None:
         service = self.services.pop(name)
@@ -331,8 +331,8 @@ class MailTab(Tab):
     def folder_names(self, account: str) -> list[str]:
         return [name for (acct, name) in self.folder_kinds if acct == account]
 
-    def refresh_account(self, account: str) -> None:
-        """Fetch the folder list, then sync the folder shown (or the Inbox)."""
+    def refresh_account(self, account: str, sync: bool = True) -> None:
+        """Fetch the folder list, then (``sync``) sync the folder shown (or the Inbox)."""
         service = self.services.get(account)
         if service is None:
             return
@@ -343,8 +343,11 @@ class MailTab(Tab):
 
         def after(task):
             if task.state == "done":
-                folder = self.current[1] if self.current and self.current[0] == account else "INBOX"
-                self.sync(account, folder)
+                if sync:
+                    folder = self.current[1] if self.current and self.current[0] == account else "INBOX"
+                    self.sync(account, folder)
+                else:
+                    self.set_status(self.status.cget("text"), busy=False)
             else:
                 self._failed(task, account)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import types
 
@@ -104,6 +105,11 @@ def test_read_flag_search_move_delete_and_reopen_offline(make_app, mailuser, tmp
     assert {"INBOX", "Sent", "Drafts", "Trash", "Junk"} <= set(tab.folder_names("Work"))
     pump(app.root, lambda: tab.folders.item("Work\x1fINBOX", "text") == "Inbox (4)",
          message="unread count in the folder tree")
+    first_look = tab.transcripts["Work"].contents()
+    logins = [line for line in first_look.splitlines() if re.search(r"→ \w+ LOGIN ", line)]
+    assert len(logins) == 2  # one connection for the list and the folders, one to IDLE
+    assert "(UID FLAGS)" not in first_look  # the Inbox was listed once, not synced again
+    assert not tab.spinner.spinning  # and the tab says it is done
     # newest date first by default; the multipart message is the newest
     shown = [lst.rows[u].subject for u in lst.shown_uids()]
     assert shown[0] == "Files attached"
