@@ -17,6 +17,7 @@ POP3 sessions are opened per task because POP3 locks the mailbox.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Callable
 
 from ..net.cancel import CancelToken
@@ -29,6 +30,7 @@ from .cache import MailCache, MessageRow
 from .message import ParsedMessage, parse_message
 
 FIRST_BATCH = 60
+CHECKPOINT_SECONDS = 2.0  # a long first listing is stored this often, not only at its end
 BATCH = 1000
 IDLE_SECONDS = 25 * 60
 POLL_SECONDS = 120
@@ -183,16 +185,22 @@ class MailService:
             ctx.log("*", f"{folder}: UIDVALIDITY changed, the cached list was dropped")
             ctx.event("reset", self._payload(folder))
         cached = self.cache.uids(self.name, folder)
-        done = 0
         if not cached:
             ctx.status(f"Fetching {state.exists} headers from {folder}")
-            for items in client.iter_header_batches(state, first, batch):
-                rows = [row_from_fetch(i) for i in items]
-                ctx.event("rows", self._payload(folder, rows=rows))  # shown while it is stored
-                self.cache.add_messages(self.name, folder, rows)
-                done += len(rows)
-                ctx.progress(done, state.exists)
-            return done
+            listed: list[MessageRow] = []
+            stored, stored_at = 0, time.monotonic()
+            try:
+                for items in client.iter_header_batches(state, first, batch):
+                    rows = [row_from_fetch(i) for i in items]
+                    ctx.event("rows", self._payload(folder, rows=rows))
+                    listed += rows
+                    ctx.progress(len(listed), state.exists)
+                    if time.monotonic() - stored_at > CHECKPOINT_SECONDS:  # a long listing
+                        self.cache.add_messages(self.name, folder, listed[stored:])
+                        stored, stored_at = len(listed), time.monotonic()
+            finally:  # the rest once it is all shown (or cut off), not between batches
+                self.cache.add_messages(self.name, folder, listed[stored:])
+            return len(listed)
         top = max(cached)
         ctx.status(f"Checking {folder} for new mail")
         for items in client.iter_header_batches(state, min_uid=top + 1, batch=batch):
