@@ -169,7 +169,7 @@ class FolderState:
     readonly: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class FetchedHeaders:
     """One message's list data as fetched: raw header bytes plus flags and size."""
 
