@@ -30,8 +30,9 @@ from .cache import MailCache, MessageRow
 from .message import ParsedMessage, parse_message
 
 FIRST_BATCH = 60
+BATCH = 500
+SHOW_SECONDS = 0.1        # how often more rows of a first listing reach the list
 CHECKPOINT_SECONDS = 2.0  # a long first listing is stored this often, not only at its end
-BATCH = 1000
 IDLE_SECONDS = 25 * 60
 POLL_SECONDS = 120
 
@@ -188,17 +189,28 @@ class MailService:
         if not cached:
             ctx.status(f"Fetching {state.exists} headers from {folder}")
             listed: list[MessageRow] = []
-            stored, stored_at = 0, time.monotonic()
-            try:
-                for items in client.iter_header_batches(state, first, batch):
-                    rows = [row_from_fetch(i) for i in items]
-                    ctx.event("rows", self._payload(folder, rows=rows))
-                    listed += rows
+            shown = stored = 0
+            shown_at = stored_at = time.monotonic()
+
+            def show():
+                nonlocal shown, shown_at
+                if shown < len(listed):
+                    ctx.event("rows", self._payload(folder, rows=listed[shown:]))
                     ctx.progress(len(listed), state.exists)
+                    shown, shown_at = len(listed), time.monotonic()
+
+            try:
+                # Rows are made as batches arrive (while the server sends the next) but
+                # handed to the list only every SHOW_SECONDS: each hand-over re-sorts it.
+                for items in client.iter_header_batches(state, first, batch):
+                    listed += [row_from_fetch(i) for i in items]
+                    if not shown or time.monotonic() - shown_at >= SHOW_SECONDS:
+                        show()
                     if time.monotonic() - stored_at > CHECKPOINT_SECONDS:  # a long listing
                         self.cache.add_messages(self.name, folder, listed[stored:])
                         stored, stored_at = len(listed), time.monotonic()
-            finally:  # the rest once it is all shown (or cut off), not between batches
+            finally:  # what is left, shown and stored once it is all in (or cut off)
+                show()
                 self.cache.add_messages(self.name, folder, listed[stored:])
             return len(listed)
         top = max(cached)

@@ -563,16 +563,16 @@ class ImapClient(MailConnection):
 
     @_guard
     def stream_headers(self, ranges: Sequence[tuple[int, int]], *,
-                       every: float = 0.1) -> Iterator[list[FetchedHeaders]]:
+                       batch: int = 500) -> Iterator[list[FetchedHeaders]]:
         """The list fields for message number ranges ``(low, high)``, in batches while the
         server is still sending: the first range's records as one batch once its FETCH
-        completes (a first screen at once), then the others about every ``every`` seconds.
+        completes (a first screen at once), then the others ``batch`` at a time, so the
+        caller's work on one batch overlaps the server sending the next.
         """
         first_low, first_high = ranges[0]
         first: list[FetchedHeaders] = []
         rest: list[FetchedHeaders] = []
         first_done = False
-        last = time.monotonic()
         commands = [f"FETCH {low}:{high} {self._list_items()}" for low, high in ranges]
         for item in self._fetch_stream(commands, list_shape=True):
             if isinstance(item, int):
@@ -582,23 +582,22 @@ class ImapClient(MailConnection):
                         self.token.check()
                         first.sort(key=lambda r: -r.uid)
                         yield first
-                    last = time.monotonic()
             elif first_low <= item.seq <= first_high:
                 first.append(item)
             else:
                 rest.append(item)
-                if first_done and time.monotonic() - last >= every:
+                if first_done and len(rest) >= batch:
                     self.token.check()
                     yield rest
-                    rest, last = [], time.monotonic()
+                    rest = []
         if rest:
             self.token.check()
             yield rest
 
-    def iter_header_batches(self, state: FolderState, first: int = 100, batch: int = 1000,
+    def iter_header_batches(self, state: FolderState, first: int = 100, batch: int = 500,
                             min_uid: int = 0) -> Iterator[list[FetchedHeaders]]:
         """All messages, the newest ``first`` as the first batch (so rows appear at once),
-        the rest streamed in batches while they arrive.
+        the rest streamed ``batch`` at a time while they arrive.
 
         With ``min_uid`` only messages whose UID is at least that are fetched (new mail).
         """
@@ -612,7 +611,8 @@ class ImapClient(MailConnection):
         if top < 1:
             return
         low = max(1, top - first + 1)
-        yield from self.stream_headers([(low, top)] + ([(1, low - 1)] if low > 1 else []))
+        yield from self.stream_headers([(low, top)] + ([(1, low - 1)] if low > 1 else []),
+                                       batch=batch)
 
     @_guard
     def fetch_flags(self, spec: str = "1:*") -> dict[int, tuple[str, ...]]:
