@@ -497,18 +497,19 @@ class ImapClient(MailConnection):
     def _list_items(self) -> str:
         return "(UID FLAGS RFC822.SIZE BODY.PEEK[HEADER.FIELDS (" + " ".join(HEADER_FIELDS) + ")])"
 
-    def _fetch_stream(self, commands: Sequence[str],
-                      list_shape: bool = False) -> Iterator[FetchedHeaders | int]:
-        """Run FETCH ``commands`` (without tags), yielding each response's record as it is read
-        and the number of commands completed so far as each completes.
+    def _fetch_stream(self, commands: Sequence[str], list_shape: bool = False
+                      ) -> Iterator[list[FetchedHeaders] | int]:
+        """Run FETCH ``commands`` (without tags), yielding the records read from each chunk of
+        the answer as a list, and the number of commands completed so far as each completes.
 
         imaplib reads a line at a time and only returns once a command is done, about 10 µs
         of Python per message while the client could work; here big reads are split by
-        ``ResponseReader`` (``list_shape``: the usual list FETCH answer is matched whole).
-        Only the first command is sent at once, the others (pipelined) once it completes:
-        servers may answer pipelined commands interleaved (Dovecot does), which would hold
-        the first answer back. A refusal raises once all are done; a failure midway leaves
-        the connection marked broken.
+        ``ResponseReader`` (``list_shape``: the usual list FETCH answer is matched whole, and
+        FETCH responses without a header, such as another session's flag change, are left
+        out). Only the first command is sent at once, the others (pipelined) once it
+        completes: servers may answer pipelined commands interleaved (Dovecot does), which
+        would hold the first answer back. A refusal raises once all are done; a failure
+        midway leaves the connection marked broken.
         """
         imap = self._wire
         tags = [b"ng%d" % next(_STREAM_TAGS) for _ in commands]
@@ -525,25 +526,30 @@ class ImapClient(MailConnection):
                 if not data:
                     raise imaplib.IMAP4.abort("the server closed the connection")
                 reader.feed(data)
+                found: list[FetchedHeaders] = []
                 for text, literals in reader.responses(quick):
                     if not isinstance(text, bytes):  # the list shape: its groups and the literal
                         number, uid, flags, size, _ = text
-                        count += 1
-                        yield FetchedHeaders(int(uid), _flag_tuple(flags), int(size), literals,
-                                             int(number))
+                        found.append(FetchedHeaders(int(uid), _flag_tuple(flags), int(size),
+                                                    literals, int(number)))
                     elif fetch := _FETCH_RE.match(text):
-                        count += 1
                         record = fetch_record(text, literals[0] if literals else b"",
                                               int(fetch.group(1)))
-                        if record is not None:
-                            yield record
+                        if record is not None and (literals or not list_shape):
+                            found.append(record)
                     elif self._stream_status(text, tags, refusals):
                         if not completed:
                             for command in wire[1:]:
                                 imap.send(command)
+                        count += len(found)
                         completed += 1
+                        yield found
+                        found = []
                         yield completed
-            self.log("<", f"({count} FETCH responses)")
+                if found:
+                    count += len(found)
+                    yield found
+            self.log("<", f"({count} FETCH records)")
         finally:
             if completed < len(tags) or reader.pending:
                 self._broken = True  # responses left unread: this connection is out of step
@@ -582,14 +588,16 @@ class ImapClient(MailConnection):
                         self.token.check()
                         first.sort(key=lambda r: -r.uid)
                         yield first
-            elif first_low <= item.seq <= first_high:
-                first.append(item)
+                continue
+            if first_done:  # the others are only asked for once the first is done
+                rest += item
             else:
-                rest.append(item)
-                if first_done and len(rest) >= batch:
-                    self.token.check()
-                    yield rest
-                    rest = []
+                for record in item:
+                    (first if first_low <= record.seq <= first_high else rest).append(record)
+            if first_done and len(rest) >= batch:
+                self.token.check()
+                yield rest
+                rest = []
         if rest:
             self.token.check()
             yield rest
@@ -617,8 +625,8 @@ class ImapClient(MailConnection):
     @_guard
     def fetch_flags(self, spec: str = "1:*") -> dict[int, tuple[str, ...]]:
         """FLAGS for a UID set: {uid: flags}. UIDs missing from the answer are gone."""
-        return {r.uid: r.flags for r in self._fetch_stream([f"UID FETCH {spec} (UID FLAGS)"])
-                if not isinstance(r, int)}
+        return {r.uid: r.flags for found in self._fetch_stream([f"UID FETCH {spec} (UID FLAGS)"])
+                if not isinstance(found, int) for r in found}
 
     @_guard
     def fetch_message(self, uid: int, folder: str | None = None, mark_seen: bool = True) -> bytes:
