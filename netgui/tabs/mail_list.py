@@ -171,12 +171,14 @@ class MessageList(ttk.Frame):
             arrow = (" ▼" if self.descending else " ▲") if col == self.sort_column else ""
             self.tree.heading(col, text=HEADINGS[col] + arrow)
 
-    def _resort(self) -> None:
+    def _resort(self, rows: Iterable[MessageRow] | None = None) -> None:
+        """Sort every row again, or with ``rows`` (all new) merge just those in."""
         key = _key(self.sort_column)
-        shown = [r for r in self.rows.values() if self._passes(r)]
-        shown.sort(key=key)
-        self.order = [r.uid for r in shown]
-        self._keys = [key(r) for r in shown]
+        if rows is None:
+            self._keys = sorted(key(r) for r in self.rows.values() if self._passes(r))
+        else:  # two sorted runs: the sort merges them in one pass
+            self._keys = sorted(self._keys + sorted(key(r) for r in rows if self._passes(r)))
+        self.order = [k[-1] for k in self._keys]  # every sort key ends with the UID
         self._render()
 
     def _display_uid(self, index: int) -> int:
@@ -314,8 +316,9 @@ class MessageList(ttk.Frame):
         rows = list(rows)
         self._warm_soon()
         if len(rows) > BULK:
+            fresh = not any(r.uid in self.rows for r in rows)
             self.rows.update((r.uid, r) for r in rows)
-            self._resort()
+            self._resort(rows if fresh else None)
             return
         key = _key(self.sort_column)
         for row in rows:

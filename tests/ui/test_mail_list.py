@@ -75,3 +75,23 @@ def test_rows_are_decoded_in_the_background_once_batches_stop(root):
          message="rows were not decoded in the background")
     lst.sort_by("sender")
     assert lst.rows[lst.shown_uids()[0]].sender == "Sender 00"
+
+
+def test_bulk_batches_merge_into_the_same_order_as_one_sort(root):
+    import random
+    rows = make_rows(3000)
+    random.Random(3).shuffle(rows)
+    merged = MessageList(root)
+    for i in range(0, 3000, 1000):          # three new batches, merged in
+        merged.add_rows(rows[i:i + 1000])
+    whole = MessageList(root)
+    whole.set_rows(rows)
+    assert merged.shown_uids() == whole.shown_uids()
+    assert merged.shown_uids()[:3] == [3000, 2999, 2998]  # newest date first
+    refreshed = make_rows(500, start=2501)  # a batch of rows it already has
+    for row in refreshed:
+        row.flags = ("\\Seen", "\\Flagged")
+    merged.add_rows(refreshed)
+    assert merged.shown_uids() == whole.shown_uids() and merged.rows[3000].flagged
+    merged.sort_by("size")
+    assert merged.shown_uids()[0] == 3000   # the biggest first
