@@ -24,7 +24,7 @@ from ..net.errors import Cancelled, NetError, translate
 from ..net.redact import redact
 
 POLL_MS = 50
-BUSY_POLL_MS = 10    # while tasks start or report: results reach the screen sooner
+BUSY_POLL_MS = 4     # while tasks start or report: results reach the screen sooner
 BUSY_SECONDS = 1.0   # how long after the last submit or message the runner counts as busy
 BUDGET_S = 0.02
 GIL_SWITCH_S = 0.001
