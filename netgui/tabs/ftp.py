@@ -149,7 +149,7 @@ class FtpTab(Tab):
         self._remote_nav = self._local_nav = 0
         self._retry_job = None
         self._build()
-        self.after(KEEPALIVE_MS, self._keepalive_tick)
+        self._keepalive_job = self.after(KEEPALIVE_MS, self._keepalive_tick)
         self.local_go(self.form.get("local") or str(Path.home()))
 
     # building ------------------------------------------------------------------------------
@@ -363,12 +363,9 @@ class FtpTab(Tab):
         self._submit(_close_all, client, pool, name="Disconnect FTP")
 
     def _keepalive_tick(self) -> None:
-        try:
-            if self.client is not None and self.client.connected:
-                self.app.runner.submit(_keepalive, self.client, name="FTP keep-alive", on_log=self._log)
-            self.after(KEEPALIVE_MS, self._keepalive_tick)
-        except Exception:   # the tab is being destroyed
-            pass
+        if self.client is not None and self.client.connected:
+            self.app.runner.submit(_keepalive, self.client, name="FTP keep-alive", on_log=self._log)
+        self._keepalive_job = self.after(KEEPALIVE_MS, self._keepalive_tick)
 
     # remote browsing -------------------------------------------------------------------------
     def _remote_failed(self, err) -> None:
@@ -672,6 +669,7 @@ class FtpTab(Tab):
         self.app.settings.set("ftp.policy", self.queue_pane.policy or "ask")
 
     def destroy(self) -> None:
+        self.after_cancel(self._keepalive_job)
         client, pool = self.client, self.pool
         self.client = self.pool = None
         try:

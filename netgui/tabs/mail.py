@@ -451,6 +451,12 @@ class MailTab(Tab):
             service.watch, "INBOX", name=f"New mail in {account}", on_event=self._on_event,
             on_log=self._transcript(account).append)
 
+    def destroy(self) -> None:
+        if self._count_after is not None:  # Tk would still fire it, into a deleted command
+            self.after_cancel(self._count_after)
+            self._count_after = None
+        super().destroy()
+
     def _count_unread_soon(self) -> None:
         if self._count_after is None:
             self._count_after = self.after(200, self._count_unread)

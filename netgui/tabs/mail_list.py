@@ -245,6 +245,13 @@ class MessageList(ttk.Frame):
                 self._header_height = box[1] + 2
         self.scroll.set(*(self.top / total, min(1.0, (self.top + cap) / total)) if total else (0, 1))
 
+    def destroy(self) -> None:
+        for pending in (self._warm_after, self._render_after):  # Tk would still fire them
+            if pending is not None:
+                self.after_cancel(pending)
+        self._warm_after = self._render_after = None
+        super().destroy()
+
     def _warm_soon(self) -> None:
         """Once batches stop arriving, decode every row's text in short idle slices, so that
         sorting by sender or subject later does not stall (rows decode lazily otherwise)."""

@@ -94,6 +94,12 @@ class TranscriptPane(ttk.Frame):
         if at_end:
             self.text.see("end")
 
+    def destroy(self) -> None:
+        if self._flush_id is not None:  # Tk would still fire it, into a deleted command
+            self.after_cancel(self._flush_id)
+            self._flush_id = None
+        super().destroy()
+
     def contents(self) -> str:
         self.flush()
         return self.text.get("1.0", "end-1c")
