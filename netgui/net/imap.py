@@ -344,12 +344,12 @@ class ImapClient(MailConnection):
 
     @_guard
     def login(self, user: str, password: str) -> None:
-        """LOGIN; a refusal raises AuthError."""
+        """LOGIN; a refusal raises AuthError (ProtocolError where no password could help)."""
         if password:
             self._secrets.append(password)
         if self.has("LOGINDISABLED"):
-            raise AuthError(f"{self.where} does not allow a password login on an unencrypted "
-                            "connection: use TLS or STARTTLS")
+            raise ProtocolError(f"{self.where} does not allow a password login on an unencrypted "
+                                "connection: use TLS or STARTTLS")
         try:
             self._wire.login(user, password)
         except imaplib.IMAP4.abort:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
@@ -251,6 +252,41 @@ def test_a_refused_fetch_in_a_stream_is_a_protocol_error_and_the_session_goes_on
         assert client.alive and client.noop() is not None
     finally:
         client.close()
+
+
+def test_a_server_refusing_cleartext_logins_is_told_apart_from_a_wrong_password():
+    """Dovecot always allows cleartext logins from the same machine, so a few lines stand in
+    for a server that announces LOGINDISABLED on a plain connection."""
+    from netgui.mail.accounts import needs_password
+    heard = []
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn, conn.makefile("rb") as lines:
+            greeting = b"IMAP4rev1 STARTTLS LOGINDISABLED"
+            conn.sendall(b"* OK [CAPABILITY " + greeting + b"] ready\r\n")
+            for line in lines:
+                heard.append(line)
+                tag, command = line.split(b" ", 2)[:2]
+                command = command.strip().upper()
+                if command == b"CAPABILITY":
+                    conn.sendall(b"* CAPABILITY " + greeting + b"\r\n" + tag + b" OK done\r\n")
+                elif command == b"LOGOUT":
+                    conn.sendall(b"* BYE\r\n" + tag + b" OK bye\r\n")
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    client = ImapClient("127.0.0.1", listener.getsockname()[1], "none", timeout=5)
+    client.connect()
+    with pytest.raises(ProtocolError, match="use TLS or STARTTLS") as caught:
+        client.login("user", "s3cret")
+    client.close()
+    thread.join(5)
+    listener.close()
+    assert not needs_password(caught.value)  # asking for another password would not help
+    assert [line.split()[1] for line in heard] == [b"CAPABILITY", b"LOGOUT"]  # no LOGIN sent
 
 
 def test_refused_command_is_a_protocol_error(mailuser):
