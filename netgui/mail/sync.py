@@ -187,32 +187,7 @@ class MailService:
             ctx.event("reset", self._payload(folder))
         cached = self.cache.uids(self.name, folder)
         if not cached:
-            ctx.status(f"Fetching {state.exists} headers from {folder}")
-            listed: list[MessageRow] = []
-            shown = stored = 0
-            shown_at = stored_at = time.monotonic()
-
-            def show():
-                nonlocal shown, shown_at
-                if shown < len(listed):
-                    ctx.event("rows", self._payload(folder, rows=listed[shown:]))
-                    ctx.progress(len(listed), state.exists)
-                    shown, shown_at = len(listed), time.monotonic()
-
-            try:
-                # Rows are made as batches arrive (while the server sends the next) but
-                # handed to the list only every SHOW_SECONDS: each hand-over re-sorts it.
-                for items in client.iter_header_batches(state, first, batch):
-                    listed += [row_from_fetch(i) for i in items]
-                    if not shown or time.monotonic() - shown_at >= SHOW_SECONDS:
-                        show()
-                    if time.monotonic() - stored_at > CHECKPOINT_SECONDS:  # a long listing
-                        self.cache.add_messages(self.name, folder, listed[stored:])
-                        stored, stored_at = len(listed), time.monotonic()
-            finally:  # what is left, shown and stored once it is all in (or cut off)
-                show()
-                self.cache.add_messages(self.name, folder, listed[stored:])
-            return len(listed)
+            return self._first_listing(ctx, client, state, folder, first, batch)
         top = max(cached)
         ctx.status(f"Checking {folder} for new mail")
         for items in client.iter_header_batches(state, min_uid=top + 1, batch=batch):
@@ -236,6 +211,36 @@ class MailService:
             self.cache.add_messages(self.name, folder, rows)
             ctx.event("rows", self._payload(folder, rows=rows))
         return state.exists
+
+    def _first_listing(self, ctx, client: ImapClient, state, folder: str, first: int,
+                       batch: int) -> int:
+        """List a folder the cache knows nothing of. Rows are made as batches arrive (while
+        the server sends the next), handed to the list every SHOW_SECONDS (each hand-over
+        re-sorts it) and stored once all are in (or every CHECKPOINT_SECONDS)."""
+        ctx.status(f"Fetching {state.exists} headers from {folder}")
+        listed: list[MessageRow] = []
+        shown = stored = 0
+        shown_at = stored_at = time.monotonic()
+
+        def show():
+            nonlocal shown, shown_at
+            if shown < len(listed):
+                ctx.event("rows", self._payload(folder, rows=listed[shown:]))
+                ctx.progress(len(listed), state.exists)
+                shown, shown_at = len(listed), time.monotonic()
+
+        try:
+            for items in client.iter_header_batches(state, first, batch):
+                listed += [row_from_fetch(i) for i in items]
+                if not shown or time.monotonic() - shown_at >= SHOW_SECONDS:
+                    show()
+                if time.monotonic() - stored_at > CHECKPOINT_SECONDS:
+                    self.cache.add_messages(self.name, folder, listed[stored:])
+                    stored, stored_at = len(listed), time.monotonic()
+        finally:  # what is left, also when the listing was cut off
+            show()
+            self.cache.add_messages(self.name, folder, listed[stored:])
+        return len(listed)
 
     def _sync_pop3(self, ctx, batch: int) -> int:
         folder = "INBOX"
