@@ -16,7 +16,6 @@ import inspect
 import itertools
 import re
 import threading
-import time
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 

@@ -202,15 +202,21 @@ def test_streamed_listing_reads_what_imaplib_reads(mailuser):
                                        for r in streamed)
 
 
+def armed_listing(relay, user, **kw):
+    """A client logged in through ``relay`` with the Inbox selected; the relay then armed."""
+    client = ImapClient("127.0.0.1", relay.port, "none", **kw)
+    client.connect()
+    client.login(user, PASSWORD)
+    state = client.select("INBOX")
+    relay.armed.set()
+    return client, state
+
+
 def test_a_connection_dropped_mid_listing_is_lost_not_a_short_list(mailuser):
     server, user, _ = mailuser
     fill_inbox(server, user, 300)
     with FaultyRelay(server.imap_port, "drop", after=20_000) as relay:
-        client = ImapClient("127.0.0.1", relay.port, "none", timeout=10)
-        client.connect()
-        client.login(user, PASSWORD)
-        state = client.select("INBOX")
-        relay.armed.set()
+        client, state = armed_listing(relay, user, timeout=10)
         got = []
         with pytest.raises(ConnectionLost):
             for batch in client.iter_header_batches(state, first=10):
@@ -226,11 +232,7 @@ def test_a_stalled_listing_times_out_and_cancel_wakes_it(mailuser):
     for timeout, cancel_after in ((1.0, None), (30, 0.3)):
         with FaultyRelay(server.imap_port, "stall", after=20_000) as relay:
             token = CancelToken()
-            client = ImapClient("127.0.0.1", relay.port, "none", timeout=timeout, token=token)
-            client.connect()
-            client.login(user, PASSWORD)
-            state = client.select("INBOX")
-            relay.armed.set()
+            client, state = armed_listing(relay, user, timeout=timeout, token=token)
             if cancel_after:
                 threading.Timer(cancel_after, token.cancel).start()
             started = time.monotonic()
