@@ -39,6 +39,7 @@ class App:
         self._frames: dict[str, ttk.Frame] = {}
         self._closing = False
         self._mapped = False
+        self._status_task = None
         self._theme_listeners: list = []  # recolour(palette) callbacks of open windows
 
         self.root.title("netgui")
@@ -238,11 +239,16 @@ class App:
 
     # -- status -------------------------------------------------------------------
     def set_status(self, text: str) -> None:
+        """Show ``text`` in the status bar until something else is shown."""
         self.status.configure(text=text)
+        self._status_task = None
 
     def _on_task_status(self, task, text: str) -> None:
         if task is not None and text:
             self.set_status(text)
+            self._status_task = task  # its line goes when it finishes
+        elif task is not None and task is self._status_task:
+            self.set_status("")
         count = len(self.runner.active())
         self.tasks_label.configure(text=f"{count} task{'s' if count != 1 else ''} running" if count else "")
 

@@ -269,7 +269,8 @@ class TaskRunner:
         return all(t.thread is None or not t.thread.is_alive() for t in self.active())
 
     def add_status_listener(self, listener: Callable[[Task | None, str], None]) -> None:
-        """``listener(task, text)`` runs on the Tk thread when a task changes its status line."""
+        """``listener(task, text)`` runs on the Tk thread when a task changes its status line
+        (to ``""`` when the task has finished)."""
         self._status_listeners.append(listener)
 
     # -- Tk side ----------------------------------------------------------------
@@ -315,7 +316,7 @@ class TaskRunner:
     def _forget(self, task: Task) -> None:
         with self._lock:
             self._tasks.pop(task.id, None)
-        self._notify_status(None, "")
+        self._notify_status(task, "")  # a finished task's status line is empty
 
     def _notify_status(self, task: Task | None, text: str) -> None:
         for listener in self._status_listeners:

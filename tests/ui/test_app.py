@@ -137,3 +137,24 @@ def test_status_bar_stays_visible_in_a_small_window(make_app):
     bar = app.status.master
     assert bar.winfo_ismapped()
     assert bar.winfo_rooty() + bar.winfo_height() <= app.root.winfo_rooty() + app.root.winfo_height()
+
+
+def test_a_task_status_leaves_the_status_bar_when_the_task_ends(make_app):
+    app = make_app(tabs=TEST_TABS)
+    release = threading.Event()
+
+    def work(ctx):
+        ctx.status("Fetching 3 headers")
+        release.wait(5)
+
+    task = app.runner.submit(work, name="work")
+    pump(app.root, lambda: app.status.cget("text") == "Fetching 3 headers", timeout=5,
+         message="the task's status line")
+    release.set()
+    pump(app.root, lambda: task.finished is not None and app.status.cget("text") == "", timeout=5,
+         message="the status line cleared")
+    done = app.runner.submit(lambda ctx: ctx.status("Looking"), name="look",
+                             on_result=lambda _: app.set_status("3 found"))
+    pump(app.root, lambda: done.finished is not None, timeout=5, message="second task")
+    pump(app.root, timeout=0.1)
+    assert app.status.cget("text") == "3 found"  # what the tab said afterwards stays
