@@ -1,6 +1,8 @@
 """Double-click entry point: starts the netgui window."""
 
-from netgui.app import main
+import sys
+
+from netgui.cli import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

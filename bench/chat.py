@@ -185,7 +185,7 @@ class WorkMeter:
     """
 
     def __init__(self) -> None:
-        from netgui.tabs.chat_view import ConversationView
+        from netgui.tabs.chat.view import ConversationView
         from netgui.ui.tasks import TaskRunner
         from netgui.ui.transcript import TranscriptPane
         self.longest = 0.0

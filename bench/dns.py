@@ -33,8 +33,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import free_port, timed  # noqa: E402
-from netgui.net.dns import query  # noqa: E402
-from netgui.net.dns_bulk import bulk_resolve  # noqa: E402
+from netgui.net.dns.bulk import bulk_resolve  # noqa: E402
+from netgui.net.dns.lookup import query  # noqa: E402
 
 DELAY_PROXY = r"""
 import asyncio, sys
@@ -123,7 +123,7 @@ def parse_floor(port: int, names: list[str], runs: int) -> float:
     import dns.message
     import dns.name
 
-    from netgui.net.dns_bulk import _render_query
+    from netgui.net.dns.bulk import _render_query
 
     replies = []
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -146,7 +146,7 @@ def ui_bulk_stall(port: int, names: list[str]) -> tuple[float, float]:
     app = App(tabs=[TabSpec("dns", "DNS", "netgui.tabs.dns", "DnsTab")])
     tab = app.tab("dns")
     tab.form.set_values({"server": f"127.0.0.1:{port}"})
-    tab.bulk.set_names("\n".join(names))
+    tab.bulk.set_entry("\n".join(names))
     tab.pages.select(tab.bulk)
     app.root.update()
     started = time.perf_counter()
@@ -191,7 +191,7 @@ def main() -> None:
 
         server = ("127.0.0.1", port)
         dig_one = ["dig", "@127.0.0.1", "-p", str(port), "a.test", "A", "+noall", "+answer"]
-        one_script = ("import sys; sys.path.insert(0, %r); from netgui.net.dns import query; "
+        one_script = ("import sys; sys.path.insert(0, %r); from netgui.net.dns.lookup import query; "
                       "print(query('a.test', 'A', ('127.0.0.1', %d), timeout=2).answer[0].data)"
                       % (str(ROOT), port))
         single_runs = max(runs * 4, 11)

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import ensure_display, timed  # noqa: E402
 from bench.ui_stall import StallMeter  # noqa: E402
-from netgui.net.ftp import FtpClient, FtpSite  # noqa: E402
+from netgui.net.ftp.client import FtpClient, FtpSite  # noqa: E402
 from tests.support.ftpd import PASSWORD, USER, FtpServer  # noqa: E402
 
 MiB = 1024 * 1024

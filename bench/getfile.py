@@ -26,8 +26,8 @@ if __package__ in (None, ""):
 
 from bench import common  # noqa: E402
 from bench.common import free_port, wait_port  # noqa: E402
-from netgui.net import getfile  # noqa: E402
-from netgui.net.getfile import fetch  # noqa: E402
+from netgui.net.getfile import client as getfile  # noqa: E402
+from netgui.net.getfile.client import fetch  # noqa: E402
 
 MiB = 1 << 20
 ROOT_DIR = Path(__file__).resolve().parent.parent

@@ -16,9 +16,9 @@ Needs Dovecot and a display (Xvfb) like the tests.
 from __future__ import annotations
 
 import argparse
-import gc
 import email.header
 import email.utils
+import gc
 import imaplib
 import os
 import shutil
@@ -79,7 +79,7 @@ def run_tab(server, user: str, password: str, data_dir: str, expect: int) -> dic
     os.environ["NETGUI_DATA_DIR"] = data_dir
     from netgui.app import App
     from netgui.config import Secrets, Settings
-    from netgui.mail import accounts
+    from netgui.net.mail import accounts
     from netgui.tabs import TabSpec
 
     settings, secrets = Settings(), Secrets()
@@ -135,6 +135,7 @@ def main(argv=None) -> int:
     os.environ["NETGUI_CONFIG_DIR"] = str(work / "config")
     try:
         import keyring
+
         from tests.support.memkeyring import MemoryKeyring
         keyring.set_keyring(MemoryKeyring())
         user = server.new_user()

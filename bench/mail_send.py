@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("NETGUI_CONFIG_DIR", os.path.join(tmp, "config"))
     os.environ.setdefault("NETGUI_DATA_DIR", os.path.join(tmp, "data"))
 
-    from netgui.mail import compose
-    from netgui.net.smtp import send_message
+    from netgui.net.mail import compose
+    from netgui.net.mail.smtp import send_message
     from tests.support.peers import free_port, stop_process, wait_for_port
 
     port = free_port()
@@ -96,8 +96,8 @@ def _gui_send(peer, draft) -> tuple[float, float]:
     from bench.ui_stall import run_until
     from netgui.app import App
     from netgui.config import Secrets, Settings
-    from netgui.mail import accounts
-    from netgui.tabs.mail_compose import open_compose
+    from netgui.net.mail import accounts
+    from netgui.tabs.mail.compose import open_compose
     from tests.support.memkeyring import MemoryKeyring
 
     keyring.set_keyring(MemoryKeyring())

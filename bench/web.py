@@ -74,8 +74,8 @@ def start_nginx(tmp: Path, size: int):
 
 CORE_DOWNLOAD = """
 import resource, sys, time
-from netgui.net.http import HttpSession
-from netgui.net.http_request import Request
+from netgui.net.http.session import HttpSession
+from netgui.net.http.request import Request
 url, target = sys.argv[1], sys.argv[2]
 start = time.perf_counter()
 resp = HttpSession().send(Request(url, timeout=60), save_to=target)
@@ -118,8 +118,8 @@ app.quit(ask=False)
 
 KEEPALIVE = """
 import sys, time
-from netgui.net.http import HttpSession
-from netgui.net.http_request import Request
+from netgui.net.http.session import HttpSession
+from netgui.net.http.request import Request
 url, count = sys.argv[1], int(sys.argv[2])
 session = HttpSession()
 session.send(Request(url))  # not timed: the first connection, like curl's below

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import gc
 import importlib
-import sys
 import tkinter as tk
 import traceback
 from tkinter import ttk
+
+from netgui.ui.tasks import TaskRunner
+from netgui.ui.theme import apply_scaling, apply_theme
 
 from .config import Secrets, Settings
 from .resources import app_icon_paths
 from .tabs import TABS, TOOLS, TabSpec, ToolSpec
 from .ui import dialogs
-from .ui.tasks import TaskRunner
-from .ui.theme import apply_scaling, apply_theme
 
 DEFAULT_GEOMETRY = "1100x720"
 
@@ -311,16 +311,7 @@ class App:
         self.root.mainloop()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the window (and of the ``netgui`` command)."""
-    argv = sys.argv[1:] if argv is None else argv
-    if argv:
-        from .cli import main as cli_main
-        return cli_main(argv)
-    app = App()
-    app.run()
+def run_window() -> int:
+    """Build the window and run it until it closes (``netgui`` with no arguments)."""
+    App().run()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

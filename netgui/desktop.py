@@ -1,4 +1,5 @@
-"""Linux desktop integration: a .desktop entry and hicolor icons for the current user.
+"""Desktop integration: opening a file or folder with the desktop's program, and on Linux a
+.desktop entry and hicolor icons for the current user.
 
 ``install()`` writes ``$XDG_DATA_HOME/applications/netgui.desktop`` and
 ``$XDG_DATA_HOME/icons/hicolor/<n>x<n>/apps/netgui.png`` (XDG_DATA_HOME defaults to
@@ -24,6 +25,28 @@ DESKTOP_FILE = f"{APP_NAME}.desktop"
 ICON_NAME = APP_NAME
 # The class part of the window's WM_CLASS: Tk capitalises App's tk.Tk(className="netgui").
 WM_CLASS = "Netgui"
+
+
+class CannotOpen(Exception):
+    """The desktop has no program to open a file with; the message is one line for the user."""
+
+
+def open_with_desktop(path) -> None:
+    """Hand ``path`` (a file or folder) to the desktop's default program, without waiting
+    for it. Raises CannotOpen when there is no opener (``xdg-open`` is missing, say)."""
+    path = str(path)
+    try:
+        if sys.platform.startswith("win"):
+            os.startfile(path)  # type: ignore[attr-defined]
+            return
+        opener = "open" if sys.platform == "darwin" else "xdg-open"
+        if shutil.which(opener) is None:
+            raise CannotOpen(f"Cannot open {Path(path).name}: this desktop has no {opener} "
+                             f"(install xdg-utils); it is in {Path(path).parent}")
+        subprocess.Popen([opener, path], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    except OSError as exc:
+        raise CannotOpen(f"Cannot open {Path(path).name}: {exc.strerror or exc}") from exc
 
 
 def icon_file(size: int) -> Path:

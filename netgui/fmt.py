@@ -38,10 +38,3 @@ def human_eta(seconds: float | None) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-def human_duration_ms(seconds: float | None) -> str:
-    """``0.0123`` → ``'12.3 ms'``, ``2.5`` → ``'2.50 s'``."""
-    if seconds is None:
-        return "?"
-    if seconds < 1:
-        return f"{seconds * 1000:.1f} ms"
-    return f"{seconds:.2f} s"

@@ -1,7 +1,8 @@
-"""``python -m netgui``: no arguments opens the window; subcommands run servers and headless clients.
+"""The one dispatcher: ``netgui`` with no arguments opens the window; a command runs a server
+or a headless client.
 
-Each subcommand module has ``register(subparsers)``, which adds its parser and sets
-``func`` (called with the parsed args; returns the exit code). Modules are listed here.
+Each command module has ``register(subparsers)``, which adds its parser and sets ``func``
+(called with the parsed args; returns the exit code). Modules are listed here.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import importlib
 import sys
 
-from .. import __version__
+from netgui import __version__
 
 COMMAND_MODULES: list[str] = [
     "netgui.cli.getfile",
@@ -20,15 +21,17 @@ COMMAND_MODULES: list[str] = [
     "netgui.cli.dns",
     "netgui.cli.sendmail",
     "netgui.cli.ftp",
+    "netgui.cli.selftest",
 ]
+
+ALIASES = {"--self-test": "self-test"}
+"""Options that name a command (``netgui --self-test`` is what packagers and CI call)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="netgui", description="A desktop client for internet services. "
                                      "Without a command, opens the window.")
     parser.add_argument("--version", action="version", version=f"netgui {__version__}")
-    parser.add_argument("--self-test", action="store_true",
-                        help="open the window, run loopback round trips, exit 0 or print what failed")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -36,16 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    """Entry point of ``netgui``, ``netgui-cli``, ``python -m netgui``, main.py and the executable."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     if not argv:
-        from ..app import main as gui_main
-        return gui_main([])
-    if argv[0] == "--self-test":
-        from ..selftest import main as self_test
-        return self_test(argv[1:])
-    args = build_parser().parse_args(argv)
+        from netgui.app import run_window
+        return run_window()
+    if argv[0] in ALIASES:
+        argv[0] = ALIASES[argv[0]]
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        build_parser().print_help()
+        parser.print_help()
         return 2
     try:
         return int(args.func(args) or 0)

@@ -7,9 +7,9 @@ import signal
 import sys
 import threading
 
-from ..net.errors import Cancelled, NetError
-from ..net.linechat import VARIANTS, run_session
-from ..servers.chat import DEFAULT_PORT, ChatServer
+from netgui.net.chat.linechat import VARIANTS, run_session
+from netgui.net.errors import Cancelled, NetError
+from netgui.servers.chat import DEFAULT_PORT, ChatServer
 
 
 def register(subparsers) -> None:

@@ -23,7 +23,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import desktop
+    from netgui import desktop
 
     if args.print_only:
         print(desktop.desktop_entry(), end="")

@@ -24,8 +24,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..net.dns import parse_server, query
-    from ..net.errors import NetError
+    from netgui.net.dns.lookup import parse_server, query
+    from netgui.net.errors import NetError
     server, words = None, []
     try:
         for word in args.args:
@@ -47,7 +47,7 @@ def run(args) -> int:
 
 
 def _bulk(args, server, types) -> int:
-    from ..net.dns_bulk import bulk_resolve, parse_bulk_text, rows_to_csv
+    from netgui.net.dns.bulk import bulk_resolve, parse_bulk_text, rows_to_csv
     with open(args.file, encoding="utf-8", errors="replace") as f:
         pairs = parse_bulk_text(f.read(), types or ["A"])
     rows = bulk_resolve(pairs, server, args.transport, rd=not args.norec, do=args.dnssec,

@@ -66,7 +66,7 @@ def site_from_url(url: str, args):
     """An FtpSite from an ftp:// or ftps:// URL (the password from the environment or a prompt)."""
     from urllib.parse import unquote, urlsplit
 
-    from ..net.ftp import FtpSite
+    from netgui.net.ftp.client import FtpSite
     parts = urlsplit(url)
     if parts.scheme not in ("ftp", "ftps") or not parts.hostname:
         raise ValueError(f"not an ftp:// or ftps:// URL: {url}")
@@ -85,8 +85,8 @@ def site_from_url(url: str, args):
 
 
 def run(args) -> int:
-    from ..net.errors import NetError
-    from ..net.ftp import FtpClient
+    from netgui.net.errors import NetError
+    from netgui.net.ftp.client import FtpClient
     _reparse(args)
     try:
         site = site_from_url(args.url, args)
@@ -107,9 +107,9 @@ def run(args) -> int:
 
 
 def _act(client, site, args, log) -> int:
-    from ..fmt import human_bytes
-    from ..net.ftp import DIR, remote_join
-    from ..net.ftp_listing import display_name
+    from netgui.fmt import human_bytes
+    from netgui.net.ftp.client import DIR, remote_join
+    from netgui.net.ftp.listing import display_name
     paths = args.paths
     if args.action == "ls":
         for entry in client.listdir(paths[0] if paths else None):
@@ -150,8 +150,8 @@ def _act(client, site, args, log) -> int:
 
 
 def _transfer(client, site, args, log, remote_join) -> int:
-    from ..net.ftp import DIR
-    from ..net.ftp_queue import DONE, FAILED, ClientPool, QueueRunner, TransferQueue
+    from netgui.net.ftp.client import DIR
+    from netgui.net.ftp.queue import DONE, FAILED, ClientPool, QueueRunner, TransferQueue
     queue = TransferQueue(concurrency=args.parallel)
     batch = queue.new_batch(args.if_exists)
     if args.action == "get":

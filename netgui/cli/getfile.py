@@ -77,7 +77,7 @@ def _serve(args) -> int:
 def _fetch(args) -> int:
     from netgui.net.connection import tls_context
     from netgui.net.errors import NetError
-    from netgui.net.getfile import fetch
+    from netgui.net.getfile.client import fetch
 
     tls = tls_context(verify=not args.insecure, cafile=args.cafile) if args.tls else None
     started = time.monotonic()

@@ -24,10 +24,10 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..fmt import human_bytes
-    from ..net.errors import NetError
-    from ..net.http import HttpSession
-    from ..net.http_request import Request
+    from netgui.fmt import human_bytes
+    from netgui.net.errors import NetError
+    from netgui.net.http.request import Request
+    from netgui.net.http.session import HttpSession
 
     headers = []
     for item in args.header:

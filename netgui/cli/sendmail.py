@@ -29,10 +29,10 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..config import Secrets, Settings
-    from ..mail import accounts, compose, outbox
-    from ..net.cancel import CancelToken
-    from ..net.errors import NetError
+    from netgui.config import Secrets, Settings
+    from netgui.net.cancel import CancelToken
+    from netgui.net.errors import NetError
+    from netgui.net.mail import accounts, compose, outbox
 
     settings, secrets = Settings(), Secrets()
     known = accounts.load_accounts(settings)

@@ -122,7 +122,3 @@ def translate(exc: BaseException, host=None, port=None) -> NetError:
     return NetError(f"Unexpected error: {exc or type(exc).__name__}", detail=detail)
 
 
-def human_message(exc: BaseException) -> str:
-    """One line for any exception, suitable for a status line."""
-    message = str(translate(exc))
-    return message.splitlines()[0] if message else type(exc).__name__

@@ -62,13 +62,14 @@ def safe_local_name(remote_name: str, max_bytes: int = MAX_NAME_BYTES) -> str:
 
 
 def tolerant_local_name(remote_name: str, fallback: str) -> str:
-    """Like ``safe_local_name`` but never refuses: control characters are dropped and a
-    name that cannot be made safe becomes ``fallback`` (for attachments, which must be
-    savable whatever they are called). Leaves room for a " (2)" suffix."""
+    """Like ``safe_local_name`` but never refuses, for names a sender suggests (attachments,
+    a web server's Content-Disposition), which must be savable whatever they are called:
+    control characters are dropped, leading dots too (no hidden files), and a name that
+    cannot be made safe becomes ``fallback``. Leaves room for a " (2)" suffix."""
     cleaned = "".join(ch for ch in unicodedata.normalize("NFC", remote_name or "")
                       if unicodedata.category(ch) != "Cc")
     try:
-        return safe_local_name(cleaned, max_bytes=200)
+        return safe_local_name(cleaned, max_bytes=200).lstrip(".") or fallback
     except ValueError:
         return fallback
 

@@ -1,4 +1,4 @@
-"""netgui's line-chat server (the line variant of the protocol in DESIGN.md).
+"""netgui's line-chat server (the line variant of the protocol in docs/ARCHITECTURE.md).
 
 On connect a client gets ``Welcome to the chat server, <peer>\\n``; every line a client sends
 is relayed to every client, the sender included, as ``<peer>: <line>\\n``.

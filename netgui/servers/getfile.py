@@ -2,7 +2,7 @@
 
 An original client sends ``path\\n`` and reads to EOF; it gets the file's bytes, or a closed
 connection on any error, exactly as from an original server. A netgui client sends an
-extended request (``\\0NETGUI/1 ...``, see ``netgui.net.getfile``) and gets a status line
+extended request (``\\0NETGUI/1 ...``, see ``netgui.net.getfile.client``) and gets a status line
 first: sizes, clear errors, resume offsets, listings and STARTTLS.
 
 One thread accepts; each client gets a thread with an idle timeout, so a stalled client
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from netgui.net.getfile import MAGIC, MAX_LINE, VERSION
+from netgui.net.getfile.client import MAGIC, MAX_LINE, VERSION
 
 DEFAULT_PORT = 50001
 IDLE_TIMEOUT = 30.0

@@ -37,8 +37,8 @@ TABS: list[TabSpec] = [
 ]
 
 TOOLS: list[ToolSpec] = [
-    ToolSpec("Serve a folder (getfile)…", "netgui.tools.getfile", "open"),
-    ToolSpec("Start chat server…", "netgui.tools.chat", "open"),
-    ToolSpec("Write mail…", "netgui.tabs.mail_compose", "new_message"),
-    ToolSpec("Mail outbox and drafts…", "netgui.tabs.mail_compose", "open_outbox"),
+    ToolSpec("Serve a folder (getfile)…", "netgui.tabs.getfile.server_window", "open"),
+    ToolSpec("Start chat server…", "netgui.tabs.chat.server_window", "open"),
+    ToolSpec("Write mail…", "netgui.tabs.mail.compose", "new_message"),
+    ToolSpec("Mail outbox and drafts…", "netgui.tabs.mail.outbox", "open_outbox"),
 ]

@@ -6,8 +6,9 @@ import tkinter as tk
 from tkinter import messagebox, ttk
 from typing import Callable
 
-from .. import __version__
-from ..resources import asset_path
+from netgui import __version__
+from netgui.resources import asset_path
+
 from .form import Field, Form
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tkinter import ttk
 
-from ..fmt import human_bytes, human_eta, human_rate
+from netgui.fmt import human_bytes, human_eta, human_rate
+
 from .tasks import Progress
 
 

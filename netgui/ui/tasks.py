@@ -19,9 +19,9 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..net.cancel import CancelToken
-from ..net.errors import Cancelled, NetError, translate
-from ..net.redact import redact
+from netgui.net.cancel import CancelToken
+from netgui.net.errors import Cancelled, NetError, translate
+from netgui.net.redact import redact
 
 POLL_MS = 50
 BUSY_POLL_MS = 4     # while tasks start or report: results reach the screen sooner

@@ -6,7 +6,8 @@ import time
 import tkinter as tk
 from tkinter import filedialog, ttk
 
-from ..net.redact import redact
+from netgui.net.redact import redact
+
 from .theme import LIGHT, Palette, monospace, style_text
 
 MARKS = {">": "→", "<": "←", "*": "·", "!": "!"}

@@ -8,7 +8,7 @@ import pytest
 
 from netgui.net.cancel import CancelToken
 from netgui.net.connection import open_connection
-from netgui.net.errors import Cancelled, ConnectError, NetTimeout, ResolveError, translate, ConnectionLost
+from netgui.net.errors import Cancelled, ConnectError, ConnectionLost, NetTimeout, ResolveError, translate
 from tests.support.peers import free_port
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import tempfile
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 USER, PASSWORD = "alice", "s3cret-pw"

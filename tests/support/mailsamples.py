@@ -79,8 +79,8 @@ HOSTILE_NAMES = ("../../etc/passwd", "C:\\Windows\\evil.exe", "/abs/path/notes.t
 
 def multipart_with_attachments() -> bytes:
     """text/plain + text/html alternative, a PNG and files with hostile names."""
-    from email.message import EmailMessage
     from email import policy
+    from email.message import EmailMessage
     msg = EmailMessage()
     msg["From"] = "Carol <carol@example.net>"
     msg["To"] = "bob@example.org"

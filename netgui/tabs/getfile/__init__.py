@@ -7,19 +7,18 @@ netgui's server a Browse dialog lists remote folders.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from tkinter import ttk
 
-from ...fmt import human_bytes, human_eta, human_rate
-from ...net.getfile import DEFAULT_PORT, check_remote_path
-from ...net.safe_names import safe_local_name
-from ...ui.form import Field, Form
-from ...ui.transcript import TranscriptPane
-from ..base import Tab
+from netgui.desktop import CannotOpen, open_with_desktop
+from netgui.fmt import human_bytes, human_eta, human_rate
+from netgui.net.getfile.client import DEFAULT_PORT, check_remote_path
+from netgui.net.safe_names import safe_local_name
+from netgui.tabs.base import Tab
+from netgui.ui.form import Field, Form
+from netgui.ui.transcript import TranscriptPane
+
 from .browse import RemoteBrowser
 from .work import download
 
@@ -28,16 +27,6 @@ def default_folder() -> str:
     """~/Downloads if it exists, else the home folder."""
     downloads = Path.home() / "Downloads"
     return str(downloads if downloads.is_dir() else Path.home())
-
-
-def open_folder(path: str) -> None:
-    """Show a folder in the platform's file manager."""
-    if sys.platform.startswith("win"):
-        os.startfile(path)  # type: ignore[attr-defined]
-    elif sys.platform == "darwin":
-        subprocess.Popen(["open", path])
-    else:
-        subprocess.Popen(["xdg-open", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _validate_path(value: str) -> str | None:
@@ -73,7 +62,7 @@ class GetfileTab(Tab):
     def __init__(self, master, app):
         super().__init__(master, app)
         self.downloads: dict[str, Download] = {}
-        self.opener = open_folder  # tests replace this
+        self.opener = open_with_desktop  # tests replace this
         self._build_form()
         self._build_list()
         self.transcript = TranscriptPane(self.panes, palette=app.theme)
@@ -216,7 +205,10 @@ class GetfileTab(Tab):
     def _open_selected(self) -> None:
         d = self._selected()
         if d is not None and d.result is not None:
-            self.opener(str(Path(d.result.path).parent))
+            try:
+                self.opener(Path(d.result.path).parent)
+            except CannotOpen as exc:
+                self.form.set_status(str(exc), "error")
 
     def _clear_finished(self) -> None:
         for iid, d in list(self.downloads.items()):

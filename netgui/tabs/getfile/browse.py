@@ -6,7 +6,8 @@ import time
 import tkinter as tk
 from tkinter import ttk
 
-from ...fmt import human_bytes
+from netgui.fmt import human_bytes
+
 from .work import listing
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ...net.connection import tls_context
-from ...net.getfile import fetch, list_dir
+from netgui.net.connection import tls_context
+from netgui.net.getfile.client import fetch, list_dir
 
 
 def _tls(use_tls: bool, verify: bool):

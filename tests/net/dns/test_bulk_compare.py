@@ -9,10 +9,10 @@ import threading
 import pytest
 
 from netgui.net.cancel import CancelToken
-from netgui.net.dns_bulk import bulk_resolve, parse_bulk_text, rows_to_csv
-from netgui.net.dns_compare import compare
+from netgui.net.dns.bulk import bulk_resolve, parse_bulk_text, rows_to_csv
+from netgui.net.dns.comparison import compare
+from netgui.net.dns.lookup import DnsInputError
 from netgui.net.errors import Cancelled, ConnectError
-from netgui.net.dns import DnsInputError
 
 
 def test_parse_bulk_text():
@@ -90,8 +90,9 @@ def test_bulk_cancel(bad_server):
 
 
 def test_bulk_nobody_listening():
-    from tests.support.peers import free_port
     import socket
+
+    from tests.support.peers import free_port
     with pytest.raises(ConnectError, match="connection refused"):
         bulk_resolve([("a.test", "A")], ("127.0.0.1", free_port(socket.SOCK_DGRAM)), timeout=2)
 

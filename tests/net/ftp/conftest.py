@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from netgui.net.ftp import FtpClient, FtpSite
+from netgui.net.ftp.client import FtpClient, FtpSite
 from tests.support.ftpd import PASSWORD, USER, FtpServer
 
 HOSTILE = ["evil\\..\\..\\escape.txt", "C:drive.txt", "ctl\x1bname.txt", "tab\tname.txt", "...",
@@ -17,7 +17,7 @@ HOSTILE = ["evil\\..\\..\\escape.txt", "C:drive.txt", "ctl\x1bname.txt", "tab\tn
 def usable(name: str) -> bool:
     """True for names that ``local_child`` accepts (control characters and dots-only are refused)."""
     from netgui.net.errors import LocalFileError
-    from netgui.net.ftp import local_child
+    from netgui.net.ftp.client import local_child
     try:
         local_child("/tmp", name)
         return True

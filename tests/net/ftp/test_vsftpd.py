@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from netgui.net.ftp import DIR, FILE, FtpClient, FtpSite, local_child
-from netgui.net.ftp_listing import display_name
+from netgui.net.ftp.client import DIR, FILE, FtpClient, FtpSite, local_child
+from netgui.net.ftp.listing import display_name
 from tests.support.vsftpd import Vsftpd
 
 from .conftest import snapshot

@@ -1,0 +1,377 @@
+"""The DNS tab: dig-quality lookups, with Bulk and Compare panes and a History.
+
+Work runs through ``app.runner`` (the cores are ``netgui.net.dns.lookup*``); this module only
+builds widgets and renders results. The pure input parsers of the core are used for
+inline validation (they never touch the network).
+"""
+
+from __future__ import annotations
+
+import time
+from tkinter import ttk
+
+from netgui.net.dns.lookup import COMMON_TYPES, DnsInputError, parse_rdtype, parse_server, query, question_for
+from netgui.tabs.base import Tab
+from netgui.ui.form import Field, Form
+from netgui.ui.theme import monospace, style_text
+from netgui.ui.transcript import TranscriptPane
+
+from .widgets import Table, scrolled_text, set_text
+
+SYSTEM = "System resolver"
+TRANSPORTS = {"UDP (TCP if truncated)": "udp", "TCP": "tcp", "DNS over TLS": "tls"}
+HISTORY_KEY = "dns.history"
+SERVERS_KEY = "dns.servers"
+HISTORY_MAX = 100
+FLAGS = ("QR", "AA", "TC", "RD", "RA", "AD", "CD")
+RECORD_COLUMNS = (("name", "Name", 220), ("ttl", "TTL", 70), ("class", "Class", 50),
+                  ("type", "Type", 70), ("data", "Data", 420))
+
+
+def _name_error(value: str) -> str | None:
+    try:
+        question_for(value, "A")
+    except DnsInputError as exc:
+        return str(exc)
+    return None
+
+
+def _type_error(value: str) -> str | None:
+    try:
+        parse_rdtype(value)
+    except DnsInputError as exc:
+        return str(exc)
+    return None
+
+
+def _server_error(value: str) -> str | None:
+    try:
+        parse_server("" if value == SYSTEM else value)
+    except DnsInputError as exc:
+        return str(exc)
+    return None
+
+
+def server_arg(text: str):
+    """What the core takes for the server field's text: None for the system resolver."""
+    return parse_server("" if text.strip() == SYSTEM else text)
+
+
+def _lookup_worker(ctx, name, rdtype, server, transport, rd, do, timeout):
+    ctx.status(f"Asking {'the system resolver' if server is None else server[0]} for {name} {rdtype}")
+    return query(name, rdtype, server, transport, rd=rd, do=do, timeout=timeout,
+                 token=ctx.token, log=ctx.log)
+
+
+class DnsTab(Tab):
+    """Look up names like dig; resolve lists; compare servers; remember queries."""
+
+    title = "DNS"
+
+    def __init__(self, master, app):
+        super().__init__(master, app)
+        self.task = None
+        self.result = None
+        self._targets: dict[tuple[str, str], tuple[str, str]] = {}
+        self._build_top()
+        self._build_flags()
+        self._build_pages()
+        self._refresh_servers()
+        self._load_history()
+        self.on_theme_changed(app.theme)
+
+    # -- building ---------------------------------------------------------------
+    def _build_top(self) -> None:
+        top = ttk.Frame(self)
+        top.pack(side="top", fill="x")
+        top.columnconfigure(1, weight=1)
+        self.form = Form(top, [
+            Field("name", "Name or address", required=True, validator=_name_error, width=34,
+                  help="an IP address looks up its PTR name"),
+            Field("rdtype", "Type", kind="choice", choices=COMMON_TYPES, editable=True,
+                  default="A", validator=_type_error, width=12, help="or any type name or number"),
+            Field("server", "Server", kind="choice", choices=(SYSTEM,), editable=True,
+                  default=SYSTEM, validator=_server_error, width=34,
+                  help="address, address:port or [v6]:port"),
+            Field("transport", "Transport", kind="choice", choices=tuple(TRANSPORTS), width=22),
+            Field("rd", "Recursion desired (RD)", kind="check", default=True),
+            Field("do", "DNSSEC OK (DO)", kind="check", default=False),
+            Field("timeout", "Timeout (s)", kind="int", default=5, minimum=1, maximum=120),
+        ], on_submit=self.lookup, submit_text="Look up", settings=self.app.settings,
+            store_key="dns.query")
+        self.form.grid(row=0, column=0, sticky="nw")
+        self.cancel_button = self.form.add_button("Cancel", self.cancel, enabled=False)
+        self.form.add_button("Save server", self.save_server)
+        self.form.add_button("Forget server", self.forget_server)
+
+        history = ttk.Frame(top)
+        history.grid(row=0, column=1, sticky="nsew", padx=(16, 0))
+        bar = ttk.Frame(history)
+        bar.pack(side="top", fill="x")
+        ttk.Label(bar, text="History (double-click to run again)", style="Muted.TLabel").pack(side="left")
+        ttk.Button(bar, text="Clear", command=self.clear_history).pack(side="right")
+        self.history = Table(history, (("when", "When", 74), ("name", "Name", 130),
+                                       ("type", "Type", 50), ("server", "Server", 112),
+                                       ("status", "Status", 80)), height=6, stretch="name")
+        self.history.pack(side="top", fill="both", expand=True)
+        self.history.tree.bind("<Double-1>", self._rerun_history)
+        self.history.tree.bind("<Return>", self._rerun_history)
+
+    def _build_flags(self) -> None:
+        bar = ttk.Frame(self)
+        bar.pack(side="top", fill="x", pady=(8, 4))
+        self.rcode_label = ttk.Label(bar, text="", font=("TkDefaultFont", 10, "bold"))
+        self.rcode_label.pack(side="left", padx=(0, 10))
+        self.flag_labels: dict[str, ttk.Label] = {}
+        for name in FLAGS:
+            label = ttk.Label(bar, text=name, style="Muted.TLabel")
+            label.pack(side="left", padx=2)
+            self.flag_labels[name] = label
+        self.info_label = ttk.Label(bar, text="", style="Muted.TLabel")
+        self.info_label.pack(side="left", padx=(12, 0))
+        ttk.Button(bar, text="Copy", command=self.copy_text).pack(side="right")
+
+    def _build_pages(self) -> None:
+        self.pages = ttk.Notebook(self)
+        self.pages.pack(side="top", fill="both", expand=True)
+
+        result = ttk.Frame(self.pages, padding=4)
+        self.pages.add(result, text="Result")
+        self.tables: dict[str, Table] = {}
+        panes = ttk.Panedwindow(result, orient="vertical")
+        panes.pack(fill="both", expand=True)
+        lower = ttk.Panedwindow(panes, orient="horizontal")
+        for key, title, height in (("answer", "Answer", 3), ("authority", "Authority", 2),
+                                   ("additional", "Additional", 2)):
+            frame = ttk.Frame(panes if key == "answer" else lower)
+            label = ttk.Label(frame, text=title, style="Muted.TLabel")
+            label.pack(side="top", anchor="w")
+            table = Table(frame, RECORD_COLUMNS, height=height, stretch="data")
+            table.pack(side="top", fill="both", expand=True)
+            table.title_label = label
+            table.tree.bind("<ButtonRelease-1>", lambda e, k=key: self._on_click(e, k))
+            table.tree.bind("<Double-1>", lambda e, k=key: self._on_double(e, k))
+            table.tree.bind("<Motion>", lambda e, k=key: self._on_motion(e, k))
+            if key == "answer":
+                panes.add(frame, weight=3)
+            else:
+                lower.add(frame, weight=1)
+            self.tables[key] = table
+        panes.add(lower, weight=2)
+
+        text_page = ttk.Frame(self.pages, padding=4)
+        self.pages.add(text_page, text="dig text")
+        frame, self.text = scrolled_text(text_page, height=12, font=monospace(self))
+        frame.pack(fill="both", expand=True)
+
+        from .bulk import BulkPane
+        from .compare import ComparePane
+        self.bulk = BulkPane(self.pages, self)
+        self.pages.add(self.bulk, text="Bulk")
+        self.compare = ComparePane(self.pages, self)
+        self.pages.add(self.compare, text="Compare")
+        self.transcript = TranscriptPane(self.pages, palette=self.app.theme)
+        self.pages.add(self.transcript, text="Transcript")
+
+    def on_theme_changed(self, palette) -> None:
+        style_text(self.text, palette)
+        self.transcript.set_palette(palette)
+        for table in self.tables.values():
+            table.tree.tag_configure("link", foreground=palette.accent)
+        self.compare.set_palette(palette)
+        self.bulk.set_palette(palette)
+
+    def on_shown(self) -> None:
+        self.form.widgets["name"].focus_set()
+
+    # -- options shared with the Bulk and Compare panes ----------------------------
+    def options(self, need_name: bool = False) -> dict | None:
+        """Validated server/transport/flags/timeout from the form (None if invalid)."""
+        if need_name:
+            if not self.form.validate():
+                self.form.set_status("Please correct the marked fields.", "error")
+                return None
+        else:
+            for name in self.form.fields:
+                error = None if name in ("name", "rdtype") else self.form.field_error(name)
+                if error:
+                    self.form.set_status(f"{self.form.fields[name].label}: {error}", "error")
+                    return None
+        values = self.form.values()
+        return {"server": server_arg(values["server"]),
+                "transport": TRANSPORTS.get(values["transport"], "udp"),
+                "rd": values["rd"], "do": values["do"], "timeout": float(values["timeout"] or 5),
+                "name": values["name"], "rdtype": values["rdtype"],
+                "server_text": values["server"] or SYSTEM}
+
+    # -- a single lookup ------------------------------------------------------------------
+    def lookup(self, values: dict) -> None:
+        """Form submit: start the query in a worker."""
+        if self.task is not None and self.task.running:
+            return
+        opts = self.options(need_name=True)
+        if opts is None:
+            return
+        rdtype = values["rdtype"].upper()
+        self.form.set_busy(True, f"Looking up {values['name']} {rdtype}…")
+        self.cancel_button.state(["!disabled"])
+        self.transcript.append("*", f"Query {values['name']} {rdtype} via {opts['server_text']}")
+        self._pending = (values["name"], rdtype, opts["server_text"])
+        self.task = self.track(self.app.runner.submit(
+            _lookup_worker, values["name"], rdtype, opts["server"], opts["transport"], opts["rd"],
+            opts["do"], opts["timeout"], name=f"DNS {values['name']} {rdtype}",
+            on_result=self._show_result, on_error=self._show_error, on_log=self.transcript.append,
+            on_done=self._finished))
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        self.bulk.cancel()
+        self.compare.cancel()
+
+    def _finished(self, task) -> None:
+        self.form.set_busy(False)
+        self.cancel_button.state(["disabled"])
+
+    def _show_error(self, err) -> None:
+        self.form.set_status(str(err), "error")
+        self.app.set_status(str(err))
+        name, rdtype, server = self._pending
+        kind = "cancelled" if type(err).__name__ == "Cancelled" else "error"
+        self._add_history(name, rdtype, server, kind)
+
+    def _show_result(self, result) -> None:
+        self.result = result
+        self._targets.clear()
+        for key, table in self.tables.items():
+            rows = getattr(result, key)
+            table.clear()
+            for record in rows:
+                tags = ("link",) if record.target else ()
+                item = table.add(record.row(), tags)
+                if record.target:
+                    follow = "A"
+                    if record.rdtype in ("CNAME", "DNAME") and result.qtype not in ("CNAME", "DNAME", "PTR"):
+                        follow = result.qtype  # keep asking the same question down the chain
+                    self._targets[(key, item)] = (record.target, follow)
+            hint = " · click a blue name to look it up" if any(r.target for r in rows) else ""
+            table.title_label.configure(text=f"{key.capitalize()} ({len(rows)}){hint}")
+        self.rcode_label.configure(text=result.rcode,
+                                   style="Error.TLabel" if result.problem else "Ok.TLabel")
+        for name, on in result.flags.items():
+            self.flag_labels[name].configure(text=name if on else name.lower(),
+                                             style="TLabel" if on else "Muted.TLabel")
+        via = result.transport + (" after a truncated UDP reply" if result.truncated_retry else "")
+        self.info_label.configure(text=f"{result.elapsed * 1000:.1f} ms · {result.server} · {via} · "
+                                       f"{result.size} bytes")
+        set_text(self.text, result.to_text())
+        summary = result.summary()
+        self.form.set_status(summary, "error" if result.problem else "ok")
+        self.app.set_status(summary)
+        name, rdtype, server = self._pending
+        self._add_history(name, result.qtype if result.reverse else rdtype, server, result.rcode)
+
+    def copy_text(self) -> str:
+        """Copy the dig-style text of the last reply."""
+        content = self.result.to_text() if self.result is not None else ""
+        self.clipboard_clear()
+        self.clipboard_append(content)
+        return content
+
+    # -- clickable names -------------------------------------------------------------------
+    def target_at(self, key: str, item: str) -> tuple[str, str] | None:
+        return self._targets.get((key, item))
+
+    def follow(self, key: str, item: str) -> bool:
+        """Look up the name a record points to (CNAME, MX, NS, SRV, PTR targets)."""
+        target = self.target_at(key, item)
+        if target is None or self.form.busy:
+            return False
+        name, rdtype = target
+        self.form.set_values({"name": name, "rdtype": rdtype})
+        return self.form.submit()
+
+    def _on_click(self, event, key: str) -> None:
+        tree = self.tables[key].tree
+        item = tree.identify_row(event.y)
+        if item and tree.identify_column(event.x) == "#5":
+            self.follow(key, item)
+
+    def _on_double(self, event, key: str) -> None:
+        item = self.tables[key].tree.identify_row(event.y)
+        if item:
+            self.follow(key, item)
+
+    def _on_motion(self, event, key: str) -> None:
+        tree = self.tables[key].tree
+        item = tree.identify_row(event.y)
+        over = bool(item) and (key, item) in self._targets and tree.identify_column(event.x) == "#5"
+        tree.configure(cursor="hand2" if over else "")
+
+    # -- saved servers ---------------------------------------------------------------------
+    def saved_servers(self) -> list[str]:
+        return list(self.app.settings.get(SERVERS_KEY, []) or [])
+
+    def save_server(self) -> None:
+        text = self.form.values()["server"]
+        error = _server_error(text)
+        if error or not text or text == SYSTEM:
+            self.form.set_status(error or "Type a server address to save it", "error")
+            return
+        servers = self.saved_servers()
+        if text not in servers:
+            servers.append(text)
+            self.app.settings.set(SERVERS_KEY, servers)
+        self._refresh_servers()
+        self.form.set_status(f"Saved server {text}", "ok")
+
+    def forget_server(self) -> None:
+        text = self.form.values()["server"]
+        servers = [s for s in self.saved_servers() if s != text]
+        self.app.settings.set(SERVERS_KEY, servers)
+        self._refresh_servers()
+        self.form.set("server", SYSTEM)
+        self.form.set_status(f"Forgot server {text}", "info")
+
+    def _refresh_servers(self) -> None:
+        self.form.widgets["server"].configure(values=[SYSTEM] + self.saved_servers())
+
+    # -- history ---------------------------------------------------------------------------
+    def history_entries(self) -> list[dict]:
+        return list(self.app.settings.get(HISTORY_KEY, []) or [])
+
+    def _add_history(self, name, rdtype, server, status) -> None:
+        values = self.form.values()
+        entry = {"when": time.strftime("%H:%M:%S"), "name": name, "rdtype": rdtype,
+                 "server": server, "transport": values["transport"], "rd": values["rd"],
+                 "do": values["do"], "status": status}
+        entries = ([entry] + self.history_entries())[:HISTORY_MAX]
+        self.app.settings.set(HISTORY_KEY, entries)
+        self._load_history()
+
+    def _load_history(self) -> None:
+        self.history.clear()
+        for entry in self.history_entries():
+            self.history.add((entry.get("when", ""), entry.get("name", ""), entry.get("rdtype", ""),
+                              entry.get("server", ""), entry.get("status", "")))
+
+    def _rerun_history(self, event=None) -> str:
+        selection = self.history.tree.selection()
+        if not selection:
+            return "break"
+        index = self.history.tree.index(selection[0])
+        entries = self.history_entries()
+        if index < len(entries):
+            self.rerun(entries[index])
+        return "break"
+
+    def rerun(self, entry: dict) -> bool:
+        """Fill the form from a history entry and run it again."""
+        self.form.set_values({"name": entry.get("name"), "rdtype": entry.get("rdtype"),
+                              "server": entry.get("server"), "transport": entry.get("transport"),
+                              "rd": entry.get("rd", True), "do": entry.get("do", False)})
+        return self.form.submit()
+
+    def clear_history(self) -> None:
+        self.app.settings.set(HISTORY_KEY, [])
+        self._load_history()

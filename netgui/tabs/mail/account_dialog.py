@@ -1,0 +1,213 @@
+"""The mail account manager: a list of accounts and a Form for the one selected."""
+
+from __future__ import annotations
+
+import tkinter as tk
+from tkinter import ttk
+from typing import Callable
+
+from netgui.net.mail import accounts
+from netgui.ui import dialogs
+from netgui.ui.form import Field, Form
+
+SECURITY_LABELS = {"tls": "TLS", "starttls": "STARTTLS", "none": "None (unencrypted)"}
+SECURITY_VALUES = {v: k for k, v in SECURITY_LABELS.items()}
+PROTOCOL_LABELS = {"imap": "IMAP", "pop3": "POP3"}
+PROTOCOL_VALUES = {v: k for k, v in PROTOCOL_LABELS.items()}
+
+
+def _email(value: str) -> str | None:
+    if value and ("@" not in value or " " in value or "\n" in value):
+        return "Not an e-mail address"
+    return None
+
+
+def _no_newline(value) -> str | None:
+    return "No line breaks" if isinstance(value, str) and ("\n" in value or "\r" in value) else None
+
+
+def _fields() -> list[Field]:
+    sec = list(SECURITY_LABELS.values())
+    return [
+        Field("name", "Account name", required=True, remember=False,
+              validator=lambda v: "No '/' in the name" if "/" in v else None),
+        Field("display_name", "Your name", remember=False, validator=_no_newline),
+        Field("email", "E-mail address", required=True, remember=False, validator=_email),
+        Field("incoming_protocol", "Incoming", kind="choice", choices=list(PROTOCOL_LABELS.values()),
+              remember=False),
+        Field("incoming_host", "Incoming server", required=True, remember=False, validator=_no_newline),
+        Field("incoming_security", "Security", kind="choice", choices=sec, remember=False),
+        Field("incoming_port", "Port", kind="port", default=993, remember=False),
+        Field("incoming_user", "User name", remember=False, validator=_no_newline,
+              help="empty = the e-mail address"),
+        Field("incoming_password", "Password", kind="password", remember=False),
+        Field("verify_tls", "Check server certificates", kind="check", default=True, remember=False),
+        Field("smtp_host", "Outgoing (SMTP) server", remember=False, validator=_no_newline),
+        Field("smtp_security", "Security", kind="choice", choices=sec, remember=False),
+        Field("smtp_port", "Port", kind="port", default=465, remember=False),
+        Field("smtp_auth", "SMTP needs a login", kind="check", default=True, remember=False),
+        Field("smtp_user", "SMTP user name", remember=False, validator=_no_newline,
+              help="empty = same as incoming"),
+        Field("smtp_password", "SMTP password", kind="password", remember=False,
+              help="empty = same as incoming"),
+        Field("signature", "Signature", kind="textarea", remember=False),
+    ]
+
+
+class AccountDialog(tk.Toplevel):
+    """Add, edit and delete mail accounts. ``on_change(name_or_None)`` runs after a save/delete."""
+
+    def __init__(self, master, app, on_change: Callable[[str | None], None] | None = None,
+                 select: str | None = None):
+        super().__init__(master)
+        self.app = app
+        self.on_change = on_change
+        self.title("Mail accounts")
+        self.transient(master.winfo_toplevel())
+        self.geometry("840x720")
+        self.current: str | None = None
+
+        left = ttk.Frame(self, padding=8)
+        left.pack(side="left", fill="y")
+        ttk.Label(left, text="Accounts").pack(anchor="w")
+        self.listbox = tk.Listbox(left, width=22, exportselection=False, activestyle="none")
+        self.listbox.pack(fill="y", expand=True, pady=4)
+        self.listbox.bind("<<ListboxSelect>>", self._picked)
+        ttk.Button(left, text="New account", command=self.new).pack(fill="x")
+        self.delete_button = ttk.Button(left, text="Delete…", command=self.delete)
+        self.delete_button.pack(fill="x", pady=(4, 0))
+
+        right = ttk.Frame(self, padding=8)
+        right.pack(side="left", fill="both", expand=True)
+        self.form = Form(right, _fields(), on_submit=self._save, submit_text="Save")
+        self.form.pack(fill="both", expand=True)
+        self.form.add_button("Close", self.destroy)
+        ttk.Label(left, text="Passwords are kept in the system keyring, never in a file. "
+                  "Ports follow the security choice.", style="Muted.TLabel",
+                  wraplength=170).pack(anchor="w", pady=(8, 0))
+        for name in ("incoming_protocol", "incoming_security"):
+            self.form.variables[name].trace_add("write", lambda *_: self._default_port("incoming"))
+        self.form.variables["smtp_security"].trace_add("write", lambda *_: self._default_port("smtp"))
+        self.bind("<Escape>", lambda e: self.destroy())
+        self.refresh(select)
+
+    # -- list ------------------------------------------------------------------------
+    def names(self) -> list[str]:
+        return list(accounts.load_accounts(self.app.settings))
+
+    def refresh(self, select: str | None = None) -> None:
+        names = self.names()
+        self.listbox.delete(0, "end")
+        for name in names:
+            self.listbox.insert("end", name)
+        if select in names:
+            self.load(select)
+        elif names:
+            self.load(names[0])
+        else:
+            self.new()
+
+    def _picked(self, event=None):
+        sel = self.listbox.curselection()
+        if sel:
+            self.load(self.listbox.get(sel[0]))
+
+    def load(self, name: str) -> None:
+        data = accounts.load_account(self.app.settings, name)
+        if data is None:
+            return
+        self.current = name
+        names = self.names()
+        self.listbox.selection_clear(0, "end")
+        if name in names:
+            self.listbox.selection_set(names.index(name))
+        values = dict(data)
+        values["name"] = name
+        values["incoming_protocol"] = PROTOCOL_LABELS[data["incoming_protocol"]]
+        values["incoming_security"] = SECURITY_LABELS[data["incoming_security"]]
+        values["smtp_security"] = SECURITY_LABELS[data["smtp_security"]]
+        values["incoming_password"] = accounts.incoming_password(self.app.secrets, name) or ""
+        values["smtp_password"] = self.app.secrets.get(accounts.secret_key(name, "smtp")) or ""
+        self._loading = True
+        try:
+            self.form.set_values(values)
+        finally:
+            self._loading = False
+        self.form.set_status("")
+
+    def new(self) -> None:
+        self.current = None
+        self.listbox.selection_clear(0, "end")
+        self._loading = True
+        try:
+            self.form.set_values({"name": "", "display_name": "", "email": "", "incoming_host": "",
+                                  "incoming_user": "", "incoming_password": "", "smtp_host": "",
+                                  "smtp_user": "", "smtp_password": "", "signature": "",
+                                  "incoming_protocol": "IMAP", "incoming_security": "TLS",
+                                  "incoming_port": 993, "smtp_security": "STARTTLS", "smtp_port": 587,
+                                  "verify_tls": True, "smtp_auth": True})
+        finally:
+            self._loading = False
+        self.form.set_status("A new account: fill in the servers and Save.")
+        self.form.widgets["name"].focus_set()
+
+    _loading = False
+
+    def _default_port(self, which: str) -> None:
+        if self._loading:
+            return
+        raw = self.form.values()
+        if which == "incoming":
+            protocol = PROTOCOL_VALUES.get(self.form.raw("incoming_protocol"), "imap")
+            security = SECURITY_VALUES.get(self.form.raw("incoming_security"), "tls")
+            defaults = {p for d in accounts.INCOMING_PORTS.values() for p in d.values()}
+            if raw["incoming_port"] in defaults or raw["incoming_port"] is None:
+                self.form.set("incoming_port", accounts.incoming_port(protocol, security))
+        else:
+            security = SECURITY_VALUES.get(self.form.raw("smtp_security"), "tls")
+            if raw["smtp_port"] in set(accounts.SMTP_PORTS.values()) or raw["smtp_port"] is None:
+                self.form.set("smtp_port", accounts.smtp_port(security))
+
+    # -- save / delete ---------------------------------------------------------------------
+    def profile_from_form(self) -> tuple[str, dict, str, str]:
+        v = self.form.values()
+        name = v.pop("name")
+        incoming_pw = v.pop("incoming_password")
+        smtp_pw = v.pop("smtp_password")
+        v["incoming_protocol"] = PROTOCOL_VALUES.get(v["incoming_protocol"], "imap")
+        v["incoming_security"] = SECURITY_VALUES.get(v["incoming_security"], "tls")
+        v["smtp_security"] = SECURITY_VALUES.get(v["smtp_security"], "tls")
+        if not v["incoming_user"]:
+            v["incoming_user"] = v["email"]
+        return name, accounts.normalize(v), incoming_pw, smtp_pw
+
+    def _save(self, values=None) -> None:
+        name, data, incoming_pw, smtp_pw = self.profile_from_form()
+        problems = accounts.validate(name, data)
+        if problems:
+            self.form.set_status(problems[0], "error")
+            return
+        if self.current and self.current != name:
+            accounts.delete_account(self.app.settings, self.app.secrets, self.current)
+        accounts.save_account(self.app.settings, self.app.secrets, name, data,
+                              incoming_password=incoming_pw, smtp_password=smtp_pw)
+        self.current = name
+        self.refresh(name)
+        self.form.set_status(f"Saved {name}.", "ok")
+        if self.on_change:
+            self.on_change(name)
+
+    def delete(self, ask: bool = True) -> None:
+        if not self.current:
+            return
+        if ask and not dialogs.confirm(self, "Delete account",
+                                       f"Delete the account {self.current}?",
+                                       "Its cached mail on this computer is removed too; "
+                                       "nothing is deleted on the server."):
+            return
+        name = self.current
+        accounts.delete_account(self.app.settings, self.app.secrets, name)
+        self.current = None
+        self.refresh()
+        if self.on_change:
+            self.on_change(None)

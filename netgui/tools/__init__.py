@@ -1,1 +1,0 @@
-"""Tools-menu windows (see ``netgui.tabs.TOOLS``): each module has ``open(app)``."""

@@ -1,4 +1,0 @@
-"""Fixtures for the DNS tab tests: real dnsmasq peers."""
-
-from tests.support.dns_fixtures import (bad_server, dnsmasq, dnsmasq2, dot_server,  # noqa: F401
-                                         servfail_upstream)
