@@ -128,3 +128,27 @@ def test_compare_with_a_failing_server(dnsmasq, bad_server):
 def test_compare_needs_two_servers(dnsmasq):
     with pytest.raises(DnsInputError, match="at least two"):
         compare("a.test", "A", [dnsmasq.address])
+
+
+def test_query_template_renders_what_the_renderer_does():
+    import random
+
+    import dns.name
+
+    from netgui.net.dns.bulk import _QueryTemplate, _render_query
+    for rd in (True, False):
+        for do in (True, False):
+            template = _QueryTemplate(rd, do)
+            for text in ("a.test", "x" * 60 + ".example.org", "."):
+                name, qid = dns.name.from_text(text), random.getrandbits(16)
+                for qtype in (1, 28, 65280):
+                    assert template.wire(qid, name, qtype) == _render_query(qid, name, qtype, rd, do)
+
+
+def test_bulk_with_parsing_in_a_second_process(dnsmasq, monkeypatch):
+    import netgui.net.dns.bulk as bulk
+    monkeypatch.setattr(bulk, "PARSE_IN", "process")
+    pairs = [(f"h{i}.test", "A") for i in range(100)] + [("a.test", "A"), ("big.test", "TXT")]
+    rows = bulk_resolve(pairs, dnsmasq.address, timeout=3)
+    assert len(rows) == len(pairs) and rows[100].answers == "10.1.2.3"
+    assert "truncated over UDP, TCP used" in rows[101].message
