@@ -24,7 +24,16 @@ insecure.test.   unsigned, no DS (test.'s NSEC3 proves it)                  inse
 bogus.test.      signed, then www's A record changed in the signed file     bogus
 expired.test.    signed with -s/-e in 2020: every RRSIG expired             bogus
 badds.test.      signed, but the DS in test. is for a key not in the zone   bogus
+unsupported.     signed, but its only DS in test. is ECC-GOST (algorithm     insecure
+ test.           12, digest 3), which no validator here implements
+glueless.test.   signed; its name server ns.glueless.alt. lives in a        secure
+                 second TLD (alt., NSEC, on the TLD server), so test.
+                 holds no glue for it and +trace must look it up
 ===============  =========================================================  ============
+
+Every signed leaf also has wildcards (``*.wild`` A and TXT) for wildcard-expansion proofs
+(NSEC), and test. has ``*.wild.test.`` A for the NSEC3 case. ``lame.test.`` is delegated
+to a name server name that does not exist.
 """
 
 from __future__ import annotations
@@ -43,9 +52,14 @@ from tests.support.peers import require_binary, stop_process
 
 ROOT_ADDR, TLD_ADDR, LEAF_ADDR = "127.0.0.2", "127.0.0.3", "127.0.0.4"
 RESOLVER_ADDR, PLAIN_RESOLVER_ADDR = "127.0.0.5", "127.0.0.6"
-LEAVES = ("secure", "insecure", "bogus", "expired", "badds")
+LEAVES = ("secure", "insecure", "bogus", "expired", "badds", "unsupported", "glueless")
 EXPECTED = {"secure.test.": "secure", "insecure.test.": "insecure", "bogus.test.": "bogus",
-            "expired.test.": "bogus", "badds.test.": "bogus"}
+            "expired.test.": "bogus", "badds.test.": "bogus", "unsupported.test.": "insecure",
+            "glueless.test.": "secure"}
+GLUELESS_NS = "ns.glueless.alt."
+LAME_NS = "ns.nowhere.alt."       # lame.test.'s name server: a name that does not exist
+# ECC-GOST (RFC 5933): algorithm 12, digest type 3 (GOST R 34.11-94, 32 bytes)
+GOST_DS = "unsupported.test. IN DS 4242 12 3 " + "ab" * 32 + "\n"
 EXPIRED_INCEPTION, EXPIRED_EXPIRATION = "20200101000000", "20200201000000"
 TAMPERED_FROM, TAMPERED_TO = "192.0.2.1", "192.0.2.66"
 
@@ -140,13 +154,18 @@ class DnsHierarchy:
         leaf_files = {}
         for leaf in LEAVES:
             origin = f"{leaf}.test."
-            text = _soa(origin, f"ns.{origin}") + (
-                f"ns A {LEAF_ADDR}\n"
+            if leaf == "glueless":
+                text = _soa(origin, GLUELESS_NS)
+            else:
+                text = _soa(origin, f"ns.{origin}") + f"ns A {LEAF_ADDR}\n"
+            text += (
                 f"www A {TAMPERED_FROM}\n"
                 f"www AAAA 2001:db8::1\n"
                 f"txt TXT \"zone {leaf}\"\n"
                 f"alias CNAME www\n"
-                f"mail MX 10 www\n")
+                f"mail MX 10 www\n"
+                f"*.wild A 192.0.2.77\n"
+                f'*.wild TXT "wildcard"\n')
             path = zones / f"{leaf}.test"
             path.write_text(text)
             if leaf == "insecure":
@@ -167,17 +186,29 @@ class DnsHierarchy:
         dsfromkey = require_binary("dnssec-dsfromkey")
         self.ds["badds.test."] = self._run(dsfromkey, "-2", self.workdir / "keys" / f"{stem}.key")
 
+        # unsupported: the parent's only DS has an algorithm nobody here implements
+        self.ds["unsupported.test."] = GOST_DS
+
         tld = (_soa("test.", "ns.test.") + f"ns A {TLD_ADDR}\nwww A 192.0.2.10\n"
-               "alias CNAME www.secure.test.\n")
+               "alias CNAME www.secure.test.\n*.wild A 192.0.2.78\n"
+               f"lame NS {LAME_NS}\n")
         for leaf in LEAVES:
-            tld += f"{leaf} NS ns.{leaf}.test.\nns.{leaf} A {LEAF_ADDR}\n"
+            if leaf == "glueless":   # out-of-bailiwick name server: no glue in test.
+                tld += f"{leaf} NS {GLUELESS_NS}\n"
+            else:
+                tld += f"{leaf} NS ns.{leaf}.test.\nns.{leaf} A {LEAF_ADDR}\n"
             tld += self.ds.get(f"{leaf}.test.", "")
         (zones / "test").write_text(tld)
         tld_file = self._sign("test.", zones / "test", nsec3=True)
 
+        alt = _soa("alt.", "ns1.alt.") + f"ns1 A {TLD_ADDR}\nns.glueless A {LEAF_ADDR}\n"
+        (zones / "alt").write_text(alt)
+        alt_file = self._sign("alt.", zones / "alt")
+
         root = (_soa(".", "a.root-servers.test.")
                 + f"test. NS ns.test.\nns.test. A {TLD_ADDR}\n"
-                + f"a.root-servers.test. A {ROOT_ADDR}\n" + self.ds["test."])
+                + f"alt. NS ns1.alt.\nns1.alt. A {TLD_ADDR}\n"
+                + f"a.root-servers.test. A {ROOT_ADDR}\n" + self.ds["test."] + self.ds["alt."])
         (zones / "root").write_text(root)
         root_file = self._sign(".", zones / "root")
 
@@ -196,7 +227,7 @@ class DnsHierarchy:
         self.delv_anchor_file.write_text("trust-anchors {\n" + "\n".join(entries) + "\n};\n")
 
         self._nsd("root", ROOT_ADDR, {".": root_file})
-        self._nsd("tld", TLD_ADDR, {"test.": tld_file})
+        self._nsd("tld", TLD_ADDR, {"test.": tld_file, "alt.": alt_file})
         self._nsd("leaf", LEAF_ADDR, leaf_files)
         return self
 
@@ -234,6 +265,7 @@ class DnsHierarchy:
     @property
     def servers(self) -> dict:
         return {".": (ROOT_ADDR, self.port), "test.": (TLD_ADDR, self.port),
+                "alt.": (TLD_ADDR, self.port),
                 **{f"{leaf}.test.": (LEAF_ADDR, self.port) for leaf in LEAVES}}
 
 

@@ -2,7 +2,7 @@
 
 Over UDP the queries are pipelined on one socket (up to ``concurrency`` in flight,
 matched to replies by message id, resent on silence); truncated replies are retried
-over TCP. Over TCP and TLS a bounded thread pool runs ``dns.query`` per question.
+over TCP. Over TCP, TLS and HTTPS a bounded thread pool runs one query per thread at a time.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import random
 import select
 import socket
 import struct
+import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -42,6 +43,7 @@ from .lookup import (
     type_text,
 )
 
+DOH_CONNECTIONS = 8   # threads (each with its own connection) for bulk DNS over HTTPS
 BULK_HEADER = ("name", "type", "status", "answers", "ttl", "ms", "message")
 # This loop makes a system call every few microseconds, and each one hands the GIL back
 # and forth: a thread waiting for the GIL (the Tk thread) is woken, finds it taken again
@@ -240,52 +242,62 @@ def bulk_resolve(pairs: list[tuple[str, str]], server=None, transport: str = "ud
 
 
 def _threaded(questions, server, transport, rd, do, timeout, concurrency, token, emit, log, tls):
-    client = None
-    if transport == "https":   # one client: its connection (HTTP/2: multiplexed) is shared
+    """TCP, TLS and HTTPS: a pool of threads, one query each at a time.
+
+    Over HTTPS each thread keeps its own DohClient (its own connection): httpx2's HTTP/2
+    connection is not safe to share between threads (pydantic/httpx2#908: HPACK state and
+    stream ids get mixed up), so queries are spread over DOH_CONNECTIONS connections."""
+    clients, local, lock = [], threading.local(), threading.Lock()
+    if transport == "https":
         from .doh import DohClient
         url = resolve_server(server, "https")[0][0]
-        client = DohClient(url, verify=tls.get("tls_verify", True), cafile=tls.get("cafile"),
-                           http_version=tls.get("http_version", "auto"),
-                           address=tls.get("tls_hostname"), token=token, log=log,
-                           timeout=timeout, max_connections=4)
-        tls = {**tls, "doh_client": client}
-    try:
-        _run_threaded(questions, server, transport, rd, do, timeout, concurrency, token, emit,
-                      tls)
-    finally:
-        if client is not None:
-            client.close()
 
+    def options() -> dict:
+        if transport != "https":
+            return tls
+        client = getattr(local, "client", None)
+        if client is None:
+            client = local.client = DohClient(
+                url, verify=tls.get("tls_verify", True), cafile=tls.get("cafile"),
+                http_version=tls.get("http_version", "auto"), address=tls.get("tls_hostname"),
+                token=token, log=log, timeout=timeout, max_connections=1)
+            with lock:
+                clients.append(client)
+        return {**tls, "doh_client": client}
 
-def _run_threaded(questions, server, transport, rd, do, timeout, concurrency, token, emit, tls):
     def one(item):
         index, name, kind, _, _ = item
         try:
             result = query(name, kind, server, transport, rd=rd, do=do, timeout=timeout,
-                           token=token, **tls)
+                           token=token, **options())
         except Cancelled:
             raise
         except NetError as exc:
             return _error_row(index, name, kind, exc)
         return row_from_message(index, name, kind, result.message, result.elapsed * 1000)
 
-    workers = min(concurrency, 32, max(1, len(questions)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dns-bulk") as pool:
-        todo = deque(questions)
-        running = set()
-        try:
-            while todo or running:
-                token.check()
-                while todo and len(running) < workers * 2:
-                    running.add(pool.submit(one, todo.popleft()))
-                done, running = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
-                for future in done:
-                    emit(future.result())
-        except BaseException:
-            token.cancel() if not token.cancelled else None
-            for future in running:
-                future.cancel()
-            raise
+    limit = DOH_CONNECTIONS if transport == "https" else 32
+    workers = min(concurrency, limit, max(1, len(questions)))
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dns-bulk") as pool:
+            todo = deque(questions)
+            running = set()
+            try:
+                while todo or running:
+                    token.check()
+                    while todo and len(running) < workers * 2:
+                        running.add(pool.submit(one, todo.popleft()))
+                    done, running = wait(running, timeout=0.1, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        emit(future.result())
+            except BaseException:
+                token.cancel() if not token.cancelled else None
+                for future in running:
+                    future.cancel()
+                raise
+    finally:
+        for client in clients:
+            client.close()
 
 
 def _error_row(index, name, kind, exc: NetError) -> BulkRow:

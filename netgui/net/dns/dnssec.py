@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 import dns.dnssec
+import dns.dnssecalgs
 import dns.exception
 import dns.message
 import dns.name
@@ -49,6 +50,7 @@ ROOT_DS = (". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457
 _DS, _DNSKEY, _RRSIG = dns.rdatatype.DS, dns.rdatatype.DNSKEY, dns.rdatatype.RRSIG
 _NSEC, _NSEC3, _SOA = dns.rdatatype.NSEC, dns.rdatatype.NSEC3, dns.rdatatype.SOA
 _DIGESTS = {1: "SHA-1", 2: "SHA-256", 4: "SHA-384"}
+_OTHER_DIGESTS = {3: "GOST R 34.11-94", 5: "GOST R 34.11-2012", 6: "SM3"}
 
 
 # ---------------------------------------------------------------- trust anchors
@@ -206,8 +208,9 @@ def _keys_summary(keys) -> str:
 
 
 def _ds_text(ds) -> str:
-    return (f"DS {ds.key_tag} ({dns.dnssec.algorithm_to_text(ds.algorithm)}, "
-            f"{_DIGESTS.get(ds.digest_type, f'digest type {ds.digest_type}')})")
+    digest = _DIGESTS.get(ds.digest_type) or _OTHER_DIGESTS.get(ds.digest_type, "digest type")
+    return (f"DS {ds.key_tag} ({dns.dnssec.algorithm_to_text(ds.algorithm)} "
+            f"({ds.algorithm}), {digest} ({ds.digest_type}))")
 
 
 def _sig_text(sig) -> str:
@@ -218,6 +221,15 @@ def _sig_text(sig) -> str:
 def _types(rdata) -> set[str]:
     words = rdata.to_text().split()
     return set(words[1:] if rdata.rdtype == _NSEC else words[5:])
+
+
+def supported(ds) -> bool:
+    """Can dnspython check keys with this DS's algorithm, and compute its digest?"""
+    try:
+        dns.dnssecalgs.get_algorithm_cls(ds.algorithm)
+    except dns.exception.UnsupportedAlgorithm:
+        return False
+    return ds.digest_type in _DIGESTS
 
 
 def _b32(raw: bytes) -> str:
@@ -321,7 +333,10 @@ class Validator:
                                    [_ds_text(ds) for ds in ds_rrset] + [_sig_text(s) for s in sigs]))
             if not ok:
                 return _Zone(BOGUS, None, why, parent.to_text())
-            return self._keys_from_ds(zone, list(ds_rrset), f"the DS in {parent.to_text()}")
+            usable = [ds for ds in ds_rrset if supported(ds)]
+            if not usable:
+                return self._unsupported(zone, list(ds_rrset), f"the DS in {parent.to_text()}")
+            return self._keys_from_ds(zone, usable, f"the DS in {parent.to_text()}")
         # no DS: who proves it?
         parent = _signer(message.authority) or _soa_owner(message) or \
             self.enclosing_zone(zone.parent())
@@ -346,7 +361,10 @@ class Validator:
         anchors = self.anchors[zone]
         ds = [a for a in anchors if a.rdtype == _DS]
         if ds:
-            return self._keys_from_ds(zone, ds, "the trust anchor", anchor=True)
+            usable = [d for d in ds if supported(d)]
+            if not usable:
+                return self._unsupported(zone, ds, "the trust anchor")
+            return self._keys_from_ds(zone, usable, "the trust anchor", anchor=True)
         message = self.fetch(zone, _DNSKEY)
         keys = _find(message.answer, zone, _DNSKEY)
         trusted = [k for k in keys or () if k in anchors]
@@ -357,6 +375,16 @@ class Validator:
             return _Zone(BOGUS, None, why, zone.to_text())
         return self._check_keyset(zone, keys, _sigs(message.answer, zone, _DNSKEY), trusted,
                                   "trust anchor")
+
+    def _unsupported(self, zone, ds_list, source: str) -> _Zone:
+        """RFC 4035 5.2: a zone whose every DS uses an algorithm or digest the validator
+        does not implement is treated as unsigned."""
+        kinds = sorted({_ds_text(ds).split(" ", 2)[2][1:-1] for ds in ds_list})
+        why = (f"{source} for {zone.to_text()} uses only {', '.join(kinds)}, which netgui cannot "
+               "check: treated as unsigned (RFC 4035 5.2)")
+        self.chain.append(Link(zone.to_text(), "unsupported algorithm", INSECURE, why,
+                               [_ds_text(ds) for ds in ds_list]))
+        return _Zone(INSECURE, None, why, zone.to_text())
 
     def _keys_from_ds(self, zone, ds_list, source: str, anchor: bool = False) -> _Zone:
         message = self.fetch(zone, _DNSKEY)
@@ -449,8 +477,13 @@ class Validator:
                                                "unsigned: " + state.reason))
                     continue
                 ok, why = check_rrset(rrset, sigs, state.keys, signer, self.now)
+                labels = expanded_labels(rrset, sigs) if ok else None
+                if labels is not None:
+                    ok, how = check_wildcard(message, rrset, labels, state.keys, signer, self.now)
+                    why = f"{why}; {how}" if ok else how
                 self.chain.append(Link(signer.to_text(), label, SECURE if ok else BOGUS, why,
-                                       [_sig_text(s) for s in sigs]))
+                                       [_sig_text(s) for s in sigs]
+                                       + (_denial_records(message) if labels is not None else [])))
                 verdicts.append((SECURE, why, signer.to_text()) if ok
                                 else (BOGUS, why, signer.to_text()))
             rank = {BOGUS: 0, INDETERMINATE: 1, INSECURE: 2, SECURE: 3}
@@ -506,76 +539,159 @@ def _denial_records(message) -> list[str]:
 # ---------------------------------------------------------------- denial of existence
 
 
+class _Proofs:
+    """The NSEC or NSEC3 records of a reply, with the questions a proof asks of them:
+    which record matches a name, which covers it (RFC 4035 5.4, RFC 5155 8)."""
+
+    def __init__(self, rrsets):
+        self.rrsets = rrsets
+        self.nsec3 = bool(rrsets) and rrsets[0].rdtype == _NSEC3
+        if self.nsec3:
+            self.params = rrsets[0][0]
+            self.chain = [(rr.name.labels[0].decode().lower(), _b32(rr[0].next), rr)
+                          for rr in rrsets]
+
+    def hash(self, name) -> str:
+        p = self.params
+        return dns.dnssec.nsec3_hash(name, p.salt, p.iterations, p.algorithm).lower()
+
+    def match(self, name):
+        """The record whose owner is ``name`` (NSEC3: whose hash is ``name``'s), or None."""
+        if self.nsec3:
+            hashed = self.hash(name)
+            return next((rr for owner, _, rr in self.chain if owner == hashed), None)
+        return next((rr for rr in self.rrsets if rr.name == name), None)
+
+    def cover(self, name):
+        """The record whose span proves ``name`` does not exist, or None."""
+        if self.nsec3:
+            hashed = self.hash(name)
+            return next((rr for owner, nxt, rr in self.chain if _hash_between(owner, hashed, nxt)),
+                        None)
+        return next((rr for rr in self.rrsets if _between(rr.name, name, rr[0].next)), None)
+
+    def label(self, name) -> str:
+        return f"{name.to_text()} (hash {self.hash(name)})" if self.nsec3 else name.to_text()
+
+    @property
+    def kind(self) -> str:
+        return "NSEC3" if self.nsec3 else "NSEC"
+
+    def closest_encloser(self, qname, zone):
+        """(closest encloser, next closer name) proved by the records, or (None, None).
+
+        NSEC3: the nearest ancestor with a matching record and a covered next closer name.
+        NSEC: the longer common ancestor of ``qname`` with the covering record's two names."""
+        if self.nsec3:
+            ce = qname.parent()
+            while self.match(ce) is None and ce != zone and ce != dns.name.root:
+                ce = ce.parent()
+            if self.match(ce) is None:
+                return None, None
+            next_closer = dns.name.Name(qname.labels[-(len(ce.labels) + 1):])
+            return (ce, next_closer) if self.cover(next_closer) is not None else (ce, None)
+        covering = self.cover(qname)
+        if covering is None:
+            return None, None
+        common = max(qname.fullcompare(covering.name)[2], qname.fullcompare(covering[0].next)[2])
+        ce = dns.name.Name(qname.labels[-common:])
+        return ce, dns.name.Name(qname.labels[-(common + 1):])
+
+
+def _signed_proofs(section, keys, zone, now) -> tuple[_Proofs | None, str]:
+    """The NSEC/NSEC3 records of a section once each one's signature verifies."""
+    rrsets = [rr for rr in section if rr.rdtype in (_NSEC, _NSEC3)]
+    if not rrsets:
+        return None, f"{zone.to_text()} sent no NSEC or NSEC3 records"
+    for rrset in rrsets:
+        ok, why = check_rrset(rrset, _sigs(section, rrset.name, rrset.rdtype), keys, zone, now)
+        if not ok:
+            return None, why
+    return _Proofs(rrsets), ""
+
+
 def check_denial(message, qname, qtype, keys, zone, now, delegation=False) -> tuple[bool, str]:
     """(proved, why): the NSEC/NSEC3 records of a negative answer are signed by the zone's
-    keys and prove that ``qname``/``qtype`` does not exist (for a DS at a delegation:
-    the NS bit set, no DS, or an opt-out span)."""
-    proofs = [rr for rr in message.authority if rr.rdtype in (_NSEC, _NSEC3)]
-    if not proofs:
-        return False, f"{zone.to_text()} sent no NSEC or NSEC3 records"
-    for rrset in proofs:
-        ok, why = check_rrset(rrset, _sigs(message.authority, rrset.name, rrset.rdtype), keys,
-                              zone, now)
-        if not ok:
-            return False, why
+    keys and prove that ``qname``/``qtype`` does not exist: NXDOMAIN needs the name and the
+    wildcard that could have made it denied; NODATA a record at the name (or at the
+    wildcard) without the type, or an empty non-terminal; a DS at a delegation the NS bit
+    without DS, or an opt-out span."""
+    proofs, why = _signed_proofs(message.authority, keys, zone, now)
+    if proofs is None:
+        return False, why
     nxdomain = message.rcode() == dns.rcode.NXDOMAIN
-    want = type_text(qtype)
-    if proofs[0].rdtype == _NSEC:
-        for rrset in proofs:
-            types = _types(rrset[0])
-            if rrset.name == qname and not nxdomain:
-                if want in types or "CNAME" in types:
-                    return False, f"the NSEC at {qname.to_text()} lists {want}: it exists"
-                if delegation and "NS" not in types:
-                    return False, f"{qname.to_text()} is not a delegation (no NS in its NSEC)"
-                return True, f"NSEC at {qname.to_text()} lists only {' '.join(sorted(types))}"
-            nxt = rrset[0].next
-            if _between(rrset.name, qname, nxt):
-                if nxdomain or not delegation:
-                    return True, (f"NSEC {rrset.name.to_text()} → {nxt.to_text()} covers "
-                                  f"{qname.to_text()}: no such name")
-        return False, f"no NSEC record covers or matches {qname.to_text()}"
-    # NSEC3
-    params = proofs[0][0]
-    def h(name):
-        return dns.dnssec.nsec3_hash(name, params.salt, params.iterations,
-                                     params.algorithm).lower()
-    chain = [(rr.name.labels[0].decode().lower(), _b32(rr[0].next), rr) for rr in proofs]
-
-    def match(name):
-        hashed = h(name)
-        return next((rr for owner, _, rr in chain if owner == hashed), None)
-
-    def cover(name):
-        hashed = h(name)
-        return next((rr for owner, nxt, rr in chain if _hash_between(owner, hashed, nxt)), None)
-
-    found = match(qname)
-    if found is not None and not nxdomain:
+    want, kind, name = type_text(qtype), proofs.kind, qname.to_text()
+    found = proofs.match(qname)
+    if found is not None:
         types = _types(found[0])
+        if nxdomain:
+            return False, f"the {kind} for {proofs.label(qname)} says the name exists"
         if want in types or "CNAME" in types:
-            return False, f"the NSEC3 for {qname.to_text()} lists {want}: it exists"
+            return False, f"the {kind} for {proofs.label(qname)} lists {want}: it exists"
         if delegation and "NS" not in types:
-            return False, f"{qname.to_text()} is not a delegation (no NS in its NSEC3)"
-        return True, f"NSEC3 for {qname.to_text()} (hash {h(qname)}) lists only " \
-                     f"{' '.join(sorted(types)) or 'nothing'}"
-    # closest encloser proof
-    ce = qname.parent()
-    while ce != zone and match(ce) is None and ce != dns.name.root:
-        ce = ce.parent()
-    if match(ce) is None:
-        return False, f"no NSEC3 matches a closest encloser of {qname.to_text()}"
-    next_closer = dns.name.Name(qname.labels[-(len(ce.labels) + 1):])
-    covering = cover(next_closer)
-    if covering is None:
-        return False, f"no NSEC3 covers {next_closer.to_text()} (the next closer name)"
+            return False, f"{name} is not a delegation (no NS in its {kind})"
+        return True, (f"{kind} {'for' if proofs.nsec3 else 'at'} {proofs.label(qname)} lists only "
+                      f"{' '.join(sorted(types)) or 'nothing'}")
+    ce, next_closer = proofs.closest_encloser(qname, zone)
+    if ce is None:
+        return False, f"no {kind} covers or matches {name}"
+    if next_closer is None:
+        return False, f"no {kind} covers {dns.name.Name(qname.labels[-(len(ce.labels) + 1):])} " \
+                      "(the next closer name)"
+    covering = proofs.cover(next_closer if proofs.nsec3 else qname)
     if delegation:
-        if covering[0].flags & 1:
-            return True, (f"opt-out NSEC3 covers {next_closer.to_text()}: an unsigned "
-                          "delegation")
-        return False, "NSEC3 proves the name does not exist rather than an unsigned delegation"
-    return True, (f"closest encloser {ce.to_text()} and NSEC3 covering {next_closer.to_text()}: "
-                  "no such name")
+        if proofs.nsec3 and covering[0].flags & 1:
+            return True, f"opt-out NSEC3 covers {next_closer.to_text()}: an unsigned delegation"
+        return False, f"{kind} proves {name} does not exist rather than an unsigned delegation"
+    if not proofs.nsec3 and not nxdomain and covering[0].next.is_subdomain(qname):
+        return True, (f"NSEC {covering.name.to_text()} → {covering[0].next.to_text()}: "
+                      f"{name} is an empty non-terminal")
+    spans = (f"closest encloser {ce.to_text()}, {kind} covering {next_closer.to_text()}"
+             if proofs.nsec3 else
+             f"NSEC {covering.name.to_text()} → {covering[0].next.to_text()} covers {name}")
+    wildcard = dns.name.Name((b"*",) + ce.labels)
+    source = proofs.match(wildcard)
+    if nxdomain:
+        if source is not None:
+            return False, (f"{spans}, but the wildcard {wildcard.to_text()} exists: the answer "
+                           "should have come from it")
+        if proofs.cover(wildcard) is None:
+            return False, f"{spans}, but no {kind} proves there is no wildcard {wildcard.to_text()}"
+        return True, f"{spans}, and no wildcard {wildcard.to_text()}: no such name"
+    if source is None:
+        if proofs.nsec3 and covering[0].flags & 1:
+            return True, f"{spans} (opt-out span): an unsigned delegation, not signed data"
+        return False, f"{spans}: the name does not exist, yet the answer is not NXDOMAIN"
+    types = _types(source[0])
+    if want in types or "CNAME" in types:
+        return False, f"the wildcard {wildcard.to_text()} has {want}: it should have answered"
+    return True, (f"{spans}, and the wildcard {wildcard.to_text()} lists only "
+                  f"{' '.join(sorted(types))}")
+
+
+def check_wildcard(message, rrset, labels: int, keys, zone, now) -> tuple[bool, str]:
+    """(proved, why) for an answer made from a wildcard (its RRSIG has fewer labels than the
+    owner): the reply must prove that no closer name exists (RFC 4035 5.3.4, RFC 5155 8.8)."""
+    owner = rrset.name
+    wildcard = dns.name.Name((b"*",) + owner.labels[-(labels + 1):])
+    proofs, why = _signed_proofs(message.authority, keys, zone, now)
+    if proofs is None:
+        return False, f"{owner.to_text()} came from the wildcard {wildcard.to_text()}, but {why}"
+    next_closer = dns.name.Name(owner.labels[-(labels + 2):])
+    target = next_closer if proofs.nsec3 else owner
+    covering = proofs.cover(target)
+    if covering is None:
+        return False, (f"{owner.to_text()} came from the wildcard {wildcard.to_text()}, but no "
+                       f"{proofs.kind} proves {target.to_text()} does not exist")
+    return True, (f"from the wildcard {wildcard.to_text()}; {proofs.kind} "
+                  f"{covering.name.to_text()} proves {target.to_text()} does not exist")
+
+
+def expanded_labels(rrset, sigs) -> int | None:
+    """The RRSIG labels count when ``rrset`` was made from a wildcard, else None."""
+    owner = len(rrset.name.labels) - 1 - (rrset.name.labels[0] == b"*")
+    counts = [sig.labels for sig in sigs if sig.labels < owner]
+    return min(counts) if counts else None
 
 
 def _between(owner, name, nxt) -> bool:

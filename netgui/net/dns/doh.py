@@ -8,8 +8,9 @@ a connection step that honours a CancelToken (the socket is shut down on cancel)
 optional fixed address (connect to 127.0.0.1 while verifying ``doh.test``), records
 which HTTP version answered, and turns every failure into one NetError line.
 
-One ``DohClient`` keeps its connection: bulk lookups share it (HTTP/2 multiplexes the
-queries of all worker threads over one TLS connection).
+One ``DohClient`` keeps its connection for the queries made with it, from one thread at a
+time: httpx2's HTTP/2 connection is not thread-safe (pydantic/httpx2#908), so bulk lookups
+give each worker thread a client of its own.
 """
 
 from __future__ import annotations
@@ -72,7 +73,8 @@ def _modules():
 
 
 class DohClient:
-    """An HTTP client for DoH queries to one URL; thread-safe; close() when done."""
+    """An HTTP client for DoH queries to one URL, used by one thread at a time; close() when
+    done."""
 
     def __init__(self, url: str, *, verify: bool = True, cafile: str | None = None,
                  http_version: str = "auto", address: str | None = None,

@@ -6,7 +6,7 @@ server of the current zone without recursion, and records which servers the zone
 which one answered, how long it took, and what came back: a referral (NS, DS and glue of
 the next zone down), the answer, a CNAME to follow (from the root again), NXDOMAIN or
 NODATA. Servers that fail are listed in the step and the next one is asked. Name servers
-without glue are looked up from the root (not recorded, depth-limited).
+without glue are looked up from the root (a note on the step says so; depth-limited).
 
 Root hints carry addresses only, so every server is asked on ``port`` (53 unless told).
 """
@@ -104,15 +104,19 @@ class TraceStep:
     records: list[Record] = field(default_factory=list)   # answer, or NS + DS of a referral
     glue: list[Record] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)     # servers that did not answer
+    notes: list[str] = field(default_factory=list)        # name server addresses looked up
     authenticated: bool = False                # AD flag (meaningful only with do=True)
     message: object = None                     # the dnspython reply (not serialised)
 
     def headline(self) -> str:
-        """``test. from a.root-servers.test. (127.0.0.2#53) in 0.4 ms`` and the outcome."""
+        """``. via a.root-servers.test. (127.0.0.2#53) in 0.4 ms: referral to test.``"""
         head = f"{self.zone} "
         if self.server:
             head += f"via {self.server} in {self.elapsed_ms:.1f} ms: "
-        outcome = {
+        return head + self.outcome()
+
+    def outcome(self) -> str:
+        return {
             "referral": f"referral to {self.next_zone}",
             "answer": f"answer ({len(self.records)} records)",
             "cname": f"CNAME to {self.next_name}",
@@ -120,7 +124,6 @@ class TraceStep:
             "nodata": f"no {self.qtype} records for {self.qname} (NODATA)",
             "error": "no server answered" if not self.server else f"{self.rcode}",
         }[self.kind]
-        return head + outcome
 
     def to_dict(self) -> dict:
         from .jsonout import record_dict
@@ -130,7 +133,8 @@ class TraceStep:
                 "rcode": self.rcode, "kind": self.kind, "next_zone": self.next_zone,
                 "next_name": self.next_name,
                 "records": [record_dict(r) for r in self.records],
-                "glue": [record_dict(r) for r in self.glue], "failures": self.failures}
+                "glue": [record_dict(r) for r in self.glue], "failures": self.failures,
+                "notes": self.notes}
 
 
 @dataclass
@@ -174,6 +178,8 @@ class Trace:
                                  for r in step.records]
             node["children"] += [{"text": _line(r), "kind": "glue", "children": []}
                                  for r in step.glue]
+            node["children"] += [{"text": note, "kind": "note", "children": []}
+                                 for note in step.notes]
             parent["children"].append(node)
             parent = node
         if self.error:
@@ -189,6 +195,8 @@ class Trace:
                 lines.append(f";; {failure}")
             for rec in step.records + step.glue:
                 lines.append(_line(rec))
+            for note in step.notes:
+                lines.append(f";; {note}")
             if step.server:
                 lines.append(f";; Received {step.size} bytes from {step.server} in "
                              f"{step.elapsed_ms:.1f} ms ({step.zone} → {step.kind})")
@@ -248,6 +256,15 @@ class _Walker:
             if steps > MAX_STEPS:
                 raise TraceError(f"more than {MAX_STEPS} steps: giving up")
             step = self.ask(zone, servers, qname, qtype)
+            child = None
+            if step.kind == "referral":
+                child = dns.name.from_text(step.next_zone)
+                if child in seen or not child.is_subdomain(zone) or child == zone:
+                    step.kind = "error"
+                    step.failures.append(f"{step.server} referred {qname} to {child} from "
+                                         f"{zone.to_text()}: not a step down (lame server?)")
+                else:
+                    servers = self.addresses(step, depth)
             if result is not None:
                 result.steps.append(step)
                 if on_step:
@@ -255,15 +272,10 @@ class _Walker:
             if step.kind == "error":
                 why = "; ".join(step.failures) or "no server to ask"
                 raise TraceError(f"no server of {zone.to_text()} answered ({why})")
-            if step.kind == "referral":
-                child = dns.name.from_text(step.next_zone)
-                if child in seen or not child.is_subdomain(zone) or child == zone:
-                    raise TraceError(f"{step.server} referred {qname} to {child} from "
-                                     f"{zone.to_text()}: not a step down (lame server?)")
-                seen.add(child)
-                servers = self.addresses(step, depth)
+            if child is not None:
                 if not servers:
                     raise TraceError(f"no address found for any name server of {child}")
+                seen.add(child)
                 zone = child
                 continue
             if step.kind == "cname" and follow_cnames:
@@ -356,13 +368,19 @@ class _Walker:
             return out
         for name in names:
             self.log("*", f"No glue for {name}: looking up its address from the root")
+            side = Trace(name, "A")
+            started = time.perf_counter()
             try:
-                found = self.walk(dns.name.from_text(name), dns.rdatatype.A, None, True, None,
+                found = self.walk(dns.name.from_text(name), dns.rdatatype.A, side, True, None,
                                   depth + 1)
             except TraceError as exc:
-                step.failures.append(f"{name}: no address ({exc})")
+                step.notes.append(f"no glue for {name}: no address ({exc})")
                 continue
-            out += [(name, r.data) for r in found if r.rdtype == "A"]
+            found = [r.data for r in found if r.rdtype == "A"]
+            out += [(name, address) for address in found]
+            took = (time.perf_counter() - started) * 1000
+            step.notes.append(f"no glue for {name}: looked it up from the root in {took:.1f} ms"
+                              f" → {', '.join(found) or side.steps[-1].outcome()}")
             if out:
                 break
         return out

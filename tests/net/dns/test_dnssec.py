@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import dns.name
+import dns.rdatatype
 import pytest
 
 from netgui.net.dns import DnsInputError
@@ -118,3 +120,57 @@ def test_validation_json(dns_hierarchy, plain_resolver):
     data = json.loads(json.dumps(check(dns_hierarchy, plain_resolver, "www.expired.test").to_dict()))
     assert data["verdict"] == "bogus" and data["where"] == "expired.test."
     assert data["chain"][-1]["status"] == "bogus"
+
+
+def test_wildcard_answers_need_their_proof(dns_hierarchy, plain_resolver):
+    nsec = check(dns_hierarchy, plain_resolver, "anything.wild.secure.test")
+    assert nsec.verdict == "secure", nsec.to_text()
+    assert "from the wildcard *.wild.secure.test." in nsec.reason
+    assert "proves anything.wild.secure.test. does not exist" in nsec.reason
+    nsec3 = check(dns_hierarchy, plain_resolver, "a.b.wild.test")
+    assert nsec3.verdict == "secure", nsec3.to_text()
+    assert "from the wildcard *.wild.test.; NSEC3" in nsec3.reason
+    assert "proves b.wild.test. does not exist" in nsec3.reason   # the next closer name
+    # the wildcard has A and TXT but no MX: NODATA proved at the wildcard
+    nodata = check(dns_hierarchy, plain_resolver, "x.wild.secure.test", "MX")
+    assert nodata.verdict == "secure", nodata.to_text()
+    assert "the wildcard *.wild.secure.test. lists only A NSEC RRSIG TXT" in nodata.reason
+
+
+def test_wildcard_answer_without_its_proof_is_bogus(dns_hierarchy, plain_resolver):
+    # a resolver that drops the NSEC proving the name does not exist (a replay of another
+    # name's wildcard answer would look like this)
+    from netgui.net.dns.dnssec import Validator, load_anchors
+    from netgui.net.dns.lookup import query, question_for
+
+    def fetch(name, rdtype):
+        message = query(name.to_text(), rdtype, plain_resolver.address, do=True, cd=True,
+                        timeout=3).message
+        message.authority = [rr for rr in message.authority
+                             if rr.rdtype != dns.rdatatype.NSEC or not name.is_subdomain(
+                                 dns.name.from_text("wild.secure.test"))]
+        return message
+
+    qname, qtype, _ = question_for("anything.wild.secure.test", "A")
+    result = Validator(fetch, load_anchors(dns_hierarchy.anchor_file)).validate(qname, qtype)
+    assert result.verdict == "bogus" and result.where == "secure.test."
+    assert result.reason == ("anything.wild.secure.test. came from the wildcard "
+                             "*.wild.secure.test., but secure.test. sent no NSEC or NSEC3 records")
+
+
+def test_nxdomain_proves_there_is_no_wildcard(dns_hierarchy, plain_resolver):
+    nsec = check(dns_hierarchy, plain_resolver, "nothere.secure.test")
+    assert "and no wildcard *.secure.test.: no such name" in nsec.reason
+    nsec3 = check(dns_hierarchy, plain_resolver, "nothere.test")
+    assert "and no wildcard *.test.: no such name" in nsec3.reason
+
+
+def test_unsupported_algorithm_is_insecure(dns_hierarchy, plain_resolver):
+    result = check(dns_hierarchy, plain_resolver, "www.unsupported.test")
+    assert result.verdict == "insecure" and result.where == "unsupported.test."
+    assert result.reason == ("the DS in test. for unsupported.test. uses only ECCGOST (12), "
+                             "GOST R 34.11-94 (3), which netgui cannot check: treated as "
+                             "unsigned (RFC 4035 5.2)")
+    link = [l for l in result.chain if l.what == "unsupported algorithm"][0]
+    assert link.status == "insecure" and link.records == [
+        "DS 4242 (ECCGOST (12), GOST R 34.11-94 (3))"]

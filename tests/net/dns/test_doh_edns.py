@@ -83,8 +83,9 @@ def test_doh_bulk_shares_one_connection(doh_server):
                         cafile=str(doh_server.ca_file), log=lambda d, t: logs.append(t))
     by = {(r.name, r.rdtype): r for r in rows}
     assert by[("a.test", "A")].answers == "10.1.2.3"
-    assert all(by[(f"h{i}.test", "A")].status == "NXDOMAIN" for i in range(150))
-    assert sum("Connecting to" in line for line in logs) <= 4   # not one per query
+    odd = [by[(f"h{i}.test", "A")] for i in range(150) if by[(f"h{i}.test", "A")].status != "NXDOMAIN"]
+    assert not odd, odd[:3]
+    assert sum("Connecting to" in line for line in logs) <= 8   # one per thread, not per query
 
 
 def test_doh_in_compare(dnsmasq, doh_server):

@@ -115,3 +115,26 @@ def test_trace_cancel(dns_hierarchy):
     token.cancel()
     with pytest.raises(Cancelled):
         run(dns_hierarchy, "www.secure.test", token=token)
+
+
+def test_glueless_name_server_is_looked_up_from_the_root(dns_hierarchy):
+    result = run(dns_hierarchy, "www.glueless.test")
+    assert [(s.zone, s.kind) for s in result.steps] == [
+        (".", "referral"), ("test.", "referral"), ("glueless.test.", "answer")]
+    tld = result.steps[1]
+    assert tld.glue == [] and [r.data for r in tld.records if r.rdtype == "NS"] == [
+        "ns.glueless.alt."]
+    assert len(tld.notes) == 1 and tld.notes[0].startswith(
+        "no glue for ns.glueless.alt.: looked it up from the root in ")
+    assert tld.notes[0].endswith(f" → {LEAF_ADDR}")
+    assert result.steps[2].servers == [("ns.glueless.alt.", LEAF_ADDR)]
+    assert {"text": tld.notes[0], "kind": "note", "children": []} in \
+        result.tree()["children"][0]["children"][-1]["children"]
+    assert f";; {tld.notes[0]}" in result.to_text()
+    # a name server whose name does not exist ends the trace with the reason
+    lame = run(dns_hierarchy, "www.lame.test")
+    assert lame.outcome == "error"
+    assert lame.error == "no address found for any name server of lame.test."
+    (note,) = lame.steps[-1].notes
+    assert note.startswith("no glue for ns.nowhere.alt.: looked it up from the root in ")
+    assert note.endswith(" → ns.nowhere.alt. does not exist (NXDOMAIN)")
