@@ -50,7 +50,7 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from netgui.net.dns import EdnsOptions, parse_server, query
+    from netgui.net.dns.lookup import EdnsOptions, parse_server, query, transport_for
     from netgui.net.dns.jsonout import to_json
     from netgui.net.errors import NetError
     server, words = None, []
@@ -66,9 +66,7 @@ def run(args) -> int:
         rdtype = words[1] if len(words) > 1 and not args.reverse else "A"
         edns = EdnsOptions(nsid=args.nsid, ecs=args.subnet, cookie=args.cookie,
                            padding=args.padding, payload=args.bufsize)
-        transport = args.transport
-        if server and str(server[0]).startswith("https://"):
-            transport = "https"
+        transport = transport_for(server, args.transport)
         if args.trace:
             from netgui.net.dns.trace import trace
             outcome = trace(name, rdtype, hints=args.hints, port=args.port, timeout=args.timeout,
@@ -94,12 +92,11 @@ def run(args) -> int:
 
 def _bulk(args, server, types) -> int:
     from netgui.net.dns.bulk import bulk_resolve, parse_bulk_text, rows_to_csv
+    from netgui.net.dns.lookup import transport_for
     from netgui.net.dns.jsonout import to_json
     with open(args.file, encoding="utf-8", errors="replace") as f:
         pairs = parse_bulk_text(f.read(), types or ["A"])
-    transport = args.transport
-    if server and str(server[0]).startswith("https://"):
-        transport = "https"
+    transport = transport_for(server, args.transport)
     extra = {}
     if transport in ("tls", "https"):
         extra = dict(cafile=args.cafile)

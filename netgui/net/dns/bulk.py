@@ -40,6 +40,7 @@ from .lookup import (
     records,
     resolve_server,
     server_text,
+    transport_for,
     type_text,
 )
 
@@ -198,7 +199,7 @@ def bulk_resolve(pairs: list[tuple[str, str]], server=None, transport: str = "ud
     ``batch_seconds``); ``progress(done, total)`` follows each batch.
     """
     token = token or CancelToken()
-    transport = (transport or "udp").lower()
+    transport = transport_for(server, transport)
     if concurrency < 1:
         raise DnsInputError("Concurrency must be at least 1")
     results: dict[int, BulkRow] = {}

@@ -190,6 +190,15 @@ def system_nameservers() -> list[str]:
     return servers
 
 
+def transport_for(server, transport: str) -> str:
+    """``https`` for a DNS over HTTPS server (a URL, as text or as parse_server's tuple),
+    else ``transport`` as given."""
+    text = server[0] if isinstance(server, tuple) else server
+    if isinstance(text, str) and text.strip().lstrip("@").lower().startswith("https://"):
+        return "https"
+    return (transport or "udp").lower()
+
+
 def resolve_server(server, transport: str) -> list[tuple[str, int]]:
     """The (address-or-host, port) candidates to ask, in order."""
     if transport not in TRANSPORTS:
@@ -424,8 +433,7 @@ def query(name: str, rdtype="A", server=None, transport: str = "udp", *, rd: boo
     """
     token = token or CancelToken()
     transport = (transport or "udp").lower()
-    if isinstance(server, str) and server.strip().lstrip("@").lower().startswith("https://"):
-        transport = "https"
+    transport = transport_for(server, transport)
     qname, qtype, reverse = question_for(name, rdtype)
     candidates = resolve_server(server, transport)
     if timeout is None or timeout <= 0:
@@ -640,4 +648,4 @@ def _read_exactly(sock, count: int, where: str, first: bool) -> bytes:
 __all__ = ["query", "DnsResult", "Record", "DnsInputError", "parse_rdtype", "parse_name",
            "parse_server", "question_for", "resolve_server", "system_nameservers", "type_text",
            "TRANSPORTS", "COMMON_TYPES", "DEFAULT_TIMEOUT", "server_text", "make_request",
-           "parse_reply", "records", "EdnsOptions"]
+           "parse_reply", "records", "EdnsOptions", "transport_for"]
