@@ -41,7 +41,8 @@ import dns.rrset
 from netgui.net.cancel import CancelToken
 from netgui.net.connection import Log, no_log
 from netgui.net.errors import Cancelled, NetError
-from .lookup import DnsInputError, Record, query, question_for, records, type_text
+from .lookup import (DnsInputError, Record, query, question_for, records, resolve_server,
+                     transport_for, type_text)
 
 SECURE, INSECURE, BOGUS, INDETERMINATE = "secure", "insecure", "bogus", "indeterminate"
 DEBIAN_ROOT_DS = Path("/usr/share/dns/root.ds")
@@ -713,10 +714,22 @@ def validate(name: str, rdtype="A", server=None, transport: str = "udp", *, anch
              timeout: float = 5.0, token: CancelToken | None = None, log: Log = no_log,
              now: float | None = None, **query_options) -> Validation:
     """Validate ``name``/``rdtype`` from the trust anchor down, with data from ``server``
-    (a resolver; asked with DO and CD). ``anchors``: a file, text or a load_anchors() dict."""
+    (a resolver; asked with DO and CD). ``anchors``: a file, text or a load_anchors() dict.
+    Over DNS over HTTPS one connection serves every query of the validation."""
     token = token or CancelToken()
     qname, qtype, _ = question_for(name, rdtype)
     anchor_map = anchors if isinstance(anchors, dict) else load_anchors(anchors)
+    transport = transport_for(server, transport)
+    client = None
+    if transport == "https" and query_options.get("doh_client") is None:
+        from .doh import DohClient
+        client = DohClient(resolve_server(server, "https")[0][0],
+                           verify=query_options.get("tls_verify", True),
+                           cafile=query_options.get("cafile"),
+                           http_version=query_options.get("http_version", "auto"),
+                           address=query_options.get("tls_hostname"), token=token, log=log,
+                           timeout=timeout)
+        query_options = {**query_options, "doh_client": client}
 
     def fetch(n, t):
         token.check()
@@ -724,7 +737,11 @@ def validate(name: str, rdtype="A", server=None, transport: str = "udp", *, anch
                        token=token, log=log, **query_options)
         return result.message
 
-    return Validator(fetch, anchor_map, now=now, log=log).validate(qname, qtype)
+    try:
+        return Validator(fetch, anchor_map, now=now, log=log).validate(qname, qtype)
+    finally:
+        if client is not None:
+            client.close()
 
 
 __all__ = ["validate", "Validator", "Validation", "Link", "load_anchors", "check_rrset",
