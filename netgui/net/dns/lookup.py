@@ -117,6 +117,8 @@ def parse_name(text: str) -> dns.name.Name:
     wire_length = sum(len(b) + 1 for b in raw) + 1
     if wire_length > 255:
         raise DnsInputError(f"Name is {wire_length} bytes long; a DNS name may have at most 255")
+    if name.isascii() and "\\" not in name:   # nothing to unescape or encode: labels as typed
+        return dns.name.Name(raw + [b""])
     try:
         return dns.name.from_text(name)
     except dns.exception.DNSException as exc:

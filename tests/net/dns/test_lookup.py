@@ -6,6 +6,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netgui.net.cancel import CancelToken
 from netgui.net.dns.lookup import DnsInputError, parse_name, parse_rdtype, parse_server, query
@@ -288,3 +290,13 @@ def test_no_system_resolver(monkeypatch):
     monkeypatch.setattr(dns.resolver, "Resolver", broken)
     with pytest.raises(core.NetError, match="No system DNS server is configured"):
         query("a.test", "A", None, timeout=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126,
+                                                exclude_characters=".\\"),
+                        min_size=1, max_size=20), min_size=1, max_size=6), st.booleans())
+def test_plain_names_parse_as_dnspython_parses_them(labels, absolute):
+    import dns.name
+    text = ".".join(labels) + ("." if absolute else "")
+    assert parse_name(text).labels == dns.name.from_text(text).labels
