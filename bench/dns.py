@@ -276,7 +276,8 @@ def main() -> None:
             "dig": lambda: subprocess.run(dig_one, capture_output=True, check=True),
             "process": lambda: subprocess.run([sys.executable, "-c", one_script],
                                               capture_output=True, check=True)}, max(runs, 5))
-        stall = ui_bulk_stall(port, names) if os.environ.get("DISPLAY") else None
+        stalls = [ui_bulk_stall(port, names) for _ in range(runs)] \
+            if os.environ.get("DISPLAY") else None
     finally:
         if proxy is not None:
             proxy.terminate()
@@ -308,16 +309,20 @@ def main() -> None:
               f"(ideal {count / conc * delay * 1000:.0f})")
         print(f"bulk_5ms_c{conc}_floor_ms: {floor * 1000:.1f}")
         print(f"bulk_5ms_c{conc}_vs_floor: {took / floor:.2f}x")
+        print(f"bulk_5ms_c{conc}_vs_floor_with_read_reply: {took / (net + reader_s):.2f}x")
         print(f"bulk_5ms_c{conc}_goals_met: {yes(slow['dig'] / took >= 20 and took <= 2 * floor)}")
     print(f"single_dig_process_ms: {single['dig'] * 1000:.2f}")
     print(f"single_netgui_core_ms: {single['core'] * 1000:.2f}")
     print(f"single_netgui_process_ms: {single_proc['process'] * 1000:.2f}")
     print(f"single_core_vs_dig: {single['core'] / single['dig']:.2f}x")
     print(f"single_process_vs_dig: {single_proc['process'] / single_proc['dig']:.2f}x")
-    if stall is not None:
-        print(f"ui_bulk_table_s: {stall[1]:.3f}")
-        print(f"ui_bulk_stall_max_ms: {stall[0]:.1f}")
-        print(f"ui_bulk_stall_goal_met: {yes(stall[0] < 50)}")
+    if stalls is not None:
+        longest = [ms for ms, _ in stalls]
+        print(f"ui_bulk_table_s: {statistics.median(s for _, s in stalls):.3f}")
+        print(f"ui_bulk_stall_runs_ms: {' '.join(f'{ms:.1f}' for ms in longest)}")
+        print(f"ui_bulk_stall_median_ms: {statistics.median(longest):.1f}")
+        print(f"ui_bulk_stall_max_ms: {max(longest):.1f}")
+        print(f"ui_bulk_stall_goal_met: {yes(max(longest) < 50)}")
     else:
         print("ui_bulk_stall_max_ms: n/a (no DISPLAY)")
 

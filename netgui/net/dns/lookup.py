@@ -26,7 +26,6 @@ import dns.opcode
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
-import dns.resolver
 import dns.reversename
 
 from netgui.net.cancel import CancelToken
@@ -182,6 +181,7 @@ def server_text(host: str, port: int) -> str:
 
 def system_nameservers() -> list[str]:
     """The addresses of the system resolver's name servers (resolv.conf, or the registry)."""
+    import dns.resolver  # here: it loads dns.query and with it the DoH client (~0.1 s)
     try:
         resolver = dns.resolver.Resolver()
     except dns.exception.DNSException as exc:
