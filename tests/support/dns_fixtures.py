@@ -60,8 +60,9 @@ def doh_server(dnsmasq, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def dns_hierarchy(tmp_path_factory):
-    """Root, test. and five leaf zones (secure, insecure, bogus, expired, badds) served by NSD
-    on 127.0.0.2-4, signed at test time; hints file and trust anchor beside them."""
+    """Root, the TLDs test. and alt., and the leaf zones of tests/support/dnshierarchy.py
+    (secure, insecure, bogus, expired, badds, unsupported, glueless) served by NSD on
+    127.0.0.2-4, signed at test time; hints file and trust anchor beside them."""
     from tests.support.dnshierarchy import LEAF_ADDR, ROOT_ADDR, TLD_ADDR, DnsHierarchy, shared_free_port
     hierarchy = DnsHierarchy(tmp_path_factory.mktemp("hierarchy"),
                              shared_free_port([ROOT_ADDR, TLD_ADDR, LEAF_ADDR]))
@@ -89,3 +90,7 @@ def plain_resolver(dns_hierarchy, tmp_path_factory):
                                   validate=False)
     yield resolver
     resolver.stop()
+
+
+__all__ = ["dnsmasq", "servfail_upstream", "dnsmasq2", "dot_server", "bad_server", "doh_server",
+           "dns_hierarchy", "validating_resolver", "plain_resolver"]

@@ -118,7 +118,7 @@ class TraceStep:
     def outcome(self) -> str:
         return {
             "referral": f"referral to {self.next_zone}",
-            "answer": f"answer ({len(self.records)} records)",
+            "answer": f"answer ({len(self.records)} record{'' if len(self.records) == 1 else 's'})",
             "cname": f"CNAME to {self.next_name}",
             "nxdomain": f"{self.qname} does not exist (NXDOMAIN)",
             "nodata": f"no {self.qtype} records for {self.qname} (NODATA)",

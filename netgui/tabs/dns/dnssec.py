@@ -4,10 +4,11 @@ DS and RRSIG checks with key tags and signature dates), with a trust anchor file
 
 from __future__ import annotations
 
-import tkinter as tk
-from tkinter import filedialog, ttk
+from tkinter import ttk
 
 from netgui.net.dns.dnssec import validate
+
+from .widgets import QuestionPage
 
 ANCHOR_KEY = "dns.anchor"
 VERDICT_TEXT = {"secure": "SECURE", "insecure": "INSECURE", "bogus": "BOGUS",
@@ -28,28 +29,16 @@ def _validate_worker(ctx, name, rdtype, server, transport, anchor, timeout, extr
                     token=ctx.token, log=log, **extra)
 
 
-class ValidationPane(ttk.Frame):
+class ValidationPane(QuestionPage):
     """A trust anchor file, a Validate button, the verdict with its reason and the chain."""
 
     def __init__(self, master, tab):
-        super().__init__(master, padding=4)
-        self.tab = tab
-        self.task = None
+        super().__init__(master, tab, "Validate", "Trust anchor:",
+                         tab.app.settings.get(ANCHOR_KEY, "") or "",
+                         "Trust anchor (DS or DNSKEY lines, or trust-anchors { })",
+                         [("Anchors", "*.ds *.key *.conf *.txt"), ("All", "*")])
+        self.anchor = self.file
         self.validation = None
-        bar = ttk.Frame(self)
-        bar.pack(side="top", fill="x")
-        self.run_button = ttk.Button(bar, text="Validate", command=self.run,
-                                     style="Accent.TButton")
-        self.run_button.pack(side="left")
-        self.cancel_button = ttk.Button(bar, text="Cancel", command=self.cancel)
-        self.cancel_button.pack(side="left", padx=4)
-        self.cancel_button.state(["disabled"])
-        ttk.Label(bar, text="Trust anchor:").pack(side="left", padx=(10, 3))
-        self.anchor = tk.StringVar(self, value=tab.app.settings.get(ANCHOR_KEY, "") or "")
-        ttk.Entry(bar, textvariable=self.anchor, width=28).pack(side="left", fill="x",
-                                                                expand=True)
-        ttk.Button(bar, text="Browse…", command=self.browse).pack(side="left", padx=(3, 0))
-
         verdict = ttk.Frame(self)
         verdict.pack(side="top", fill="x", pady=(4, 2))
         self.verdict = ttk.Label(verdict, text="", font=("TkDefaultFont", 11, "bold"))
@@ -59,24 +48,9 @@ class ValidationPane(ttk.Frame):
                                 style="Status.TLabel", anchor="w", justify="left")
         self.reason.pack(side="left", fill="x", expand=True, padx=(8, 0))
         self.bind("<Configure>", self._wrap)
-
-        holder = ttk.Frame(self)
-        holder.pack(side="top", fill="both", expand=True)
-        self.tree = ttk.Treeview(holder, columns=("what", "status", "detail"),
-                                 show="tree headings", height=6, selectmode="browse")
-        for key, title, width, stretch in (("#0", "Zone", 130, False), ("what", "Check", 190, False),
-                                           ("status", "Status", 90, False),
-                                           ("detail", "Detail", 520, True)):
-            self.tree.heading(key, text=title, anchor="w")
-            self.tree.column(key, width=width, stretch=stretch, anchor="w")
-        yscroll = ttk.Scrollbar(holder, orient="vertical", command=self.tree.yview)
-        xscroll = ttk.Scrollbar(holder, orient="horizontal", command=self.tree.xview)
-        self.tree.configure(yscrollcommand=yscroll.set, xscrollcommand=xscroll.set)
-        self.tree.grid(row=0, column=0, sticky="nsew")
-        yscroll.grid(row=0, column=1, sticky="ns")
-        xscroll.grid(row=1, column=0, sticky="ew")
-        holder.rowconfigure(0, weight=1)
-        holder.columnconfigure(0, weight=1)
+        self.tree = self.tree_view((("#0", "Zone", 130, False), ("what", "Check", 190, False),
+                                    ("status", "Status", 90, False),
+                                    ("detail", "Detail", 520, True)))
 
     def _wrap(self, event) -> None:
         # the page's width is set by the notebook, not by the label: no feedback loop
@@ -89,18 +63,8 @@ class ValidationPane(ttk.Frame):
                             ("record", palette.muted)):
             self.tree.tag_configure(tag, foreground=colour)
 
-    def browse(self) -> None:
-        path = filedialog.askopenfilename(parent=self, title="Trust anchor (DS or DNSKEY lines, "
-                                          "or trust-anchors { })",
-                                          filetypes=[("Anchors", "*.ds *.key *.conf *.txt"),
-                                                     ("All", "*")])
-        if path:
-            self.anchor.set(path)
-
     def run(self) -> bool:
-        if self.tab.busy():
-            return False
-        opts = self.tab.options(need_name=True)
+        opts = self.begin()
         if opts is None:
             return False
         anchor = self.anchor.get().strip()
@@ -110,8 +74,7 @@ class ValidationPane(ttk.Frame):
         name, rdtype = opts["name"], opts["rdtype"].upper()
         self.verdict.configure(text="")
         self.say(f"Validating {name} {rdtype}…")
-        self.run_button.state(["disabled"])
-        self.cancel_button.state(["!disabled"])
+        self.running()
         extra = {"edns": opts["edns"], "doh_method": opts["doh_method"],
                  "http_version": opts["http_version"]}
         self.task = self.tab.start(
@@ -119,10 +82,6 @@ class ValidationPane(ttk.Frame):
             opts["timeout"], extra, name=f"DNSSEC {name}", busy_text=f"Validating {name}…",
             on_result=self.show, on_error=self._on_error, on_done=self._on_done)
         return self.task is not None
-
-    def cancel(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
 
     def say(self, text: str, error: bool = False) -> None:
         self.reason.configure(text=text, style="Error.TLabel" if error else "Status.TLabel")
@@ -152,7 +111,7 @@ class ValidationPane(ttk.Frame):
         if result.answer:
             item = self.tree.insert("", "end", text=result.qname, open=True,
                                     values=("answer", result.verdict, f"{result.rcode}, "
-                                            f"{len(result.answer)} records"),
+                                            f"{_records(len(result.answer))}"),
                                     tags=(result.verdict,))
             for record in result.answer:
                 self.tree.insert(item, "end", text="", values=(record.rdtype, "", record.data),
@@ -171,12 +130,11 @@ class ValidationPane(ttk.Frame):
 
     def _on_error(self, err) -> None:
         self.verdict.configure(text="")
-        self.say(str(err), error=True)
-        self.tab.form.set_status(str(err), "error")
+        super()._on_error(err)
 
-    def _on_done(self, task) -> None:
-        self.run_button.state(["!disabled"])
-        self.cancel_button.state(["disabled"])
+
+def _records(count: int) -> str:
+    return f"{count} record" + ("" if count == 1 else "s")
 
 
 __all__ = ["ValidationPane"]

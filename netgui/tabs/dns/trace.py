@@ -5,9 +5,11 @@ or answer, times), with a root hints file and a port setting."""
 from __future__ import annotations
 
 import tkinter as tk
-from tkinter import filedialog, ttk
+from tkinter import ttk
 
 from netgui.net.dns.trace import trace
+
+from .widgets import QuestionPage
 
 HINTS_KEY = "dns.trace"
 KIND_TAGS = {"referral": "step", "answer": "answer", "cname": "step", "nxdomain": "negative",
@@ -26,58 +28,32 @@ def _trace_worker(ctx, name, rdtype, hints, port, transport, timeout, edns):
                  timeout=timeout, token=ctx.token, log=ctx.log, edns=edns, on_step=step_done)
 
 
-class TracePane(ttk.Frame):
+class TracePane(QuestionPage):
     """A root hints file, a port, a Trace button and the tree of steps."""
 
     def __init__(self, master, tab):
-        super().__init__(master, padding=4)
-        self.tab = tab
-        self.task = None
+        stored = tab.app.settings.get(HINTS_KEY, {}) or {}
+        super().__init__(master, tab, "Trace from the root", "Root hints:",
+                         stored.get("hints", ""), "Root hints file (named.root format)",
+                         [("Root hints", "*.hints *.root *.txt"), ("All", "*")])
+        self.hints = self.file
         self.trace = None
         self._parent = ""
         self.step_items: list[str] = []
-        stored = tab.app.settings.get(HINTS_KEY, {}) or {}
-        bar = ttk.Frame(self)
-        bar.pack(side="top", fill="x")
-        self.run_button = ttk.Button(bar, text="Trace from the root", command=self.run,
-                                     style="Accent.TButton")
-        self.run_button.pack(side="left")
-        self.cancel_button = ttk.Button(bar, text="Cancel", command=self.cancel)
-        self.cancel_button.pack(side="left", padx=4)
-        self.cancel_button.state(["disabled"])
-        ttk.Label(bar, text="Root hints:").pack(side="left", padx=(10, 3))
-        self.hints = tk.StringVar(self, value=stored.get("hints", ""))
-        ttk.Entry(bar, textvariable=self.hints, width=24).pack(side="left", fill="x", expand=True)
-        ttk.Button(bar, text="Browse…", command=self.browse).pack(side="left", padx=(3, 8))
-        ttk.Label(bar, text="Port:").pack(side="left")
+        ttk.Label(self.bar, text="Port:").pack(side="left", padx=(8, 0))
         self.port = tk.StringVar(self, value=str(stored.get("port", 53)))
-        ttk.Spinbox(bar, textvariable=self.port, from_=1, to=65535, width=6).pack(side="left",
-                                                                                 padx=(3, 0))
+        ttk.Spinbox(self.bar, textvariable=self.port, from_=1, to=65535, width=6).pack(
+            side="left", padx=(3, 0))
         self.status = ttk.Label(self, text="Empty hints: the root servers (Debian's root.hints "
                                 "or the built-in list). Every server is asked on the port.",
                                 style="Status.TLabel", anchor="w")
         self.status.pack(side="top", fill="x", pady=(3, 3))
-
-        holder = ttk.Frame(self)
-        holder.pack(side="top", fill="both", expand=True)
-        self.tree = ttk.Treeview(holder, columns=("server", "ms", "bytes"), show="tree headings",
-                                 height=6, selectmode="browse")
-        self.tree.heading("#0", text="Step / record", anchor="w")
-        self.tree.heading("server", text="Answered by", anchor="w")
-        self.tree.heading("ms", text="ms", anchor="e")
-        self.tree.heading("bytes", text="Bytes", anchor="e")
-        self.tree.column("#0", width=420, stretch=True)
-        self.tree.column("server", width=230, stretch=False)
-        self.tree.column("ms", width=60, stretch=False, anchor="e")
-        self.tree.column("bytes", width=60, stretch=False, anchor="e")
-        yscroll = ttk.Scrollbar(holder, orient="vertical", command=self.tree.yview)
-        xscroll = ttk.Scrollbar(holder, orient="horizontal", command=self.tree.xview)
-        self.tree.configure(yscrollcommand=yscroll.set, xscrollcommand=xscroll.set)
-        self.tree.grid(row=0, column=0, sticky="nsew")
-        yscroll.grid(row=0, column=1, sticky="ns")
-        xscroll.grid(row=1, column=0, sticky="ew")
-        holder.rowconfigure(0, weight=1)
-        holder.columnconfigure(0, weight=1)
+        self.tree = self.tree_view((("#0", "Step / record", 420, True),
+                                    ("server", "Answered by", 230, False),
+                                    ("ms", "ms", 60, False), ("bytes", "Bytes", 60, False)))
+        for key in ("ms", "bytes"):
+            self.tree.column(key, anchor="e")
+            self.tree.heading(key, anchor="e")
 
     def set_palette(self, palette) -> None:
         for tag, colour in (("answer", palette.ok), ("negative", palette.warn),
@@ -86,18 +62,9 @@ class TracePane(ttk.Frame):
                             ("step", palette.fg)):
             self.tree.tag_configure(tag, foreground=colour)
 
-    def browse(self) -> None:
-        path = filedialog.askopenfilename(parent=self, title="Root hints file (named.root format)",
-                                          filetypes=[("Root hints", "*.hints *.root *.txt"),
-                                                     ("All", "*")])
-        if path:
-            self.hints.set(path)
-
     # -- running -----------------------------------------------------------------------
     def run(self) -> bool:
-        if self.tab.busy():
-            return False
-        opts = self.tab.options(need_name=True)
+        opts = self.begin()
         if opts is None:
             return False
         try:
@@ -116,8 +83,7 @@ class TracePane(ttk.Frame):
         self._parent = self.tree.insert("", "end", text=f"{name} {rdtype}", open=True,
                                         tags=("step",))
         self.say(f"Tracing {name} {rdtype} from the root…")
-        self.run_button.state(["disabled"])
-        self.cancel_button.state(["!disabled"])
+        self.running()
         transport = "tcp" if opts["transport"] == "tcp" else "udp"
         self.task = self.tab.start(
             _trace_worker, name, rdtype, hints, port, transport, opts["timeout"], opts["edns"],
@@ -125,10 +91,6 @@ class TracePane(ttk.Frame):
             on_event=self._on_event, on_result=self.show, on_error=self._on_error,
             on_done=self._on_done)
         return self.task is not None
-
-    def cancel(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
 
     def say(self, text: str, error: bool = False, ok: bool = False) -> None:
         self.status.configure(text=text, style="Error.TLabel" if error else
@@ -167,14 +129,6 @@ class TracePane(ttk.Frame):
         self.say(result.summary(), error=bool(result.error), ok=result.outcome == "answer")
         self.tab.form.set_status(result.summary(), "error" if result.error else "ok")
         self.tab.app.set_status(result.summary())
-
-    def _on_error(self, err) -> None:
-        self.say(str(err), error=True)
-        self.tab.form.set_status(str(err), "error")
-
-    def _on_done(self, task) -> None:
-        self.run_button.state(["!disabled"])
-        self.cancel_button.state(["disabled"])
 
     def steps(self) -> list[tuple[str, tuple[str, ...]]]:
         """(text, (server, ms, bytes)) of each step node, top to bottom."""

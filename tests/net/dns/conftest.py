@@ -1,13 +1,3 @@
 """Fixtures for the DNS core tests: real peers started once per session."""
 
-from tests.support.dns_fixtures import (  # noqa: F401
-    bad_server,
-    dns_hierarchy,
-    dnsmasq,
-    dnsmasq2,
-    doh_server,
-    dot_server,
-    plain_resolver,
-    servfail_upstream,
-    validating_resolver,
-)
+from tests.support.dns_fixtures import *  # noqa: F401,F403 - the fixtures
