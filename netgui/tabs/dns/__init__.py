@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from tkinter import ttk
 
+from netgui.net.dns.bulk import rows_to_csv
 from netgui.net.dns.jsonout import to_json
 from netgui.net.dns.lookup import (
     COMMON_TYPES,
@@ -354,8 +355,18 @@ class DnsTab(Tab):
         self._add_history(name, result.qtype if result.reverse else rdtype, server, result.rcode)
 
     def copy_text(self) -> str:
-        """Copy the dig-style text of the last reply."""
-        content = self.result.to_text() if self.result is not None else ""
+        """Copy what the selected page shows as text: the reply as dig writes it, the trace
+        as ``dig +trace`` does, the validation as delv does, bulk rows as CSV, a comparison's
+        differences."""
+        outcome = self.shown_outcome()
+        if outcome is None:
+            content = ""
+        elif isinstance(outcome, list):
+            content = rows_to_csv(outcome)
+        elif hasattr(outcome, "to_text"):
+            content = outcome.to_text()
+        else:
+            content = "\n".join([outcome.summary(), *outcome.differences()]) + "\n"
         self.clipboard_clear()
         self.clipboard_append(content)
         return content

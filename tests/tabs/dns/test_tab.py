@@ -358,6 +358,7 @@ def test_trace_tree(tab, dns_hierarchy):
     import json
     assert [s["kind"] for s in json.loads(tab.copy_json())["steps"]] == [
         "referral", "referral", "answer"]
+    assert tab.copy_text().startswith("; <<>> netgui <<>> +trace www.glueless.test. A")
 
 
 def test_trace_errors_are_one_line(tab, dns_hierarchy, tmp_path):
@@ -418,6 +419,7 @@ def test_dnssec_secure_chain(tab, dns_hierarchy, plain_resolver):
     assert (("DNSKEY", "", f"{keys.ksk_tag} KSK (ECDSAP256SHA256)") in
             [tuple(str(v) for v in line) for line in lines])
     assert any(str(line[0]) == "RRSIG" and " UTC to " in str(line[2]) for line in lines)
+    assert tab.copy_text().startswith("; fully validated\nwww.secure.test.\t")
 
 
 def test_dnssec_bogus_says_why_and_where(tab, dns_hierarchy, plain_resolver):
