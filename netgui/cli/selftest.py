@@ -351,14 +351,16 @@ def check_dns() -> str:
     there: a DoH client is made and a signature made here is validated."""
     import time
 
+    import h2.connection  # noqa: F401 - HTTP/2, imported by httpcore2 only when it is used
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    import netgui.net.dns.dnssec  # noqa: F401 - loads dns.dnssec without cryptography's warning
+    from netgui.net.dns.doh import DohClient
+
     import dns.dnssec
     import dns.name
     import dns.query
     import dns.rrset
-    import h2.connection  # noqa: F401 - HTTP/2, imported by httpcore2 only when it is used
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    from netgui.net.dns.doh import DohClient
 
     if not dns.query.have_doh:
         raise CheckFailed("dnspython's DNS over HTTPS support (httpx2) is missing")

@@ -21,13 +21,17 @@ from __future__ import annotations
 
 import base64
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-import dns.dnssec
-import dns.dnssecalgs
+with warnings.catch_warnings():
+    # dnspython registers every algorithm it knows; cryptography >= 51 warns about DSA
+    warnings.filterwarnings("ignore", message="DSA is deprecated")
+    import dns.dnssec
+    import dns.dnssecalgs
 import dns.exception
 import dns.message
 import dns.name

@@ -48,7 +48,7 @@ class ValidationPane(QuestionPage):
                                 style="Status.TLabel", anchor="w", justify="left")
         self.reason.pack(side="left", fill="x", expand=True, padx=(8, 0))
         self.bind("<Configure>", self._wrap)
-        self.tree = self.tree_view((("#0", "Zone", 130, False), ("what", "Check", 190, False),
+        self.tree = self.tree_view((("#0", "Zone", 150, False), ("what", "Check", 190, False),
                                     ("status", "Status", 90, False),
                                     ("detail", "Detail", 520, True)))
 
