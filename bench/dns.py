@@ -14,7 +14,9 @@ are printed beside the figures (``*_goal_met: yes/no``).
   floor, as the issue defines it) and ``read_reply``, the dnspython-based reader bulk uses.
 - ``bulk_from_wire``: bulk with ``read_reply`` swapped for ``from_wire`` (the reader's worth).
 - ``ui_bulk``: with a DISPLAY, the Bulk pane fills its table with the 1,000 rows while a
-  10 ms heartbeat measures the longest stall of the Tk loop (goal: under 50 ms).
+  10 ms heartbeat measures the longest stall of the Tk loop (goal: under 50 ms); after each
+  run the same window idles as long, measured the same way (``ui_idle``: what the machine's
+  load alone costs).
 - ``single``: one ``a.test A`` query. dig's time includes its process start; netgui's core is
   timed in-process (what the app does) and, for fairness, also as a fresh ``python`` process.
 
@@ -209,8 +211,10 @@ def network_floor(port: int, names: list[str], concurrency: int) -> float:
         return time.perf_counter() - started
 
 
-def ui_bulk_stall(port: int, names: list[str]) -> tuple[float, float]:
-    """(longest Tk stall in ms, seconds) while the Bulk pane resolves ``names`` into its table."""
+def ui_bulk_stalls(port: int, names: list[str], runs: int) -> list[tuple[float, float, float]]:
+    """Per run: (longest Tk stall in ms while the Bulk pane resolves ``names`` into its
+    table, seconds that took, longest stall of the same window doing nothing for as long).
+    The idle figure, alternated with the busy one, is what the machine's load alone costs."""
     os.environ.setdefault("NETGUI_CONFIG_DIR", tempfile.mkdtemp(prefix="netgui-bench-"))
     from bench.ui_stall import run_until
     from netgui.app import App
@@ -222,16 +226,23 @@ def ui_bulk_stall(port: int, names: list[str]) -> tuple[float, float]:
     tab.bulk.set_entry("\n".join(names))
     tab.pages.select(tab.bulk)
     app.root.update()
-    started = time.perf_counter()
-    tab.bulk.run()
-    meter = run_until(app.root, lambda: tab.bulk.task.finished is not None and not tab.bulk.pending,
-                      timeout=60)
-    elapsed = time.perf_counter() - started
-    rows = len(tab.bulk.table.rows())
-    app.quit(ask=False)
-    if rows != len(names):
-        raise SystemExit(f"the Bulk table has {rows} rows, expected {len(names)}")
-    return meter.longest_ms, elapsed
+    out = []
+    try:
+        for _ in range(runs + 1):                       # the first is a warm-up
+            started = time.perf_counter()
+            tab.bulk.run()
+            meter = run_until(app.root, lambda: tab.bulk.task.finished is not None
+                              and not tab.bulk.pending, timeout=60)
+            elapsed = time.perf_counter() - started
+            rows = len(tab.bulk.table.rows())
+            if rows != len(names):
+                raise SystemExit(f"the Bulk table has {rows} rows, expected {len(names)}")
+            until = time.perf_counter() + elapsed
+            idle = run_until(app.root, lambda: time.perf_counter() >= until, timeout=60)
+            out.append((meter.longest_ms, elapsed, idle.longest_ms))
+    finally:
+        app.quit(ask=False)
+    return out[1:]
 
 
 def main() -> None:
@@ -276,8 +287,7 @@ def main() -> None:
             "dig": lambda: subprocess.run(dig_one, capture_output=True, check=True),
             "process": lambda: subprocess.run([sys.executable, "-c", one_script],
                                               capture_output=True, check=True)}, max(runs, 5))
-        stalls = [ui_bulk_stall(port, names) for _ in range(runs)] \
-            if os.environ.get("DISPLAY") else None
+        stalls = ui_bulk_stalls(port, names, runs) if os.environ.get("DISPLAY") else None
     finally:
         if proxy is not None:
             proxy.terminate()
@@ -317,10 +327,13 @@ def main() -> None:
     print(f"single_core_vs_dig: {single['core'] / single['dig']:.2f}x")
     print(f"single_process_vs_dig: {single_proc['process'] / single_proc['dig']:.2f}x")
     if stalls is not None:
-        longest = [ms for ms, _ in stalls]
-        print(f"ui_bulk_table_s: {statistics.median(s for _, s in stalls):.3f}")
+        longest = [ms for ms, _, _ in stalls]
+        idle = [ms for _, _, ms in stalls]
+        print(f"ui_bulk_table_s: {statistics.median(s for _, s, _ in stalls):.3f}")
         print(f"ui_bulk_stall_runs_ms: {' '.join(f'{ms:.1f}' for ms in longest)}")
+        print(f"ui_idle_stall_runs_ms: {' '.join(f'{ms:.1f}' for ms in idle)}")
         print(f"ui_bulk_stall_median_ms: {statistics.median(longest):.1f}")
+        print(f"ui_idle_stall_median_ms: {statistics.median(idle):.1f}")
         print(f"ui_bulk_stall_max_ms: {max(longest):.1f}")
         print(f"ui_bulk_stall_goal_met: {yes(max(longest) < 50)}")
     else:
