@@ -50,8 +50,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from netgui.net.dns.lookup import EdnsOptions, parse_server, query, transport_for
+    from netgui.net.dns.edns import EdnsOptions
     from netgui.net.dns.jsonout import to_json
+    from netgui.net.dns.lookup import parse_server, query, transport_for
     from netgui.net.errors import NetError
     server, words = None, []
     try:
@@ -60,12 +61,12 @@ def run(args) -> int:
                 server = parse_server(word)
             else:
                 words.append(word)
+        edns = EdnsOptions(nsid=args.nsid, ecs=args.subnet, cookie=args.cookie,
+                           padding=args.padding, payload=args.bufsize).check()
         if args.file:
-            return _bulk(args, server, words)
+            return _bulk(args, server, words, edns if edns.any else None)
         name = args.reverse or (words[0] if words else "")
         rdtype = words[1] if len(words) > 1 and not args.reverse else "A"
-        edns = EdnsOptions(nsid=args.nsid, ecs=args.subnet, cookie=args.cookie,
-                           padding=args.padding, payload=args.bufsize)
         transport = transport_for(server, args.transport)
         if args.trace:
             from netgui.net.dns.trace import trace
@@ -90,12 +91,16 @@ def run(args) -> int:
     return 0 if result.problem is None else 1
 
 
-def _bulk(args, server, types) -> int:
+def _bulk(args, server, types, edns) -> int:
     from netgui.net.dns.bulk import bulk_resolve, parse_bulk_text, rows_to_csv
-    from netgui.net.dns.lookup import transport_for
     from netgui.net.dns.jsonout import to_json
-    with open(args.file, encoding="utf-8", errors="replace") as f:
-        pairs = parse_bulk_text(f.read(), types or ["A"])
+    from netgui.net.dns.lookup import transport_for
+    try:
+        with open(args.file, encoding="utf-8", errors="replace") as f:
+            pairs = parse_bulk_text(f.read(), types or ["A"])
+    except OSError as exc:
+        print(f"netgui dns: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     transport = transport_for(server, args.transport)
     extra = {}
     if transport in ("tls", "https"):
@@ -103,7 +108,8 @@ def _bulk(args, server, types) -> int:
     if transport == "https":
         extra.update(http_version=args.http, doh_method="GET" if args.get else "POST")
     rows = bulk_resolve(pairs, server, transport, rd=not args.norec, do=args.dnssec,
-                        timeout=args.timeout, concurrency=args.concurrency, **extra)
+                        cd=args.cd, edns=edns, timeout=args.timeout,
+                        concurrency=args.concurrency, **extra)
     if args.json:
         print(to_json(rows))
     elif args.csv:

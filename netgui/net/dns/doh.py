@@ -15,7 +15,6 @@ give each worker thread a client of its own.
 
 from __future__ import annotations
 
-import socket
 import ssl
 import threading
 import time
@@ -27,8 +26,7 @@ import dns.query
 
 from netgui.net.cancel import CancelToken, shutdown_quietly
 from netgui.net.connection import Log, no_log, tls_context
-from netgui.net.errors import (Cancelled, CertificateError, ConnectError, NetError, NetTimeout,
-                      ProtocolError, translate)
+from netgui.net.errors import Cancelled, ConnectError, NetError, NetTimeout, ProtocolError, translate
 
 HTTP_VERSIONS = ("auto", "1.1", "2")
 METHODS = ("POST", "GET")

@@ -32,12 +32,12 @@ from netgui.net.cancel import CancelToken
 from netgui.net.connection import Log, no_log, open_connection, tls_context
 from netgui.net.errors import Cancelled, ConnectError, NetError, NetTimeout, ProtocolError, translate
 
-from .edns import EdnsOptions, describe_options, ede_text, extended_errors
+from .edns import DEFAULT_PAYLOAD, EdnsOptions, describe_options, ede_text, extended_errors
 
 TRANSPORTS = ("udp", "tcp", "tls", "https")
 DEFAULT_PORTS = {"udp": 53, "tcp": 53, "tls": 853, "https": 443}
 COMMON_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "SRV", "PTR", "CAA", "ANY")
-EDNS_PAYLOAD = 1232  # what dig and the DNS flag day 2020 recommend
+EDNS_PAYLOAD = DEFAULT_PAYLOAD  # 1232: what dig and the DNS flag day 2020 recommend
 DEFAULT_TIMEOUT = 5.0
 
 # rdata attribute that holds a name worth looking up next, per record type
@@ -434,20 +434,19 @@ def query(name: str, rdtype="A", server=None, transport: str = "udp", *, rd: boo
     connect to instead of resolving the URL's host, like curl's --resolve).
     """
     token = token or CancelToken()
-    transport = (transport or "udp").lower()
     transport = transport_for(server, transport)
     qname, qtype, reverse = question_for(name, rdtype)
     candidates = resolve_server(server, transport)
     if timeout is None or timeout <= 0:
         raise DnsInputError("The timeout must be more than 0 seconds")
     request = make_request(qname, qtype, rd=rd, do=do, cd=cd, options=edns)
-    if transport == "https":
-        return _ask_doh(request, qname.to_text(), type_text(qtype), candidates[0][0], timeout,
-                        token, log, reverse, tls_verify, tls_hostname, cafile, doh_method,
-                        http_version, doh_client)
     shown = qname.to_text()
     if reverse:
         log("*", f"{name.strip()} is an address: asking for PTR {shown}")
+    if transport == "https":
+        return _ask_doh(request, shown, type_text(qtype), candidates[0][0], timeout, token, log,
+                        reverse, tls_verify, tls_hostname, cafile, doh_method, http_version,
+                        doh_client)
     last: NetError | None = None
     for host, port in candidates:
         token.check()
@@ -650,4 +649,4 @@ def _read_exactly(sock, count: int, where: str, first: bool) -> bytes:
 __all__ = ["query", "DnsResult", "Record", "DnsInputError", "parse_rdtype", "parse_name",
            "parse_server", "question_for", "resolve_server", "system_nameservers", "type_text",
            "TRANSPORTS", "COMMON_TYPES", "DEFAULT_TIMEOUT", "server_text", "make_request",
-           "parse_reply", "records", "EdnsOptions", "transport_for"]
+           "parse_reply", "records", "transport_for"]

@@ -28,6 +28,10 @@ def test_bulk_csv(dnsmasq, capsys, tmp_path):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "name,type,status,answers,ttl,ms,message"
     assert lines[1].startswith("a.test,A,NOERROR,10.1.2.3,600,")
+    assert main(["dns", f"@127.0.0.1:{dnsmasq.port}", "-f", str(tmp_path / "none.txt")]) == 1
+    assert capsys.readouterr().err.startswith("netgui dns: cannot read ")
+    assert main(["dns", "-f", str(names), "--subnet", "nonsense"]) == 1
+    assert "Client subnet 'nonsense'" in capsys.readouterr().err
 
 
 def test_json_lookup_with_nsid(validating_resolver, capsys):

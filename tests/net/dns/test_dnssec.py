@@ -11,7 +11,7 @@ import pytest
 
 from netgui.net.dns import DnsInputError
 from netgui.net.dns.dnssec import ROOT_DS, load_anchors, validate
-from tests.support.dnshierarchy import (EXPIRED_EXPIRATION, EXPECTED, delv)
+from tests.support.dnshierarchy import EXPECTED, delv
 
 
 def check(h, resolver, name, rdtype="A", **kw):

@@ -5,7 +5,6 @@ validating the private hierarchy."""
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 

@@ -78,7 +78,7 @@ def test_trace_tree_text_and_json(dns_hierarchy):
         depth += 1
     assert depth == 3 and node["kind"] == "answer"
     text = result.to_text()
-    assert f";; Received" in text and f"from a.root-servers.test. ({ROOT_ADDR}#" in text
+    assert ";; Received" in text and f"from a.root-servers.test. ({ROOT_ADDR}#" in text
     data = json.loads(json.dumps(result.to_dict()))
     assert [s["kind"] for s in data["steps"]] == ["referral", "referral", "answer"]
 
