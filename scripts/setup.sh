@@ -18,6 +18,7 @@ if [ "$mode" = test ]; then
                 dovecot:dovecot-imapd ngircd:ngircd dnsmasq:dnsmasq-base \
                 nginx:nginx-light vsftpd:vsftpd curl:curl dig:bind9-dnsutils socat:socat \
                 nc:netcat-openbsd desktop-file-validate:desktop-file-utils \
+                nsd:nsd unbound:unbound dnsdist:dnsdist dnssec-signzone:bind9-utils \
                 gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus-daemon; do
         have "${pair%%:*}" || missing="$missing ${pair#*:}"
     done

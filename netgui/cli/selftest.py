@@ -346,9 +346,39 @@ def _chat_round_trip(client_mod, port: int) -> None:
                 pass
 
 
+def check_dns() -> str:
+    """DNS over HTTPS (httpx2 with HTTP/2) and DNSSEC (dnspython with cryptography) are
+    there: a DoH client is made and a signature made here is validated."""
+    import time
+
+    import h2.connection  # noqa: F401 - HTTP/2, imported by httpcore2 only when it is used
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    import netgui.net.dns.dnssec  # noqa: F401 - loads dns.dnssec without cryptography's warning
+    from netgui.net.dns.doh import DohClient
+
+    import dns.dnssec
+    import dns.name
+    import dns.query
+    import dns.rrset
+
+    if not dns.query.have_doh:
+        raise CheckFailed("dnspython's DNS over HTTPS support (httpx2) is missing")
+    DohClient("https://dns.example/dns-query").close()
+    key = ec.generate_private_key(ec.SECP256R1())
+    origin = dns.name.from_text("example.")
+    dnskey = dns.dnssec.make_dnskey(key.public_key(), dns.dnssec.Algorithm.ECDSAP256SHA256)
+    rrset = dns.rrset.from_text("www.example.", 300, "IN", "A", "192.0.2.1")
+    now = time.time()
+    sig = dns.dnssec.sign(rrset, key, origin, dnskey, inception=now - 60, expiration=now + 60)
+    dns.dnssec.validate_rrsig(rrset, sig, {origin: [dnskey]})
+    return "DNS over HTTPS client and DNSSEC validation work"
+
+
 CHECKS: list[tuple[str, Callable[[], str | None]]] = [
     ("modules", check_modules),
     ("libraries", check_libraries),
+    ("dns", check_dns),
     ("keyring", check_keyring),
     ("tls", check_tls),
     ("assets", check_assets),

@@ -66,7 +66,7 @@ def test_gui_script_runs_the_self_test(installed, tmp_path):
     env = dict(os.environ, NETGUI_CONFIG_DIR=str(tmp_path / "cfg"))
     done = run([installed / "bin" / "netgui", "--self-test", "-v"], cwd=installed, env=env)
     assert "ok   getfile (" in done.stdout and "ok   chat (" in done.stdout
-    assert "netgui self-test passed: 8 checks" in done.stdout
+    assert "netgui self-test passed: 9 checks" in done.stdout
     assert not (tmp_path / "cfg").exists()
 
 

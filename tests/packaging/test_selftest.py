@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.support.peers import require_binary
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCAL_CHECKS = ["modules", "libraries", "keyring", "tls", "assets", "window"]
+LOCAL_CHECKS = ["modules", "libraries", "dns", "keyring", "tls", "assets", "window"]
 
 
 def self_test(*args: str, env: dict | None = None, module: bool = True) -> subprocess.CompletedProcess:
@@ -29,7 +29,7 @@ def test_full_self_test_passes_from_source(isolated_config):
     assert done.returncode == 0, done.stdout + done.stderr
     for name in [*LOCAL_CHECKS, "getfile", "chat"]:
         assert f"ok   {name} (" in done.stdout
-    assert done.stdout.splitlines()[-1] == "netgui self-test passed: 8 checks"
+    assert done.stdout.splitlines()[-1] == "netgui self-test passed: 9 checks"
     assert not isolated_config.exists()
 
 

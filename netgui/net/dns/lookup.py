@@ -1,4 +1,5 @@
-"""DNS lookups like ``dig``: one query over UDP (with TCP retry), TCP or DNS over TLS.
+"""DNS lookups like ``dig``: one query over UDP (with TCP retry), TCP, DNS over TLS or
+DNS over HTTPS (a ``https://host/dns-query`` server, see doh.py).
 
 Built on dnspython: it builds and parses every message; this module only moves the
 bytes (so it can time the exchange, honour a CancelToken and report the message size)
@@ -25,17 +26,18 @@ import dns.opcode
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
-import dns.resolver
 import dns.reversename
 
 from netgui.net.cancel import CancelToken
 from netgui.net.connection import Log, no_log, open_connection, tls_context
 from netgui.net.errors import Cancelled, ConnectError, NetError, NetTimeout, ProtocolError, translate
 
-TRANSPORTS = ("udp", "tcp", "tls")
-DEFAULT_PORTS = {"udp": 53, "tcp": 53, "tls": 853}
+from .edns import DEFAULT_PAYLOAD, EdnsOptions, describe_options, ede_text, extended_errors
+
+TRANSPORTS = ("udp", "tcp", "tls", "https")
+DEFAULT_PORTS = {"udp": 53, "tcp": 53, "tls": 853, "https": 443}
 COMMON_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "SOA", "SRV", "PTR", "CAA", "ANY")
-EDNS_PAYLOAD = 1232  # what dig and the DNS flag day 2020 recommend
+EDNS_PAYLOAD = DEFAULT_PAYLOAD  # 1232: what dig and the DNS flag day 2020 recommend
 DEFAULT_TIMEOUT = 5.0
 
 # rdata attribute that holds a name worth looking up next, per record type
@@ -114,6 +116,8 @@ def parse_name(text: str) -> dns.name.Name:
     wire_length = sum(len(b) + 1 for b in raw) + 1
     if wire_length > 255:
         raise DnsInputError(f"Name is {wire_length} bytes long; a DNS name may have at most 255")
+    if name.isascii() and "\\" not in name:   # nothing to unescape or encode: labels as typed
+        return dns.name.Name(raw + [b""])
     try:
         return dns.name.from_text(name)
     except dns.exception.DNSException as exc:
@@ -133,12 +137,16 @@ def question_for(text: str, rdtype) -> tuple[dns.name.Name, int, bool]:
 def parse_server(text: str | None) -> tuple[str, int | None] | None:
     """``None`` for the system resolver (empty or "system"), else (host, port or None).
 
-    Accepts ``1.1.1.1``, ``1.1.1.1:5353``, ``1.1.1.1#5353``, ``[::1]:53``, ``::1``, ``dns.example``.
+    Accepts ``1.1.1.1``, ``1.1.1.1:5353``, ``1.1.1.1#5353``, ``[::1]:53``, ``::1``, ``dns.example``,
+    and a DNS over HTTPS URL ``https://dns.example/dns-query`` (returned as (url, None)).
     """
     value = (text or "").strip()
     if not value or value.lower() in ("system", "system resolver", "(system resolver)"):
         return None
     value = value.lstrip("@")
+    if value.lower().startswith("https://"):
+        from .doh import parse_url
+        return parse_url(value)[0], None
     host, port = value, None
     if value.startswith("["):
         end = value.find("]")
@@ -173,6 +181,7 @@ def server_text(host: str, port: int) -> str:
 
 def system_nameservers() -> list[str]:
     """The addresses of the system resolver's name servers (resolv.conf, or the registry)."""
+    import dns.resolver  # here: it loads dns.query and with it the DoH client (~0.1 s)
     try:
         resolver = dns.resolver.Resolver()
     except dns.exception.DNSException as exc:
@@ -183,10 +192,27 @@ def system_nameservers() -> list[str]:
     return servers
 
 
+def transport_for(server, transport: str) -> str:
+    """``https`` for a DNS over HTTPS server (a URL, as text or as parse_server's tuple),
+    else ``transport`` as given."""
+    text = server[0] if isinstance(server, tuple) else server
+    if isinstance(text, str) and text.strip().lstrip("@").lower().startswith("https://"):
+        return "https"
+    return (transport or "udp").lower()
+
+
 def resolve_server(server, transport: str) -> list[tuple[str, int]]:
     """The (address-or-host, port) candidates to ask, in order."""
     if transport not in TRANSPORTS:
-        raise DnsInputError(f"Unknown transport {transport!r}: use udp, tcp or tls")
+        raise DnsInputError(f"Unknown transport {transport!r}: use udp, tcp, tls or https")
+    if transport == "https":
+        text = server if isinstance(server, str) else (server[0] if server else "")
+        if not str(text).lower().startswith("https://"):
+            raise DnsInputError("DNS over HTTPS needs a URL like https://dns.example/dns-query "
+                                "as the server")
+        from .doh import parse_url
+        url, _, port, _ = parse_url(str(text))
+        return [(url, port)]
     if server is None:
         return [(host, DEFAULT_PORTS[transport]) for host in system_nameservers()]
     if isinstance(server, str):
@@ -239,7 +265,7 @@ class DnsResult:
     qname: str
     qtype: str
     server: str
-    transport: str          # what carried the final reply: "UDP", "TCP" or "TLS"
+    transport: str          # what carried the final reply: "UDP", "TCP", "TLS" or "HTTPS"
     elapsed: float          # seconds for the exchange that produced the reply
     size: int               # bytes of the reply on the wire
     message: dns.message.Message
@@ -247,6 +273,21 @@ class DnsResult:
     reverse: bool = False
     truncated_retry: bool = False
     when: datetime = field(default_factory=datetime.now)
+    http_version: str | None = None   # "HTTP/2" or "HTTP/1.1" for DNS over HTTPS
+
+    @property
+    def extended_errors(self) -> list[dict]:
+        """RFC 8914 extended errors: [{"code": 7, "name": "Signature Expired", "text": …}]."""
+        return extended_errors(self.message)
+
+    @property
+    def edns_options(self) -> list[dict]:
+        """The reply's EDNS options as dicts (NSID, COOKIE, CLIENT-SUBNET, EDE, PADDING…)."""
+        return describe_options(self.message)
+
+    def to_dict(self) -> dict:
+        from .jsonout import result_to_dict
+        return result_to_dict(self)
 
     @property
     def rcode(self) -> str:
@@ -293,13 +334,22 @@ class DnsResult:
             return f"{where} answered {self.rcode} for {self.qname}"
         return None
 
+    @property
+    def problem_with_reason(self) -> str | None:
+        """``problem`` plus the server's extended error, if it gave one."""
+        problem, why = self.problem, ede_text(self.message)
+        if problem and why:
+            return f"{problem}: {why}"
+        return problem
+
     def summary(self) -> str:
         """One line for the status bar."""
-        problem = self.problem
+        problem = self.problem_with_reason
         if problem:
             return problem
         count = len(self.answer)
-        how = f"{self.elapsed * 1000:.1f} ms from {self.server} ({self.transport}"
+        carried = f"{self.transport}, {self.http_version}" if self.http_version else self.transport
+        how = f"{self.elapsed * 1000:.1f} ms from {self.server} ({carried}"
         how += " after a truncated UDP reply)" if self.truncated_retry else ")"
         if count == 0:
             return f"No {self.qtype} records for {self.qname} (the name exists); {how}"
@@ -324,8 +374,8 @@ class DnsResult:
             eflags = " do" if m.ednsflags & dns.flags.DO else ""
             lines += ["", ";; OPT PSEUDOSECTION:",
                       f"; EDNS: version: {m.edns}, flags:{eflags}; udp: {m.payload}"]
-            for option in m.options:
-                lines.append(f"; {option.to_text()}")
+            for option in describe_options(m):
+                lines.append(f"; {option['option']}: {option['text']}")
         lines += ["", ";; QUESTION SECTION:"]
         for rrset in m.question:
             lines.append(f";{rrset.name.to_text()}\t\t"
@@ -336,7 +386,8 @@ class DnsResult:
                 lines += ["", f";; {title} SECTION:"]
                 lines += [_dig_line(row) for row in records(section)]
         lines += ["", f";; Query time: {self.elapsed * 1000:.1f} msec",
-                  f";; SERVER: {self.server} ({self.transport})",
+                  f";; SERVER: {self.server} ({self.transport}"
+                  + (f", {self.http_version})" if self.http_version else ")"),
                   f";; WHEN: {self.when.strftime('%a %b %d %H:%M:%S %Y')}",
                   f";; MSG SIZE  rcvd: {self.size}", ""]
         return "\n".join(lines)
@@ -355,34 +406,47 @@ def _count(section) -> int:
 
 
 def make_request(qname: dns.name.Name, rdtype: int, *, rd: bool = True, do: bool = False,
-                 edns: bool = True) -> dns.message.QueryMessage:
-    """A query message the way dig builds one (EDNS0 with a 1232-byte payload)."""
-    flags = dns.flags.RD if rd else 0
-    use_edns = 0 if (edns or do) else None
+                 edns: bool = True, cd: bool = False,
+                 options: EdnsOptions | None = None) -> dns.message.QueryMessage:
+    """A query message the way dig builds one (EDNS0 with a 1232-byte payload), with the
+    EDNS options asked for (NSID, client subnet, cookie, padding, buffer size)."""
+    flags = (dns.flags.RD if rd else 0) | (dns.flags.CD if cd else 0)
+    use_edns = 0 if (edns or do or (options and options.any)) else None
+    opts = options.check() if options else None
     return dns.message.make_query(qname, rdtype, use_edns=use_edns, want_dnssec=do,
-                                  payload=EDNS_PAYLOAD, flags=flags)
+                                  payload=opts.payload if opts else EDNS_PAYLOAD, flags=flags,
+                                  options=opts.options() if opts else None,
+                                  pad=opts.padding if opts else 0)
 
 
 def query(name: str, rdtype="A", server=None, transport: str = "udp", *, rd: bool = True,
           do: bool = False, timeout: float = DEFAULT_TIMEOUT, token: CancelToken | None = None,
           log: Log = no_log, tls_verify: bool = True, tls_hostname: str | None = None,
-          cafile: str | None = None) -> DnsResult:
+          cafile: str | None = None, cd: bool = False, edns: EdnsOptions | None = None,
+          doh_method: str = "POST", http_version: str = "auto", doh_client=None) -> DnsResult:
     """Ask one server one question; return the reply (NXDOMAIN etc. included) or raise NetError.
 
-    ``server`` is None (the system resolver), ``(address, port)`` or text like
-    ``1.1.1.1:53``. ``transport`` is ``udp`` (retried over TCP when truncated), ``tcp``
-    or ``tls`` (DNS over TLS, certificate verified against ``tls_hostname`` or the server).
+    ``server`` is None (the system resolver), ``(address, port)``, text like
+    ``1.1.1.1:53`` or a DoH URL. ``transport`` is ``udp`` (retried over TCP when truncated),
+    ``tcp``, ``tls`` (DNS over TLS, certificate verified against ``tls_hostname`` or the
+    server) or ``https`` (DNS over HTTPS, chosen by itself for a https:// server; ``doh_method``
+    POST or GET, ``http_version`` auto, 1.1 or 2; ``tls_hostname`` there is the address to
+    connect to instead of resolving the URL's host, like curl's --resolve).
     """
     token = token or CancelToken()
-    transport = (transport or "udp").lower()
+    transport = transport_for(server, transport)
     qname, qtype, reverse = question_for(name, rdtype)
     candidates = resolve_server(server, transport)
     if timeout is None or timeout <= 0:
         raise DnsInputError("The timeout must be more than 0 seconds")
-    request = make_request(qname, qtype, rd=rd, do=do)
+    request = make_request(qname, qtype, rd=rd, do=do, cd=cd, options=edns)
     shown = qname.to_text()
     if reverse:
         log("*", f"{name.strip()} is an address: asking for PTR {shown}")
+    if transport == "https":
+        return _ask_doh(request, shown, type_text(qtype), candidates[0][0], timeout, token, log,
+                        reverse, tls_verify, tls_hostname, cafile, doh_method, http_version,
+                        doh_client)
     last: NetError | None = None
     for host, port in candidates:
         token.check()
@@ -430,6 +494,24 @@ def _ask(request, qname, qtype, host, port, transport, timeout, token, log, reve
     return DnsResult(qname=qname, qtype=qtype, server=where, transport=carried, elapsed=elapsed,
                      size=size, message=message, request=request, reverse=reverse,
                      truncated_retry=truncated)
+
+
+def _ask_doh(request, qname, qtype, url, timeout, token, log, reverse, tls_verify, address,
+             cafile, method, http_version, client) -> DnsResult:
+    from .doh import doh_query
+    wire = request.to_wire()
+    log(">", f"{qname} {qtype} to {url} over HTTPS {method.upper()} ({len(wire)} bytes)")
+    if client is not None:
+        message, size, elapsed, version = client.exchange(request, method=method, timeout=timeout)
+    else:
+        message, size, elapsed, version = doh_query(
+            request, url, method=method, http_version=http_version, timeout=timeout,
+            verify=tls_verify, cafile=cafile, address=address, token=token, log=log)
+    log("<", f"{dns.rcode.to_text(message.rcode())}, {_count(message.answer)} answers, "
+             f"{size} bytes in {elapsed * 1000:.1f} ms over {version}")
+    return DnsResult(qname=qname, qtype=qtype, server=url, transport="HTTPS", elapsed=elapsed,
+                     size=size, message=message, request=request, reverse=reverse,
+                     http_version=version)
 
 
 def _address(host: str, port: int, kind: int):
@@ -567,4 +649,4 @@ def _read_exactly(sock, count: int, where: str, first: bool) -> bytes:
 __all__ = ["query", "DnsResult", "Record", "DnsInputError", "parse_rdtype", "parse_name",
            "parse_server", "question_for", "resolve_server", "system_nameservers", "type_text",
            "TRANSPORTS", "COMMON_TYPES", "DEFAULT_TIMEOUT", "server_text", "make_request",
-           "parse_reply", "records"]
+           "parse_reply", "records", "transport_for"]

@@ -1,6 +1,7 @@
-"""The DNS tab: dig-quality lookups, with Bulk and Compare panes and a History.
+"""The DNS tab: dig-quality lookups over UDP, TCP, TLS and HTTPS with EDNS options, +trace
+from the root, DNSSEC validation that explains itself, Bulk and Compare panes and a History.
 
-Work runs through ``app.runner`` (the cores are ``netgui.net.dns.lookup*``); this module only
+Work runs through ``app.runner`` (the cores are ``netgui.net.dns.*``); this module only
 builds widgets and renders results. The pure input parsers of the core are used for
 inline validation (they never touch the network).
 """
@@ -10,16 +11,30 @@ from __future__ import annotations
 import time
 from tkinter import ttk
 
-from netgui.net.dns.lookup import COMMON_TYPES, DnsInputError, parse_rdtype, parse_server, query, question_for
+from netgui.net.dns.bulk import rows_to_csv
+from netgui.net.dns.jsonout import to_json
+from netgui.net.dns.lookup import (
+    COMMON_TYPES,
+    DnsInputError,
+    parse_rdtype,
+    parse_server,
+    query,
+    question_for,
+    transport_for,
+)
+from netgui.net.errors import NetError
 from netgui.tabs.base import Tab
 from netgui.ui.form import Field, Form
 from netgui.ui.theme import monospace, style_text
 from netgui.ui.transcript import TranscriptPane
 
+from .options import QueryOptions
 from .widgets import Table, scrolled_text, set_text
 
 SYSTEM = "System resolver"
-TRANSPORTS = {"UDP (TCP if truncated)": "udp", "TCP": "tcp", "DNS over TLS": "tls"}
+TRANSPORTS = {"UDP (TCP if truncated)": "udp", "TCP": "tcp", "DNS over TLS": "tls",
+              "DNS over HTTPS": "https"}
+DOH = "DNS over HTTPS"
 HISTORY_KEY = "dns.history"
 SERVERS_KEY = "dns.servers"
 HISTORY_MAX = 100
@@ -57,10 +72,10 @@ def server_arg(text: str):
     return parse_server("" if text.strip() == SYSTEM else text)
 
 
-def _lookup_worker(ctx, name, rdtype, server, transport, rd, do, timeout):
+def _lookup_worker(ctx, name, rdtype, server, transport, timeout, extra):
     ctx.status(f"Asking {'the system resolver' if server is None else server[0]} for {name} {rdtype}")
-    return query(name, rdtype, server, transport, rd=rd, do=do, timeout=timeout,
-                 token=ctx.token, log=ctx.log)
+    return query(name, rdtype, server, transport, timeout=timeout, token=ctx.token, log=ctx.log,
+                 **extra)
 
 
 class DnsTab(Tab):
@@ -85,24 +100,30 @@ class DnsTab(Tab):
         top = ttk.Frame(self)
         top.pack(side="top", fill="x")
         top.columnconfigure(1, weight=1)
-        self.form = Form(top, [
+        left = ttk.Frame(top)
+        left.grid(row=0, column=0, sticky="nw")
+        self.form = Form(left, [
             Field("name", "Name or address", required=True, validator=_name_error, width=34,
                   help="an IP address looks up its PTR name"),
             Field("rdtype", "Type", kind="choice", choices=COMMON_TYPES, editable=True,
                   default="A", validator=_type_error, width=12, help="or any type name or number"),
             Field("server", "Server", kind="choice", choices=(SYSTEM,), editable=True,
                   default=SYSTEM, validator=_server_error, width=34,
-                  help="address, address:port or [v6]:port"),
+                  help="address[:port] or a DoH https:// URL"),
             Field("transport", "Transport", kind="choice", choices=tuple(TRANSPORTS), width=22),
-            Field("rd", "Recursion desired (RD)", kind="check", default=True),
-            Field("do", "DNSSEC OK (DO)", kind="check", default=False),
             Field("timeout", "Timeout (s)", kind="int", default=5, minimum=1, maximum=120),
         ], on_submit=self.lookup, submit_text="Look up", settings=self.app.settings,
             store_key="dns.query")
-        self.form.grid(row=0, column=0, sticky="nw")
+        self.form.pack(side="top", anchor="w")
+        # a long verdict or error must not widen the form (and push the History away): the
+        # status line takes the width left beside the buttons; the status bar has it all
+        self.form.status.configure(width=8)
         self.cancel_button = self.form.add_button("Cancel", self.cancel, enabled=False)
         self.form.add_button("Save server", self.save_server)
         self.form.add_button("Forget server", self.forget_server)
+        self.form.variables["server"].trace_add("write", self._server_typed)
+        self.query_options = QueryOptions(left, self.app.settings)
+        self.query_options.pack(side="top", anchor="w", pady=(6, 0))
 
         history = ttk.Frame(top)
         history.grid(row=0, column=1, sticky="nsew", padx=(16, 0))
@@ -121,7 +142,9 @@ class DnsTab(Tab):
         bar = ttk.Frame(self)
         bar.pack(side="top", fill="x", pady=(8, 4))
         self.rcode_label = ttk.Label(bar, text="", font=("TkDefaultFont", 10, "bold"))
-        self.rcode_label.pack(side="left", padx=(0, 10))
+        self.rcode_label.pack(side="left", padx=(0, 6))
+        self.ede_label = ttk.Label(bar, text="", style="Error.TLabel")
+        self.ede_label.pack(side="left", padx=(0, 6))
         self.flag_labels: dict[str, ttk.Label] = {}
         for name in FLAGS:
             label = ttk.Label(bar, text=name, style="Muted.TLabel")
@@ -129,7 +152,8 @@ class DnsTab(Tab):
             self.flag_labels[name] = label
         self.info_label = ttk.Label(bar, text="", style="Muted.TLabel")
         self.info_label.pack(side="left", padx=(12, 0))
-        ttk.Button(bar, text="Copy", command=self.copy_text).pack(side="right")
+        ttk.Button(bar, text="Copy as JSON", command=self.copy_json).pack(side="right")
+        ttk.Button(bar, text="Copy", command=self.copy_text).pack(side="right", padx=4)
 
     def _build_pages(self) -> None:
         self.pages = ttk.Notebook(self)
@@ -166,6 +190,12 @@ class DnsTab(Tab):
 
         from .bulk import BulkPane
         from .compare import ComparePane
+        from .dnssec import ValidationPane
+        from .trace import TracePane
+        self.trace = TracePane(self.pages, self)
+        self.pages.add(self.trace, text="Trace")
+        self.dnssec = ValidationPane(self.pages, self)
+        self.pages.add(self.dnssec, text="DNSSEC")
         self.bulk = BulkPane(self.pages, self)
         self.pages.add(self.bulk, text="Bulk")
         self.compare = ComparePane(self.pages, self)
@@ -180,13 +210,16 @@ class DnsTab(Tab):
             table.tree.tag_configure("link", foreground=palette.accent)
         self.compare.set_palette(palette)
         self.bulk.set_palette(palette)
+        self.trace.set_palette(palette)
+        self.dnssec.set_palette(palette)
 
     def on_shown(self) -> None:
         self.form.widgets["name"].focus_set()
 
-    # -- options shared with the Bulk and Compare panes ----------------------------
+    # -- options shared with the Trace, DNSSEC, Bulk and Compare pages ------------------------
     def options(self, need_name: bool = False) -> dict | None:
-        """Validated server/transport/flags/timeout from the form (None if invalid)."""
+        """Validated question, server, transport, flags, EDNS and DoH options and timeout
+        from the form and the options strip (None if something is invalid: said in place)."""
         if need_name:
             if not self.form.validate():
                 self.form.set_status("Please correct the marked fields.", "error")
@@ -198,30 +231,75 @@ class DnsTab(Tab):
                     self.form.set_status(f"{self.form.fields[name].label}: {error}", "error")
                     return None
         values = self.form.values()
-        return {"server": server_arg(values["server"]),
-                "transport": TRANSPORTS.get(values["transport"], "udp"),
-                "rd": values["rd"], "do": values["do"], "timeout": float(values["timeout"] or 5),
+        try:
+            extra = self.query_options.values()
+        except NetError as exc:
+            self.form.set_status(str(exc), "error")
+            return None
+        server = server_arg(values["server"])
+        transport = transport_for(server, TRANSPORTS.get(values["transport"], "udp"))
+        if transport == "https" and transport_for(server, "udp") != "https":
+            self.form.set_status("DNS over HTTPS needs a URL as the server, like "
+                                 "https://dns.example/dns-query", "error")
+            return None
+        return {"server": server, "transport": transport, "timeout": float(values["timeout"] or 5),
                 "name": values["name"], "rdtype": values["rdtype"],
-                "server_text": values["server"] or SYSTEM}
+                "server_text": values["server"] or SYSTEM, **extra}
+
+    def _server_typed(self, *args) -> None:
+        """A https:// server is DNS over HTTPS: show it in the transport field."""
+        text = self.form.variables["server"].get()
+        if transport_for(text, "udp") == "https":
+            self.form.variables["transport"].set(DOH)
+        elif self.form.variables["transport"].get() == DOH:
+            self.form.variables["transport"].set(next(iter(TRANSPORTS)))
+
+    # -- one task at a time from the form: a lookup, a trace or a validation ----------------
+    def busy(self) -> bool:
+        return self.task is not None and self.task.running
+
+    def start(self, fn, *args, busy_text: str, name: str, **callbacks):
+        """Run ``fn`` for the form's question (the form busy, Cancel enabled) and return the
+        Task; the transcript gets its log."""
+        self.form.set_busy(True, busy_text)
+        self.cancel_button.state(["!disabled"])
+        done = callbacks.pop("on_done", None)
+
+        def finished(task) -> None:
+            self._finished(task)
+            if done:
+                done(task)
+
+        self.task = self.track(self.app.runner.submit(
+            fn, *args, name=name, on_log=self.transcript.append, on_done=finished, **callbacks))
+        return self.task
 
     # -- a single lookup ------------------------------------------------------------------
     def lookup(self, values: dict) -> None:
-        """Form submit: start the query in a worker."""
-        if self.task is not None and self.task.running:
+        """Form submit (Return or Look up): the page's action on the Trace and DNSSEC
+        pages, otherwise a lookup in a worker."""
+        page = self.pages.select()
+        if page == str(self.trace):
+            self.trace.run()
+            return
+        if page == str(self.dnssec):
+            self.dnssec.run()
+            return
+        if self.busy():
             return
         opts = self.options(need_name=True)
         if opts is None:
             return
         rdtype = values["rdtype"].upper()
-        self.form.set_busy(True, f"Looking up {values['name']} {rdtype}…")
-        self.cancel_button.state(["!disabled"])
-        self.transcript.append("*", f"Query {values['name']} {rdtype} via {opts['server_text']}")
+        flags = self.query_options.describe()
+        self.transcript.append("*", f"Query {values['name']} {rdtype} via {opts['server_text']}"
+                               + (f" {flags}" if flags else ""))
         self._pending = (values["name"], rdtype, opts["server_text"])
-        self.task = self.track(self.app.runner.submit(
-            _lookup_worker, values["name"], rdtype, opts["server"], opts["transport"], opts["rd"],
-            opts["do"], opts["timeout"], name=f"DNS {values['name']} {rdtype}",
-            on_result=self._show_result, on_error=self._show_error, on_log=self.transcript.append,
-            on_done=self._finished))
+        extra = {key: opts[key] for key in ("rd", "do", "cd", "edns", "doh_method", "http_version")}
+        self.start(_lookup_worker, values["name"], rdtype, opts["server"], opts["transport"],
+                   opts["timeout"], extra, busy_text=f"Looking up {values['name']} {rdtype}…",
+                   name=f"DNS {values['name']} {rdtype}", on_result=self._show_result,
+                   on_error=self._show_error)
 
     def cancel(self) -> None:
         if self.task is not None:
@@ -258,12 +336,17 @@ class DnsTab(Tab):
             table.title_label.configure(text=f"{key.capitalize()} ({len(rows)}){hint}")
         self.rcode_label.configure(text=result.rcode,
                                    style="Error.TLabel" if result.problem else "Ok.TLabel")
+        errors = result.extended_errors
+        self.ede_label.configure(text="; ".join(f"EDE {e['code']} {e['name']}" for e in errors))
         for name, on in result.flags.items():
             self.flag_labels[name].configure(text=name if on else name.lower(),
                                              style="TLabel" if on else "Muted.TLabel")
-        via = result.transport + (" after a truncated UDP reply" if result.truncated_retry else "")
+        via = result.transport + (f", {result.http_version}" if result.http_version else "")
+        via += " after a truncated UDP reply" if result.truncated_retry else ""
+        nsid = [o for o in result.edns_options if o["option"] == "NSID"]
+        server_id = f" · NSID {nsid[0]['ascii'] or nsid[0]['hex']}" if nsid else ""
         self.info_label.configure(text=f"{result.elapsed * 1000:.1f} ms · {result.server} · {via} · "
-                                       f"{result.size} bytes")
+                                       f"{result.size} bytes{server_id}")
         set_text(self.text, result.to_text())
         summary = result.summary()
         self.form.set_status(summary, "error" if result.problem else "ok")
@@ -272,10 +355,46 @@ class DnsTab(Tab):
         self._add_history(name, result.qtype if result.reverse else rdtype, server, result.rcode)
 
     def copy_text(self) -> str:
-        """Copy the dig-style text of the last reply."""
-        content = self.result.to_text() if self.result is not None else ""
+        """Copy what the selected page shows as text: the reply as dig writes it, the trace
+        as ``dig +trace`` does, the validation as delv does, bulk rows as CSV, a comparison's
+        differences."""
+        outcome = self.shown_outcome()
+        if outcome is None:
+            content = ""
+        elif isinstance(outcome, list):
+            content = rows_to_csv(outcome)
+        elif hasattr(outcome, "to_text"):
+            content = outcome.to_text()
+        else:
+            content = "\n".join([outcome.summary(), *outcome.differences()]) + "\n"
         self.clipboard_clear()
         self.clipboard_append(content)
+        return content
+
+    def shown_outcome(self):
+        """What the selected page shows: a reply, a trace, a validation, bulk rows or a
+        comparison (None when it shows nothing yet)."""
+        page = self.pages.select()
+        if page == str(self.trace):
+            return self.trace.trace
+        if page == str(self.dnssec):
+            return self.dnssec.validation
+        if page == str(self.bulk):
+            return sorted(self.bulk.rows, key=lambda r: r.index) or None
+        if page == str(self.compare):
+            return self.compare.comparison
+        return self.result
+
+    def copy_json(self) -> str:
+        """Copy what the selected page shows as JSON (the same as ``netgui dns --json``)."""
+        outcome = self.shown_outcome()
+        if outcome is None:
+            self.app.set_status("Nothing to copy yet")
+            return ""
+        content = to_json(outcome)
+        self.clipboard_clear()
+        self.clipboard_append(content)
+        self.app.set_status(f"Copied {len(content):,} characters of JSON")
         return content
 
     # -- clickable names -------------------------------------------------------------------
@@ -343,8 +462,8 @@ class DnsTab(Tab):
     def _add_history(self, name, rdtype, server, status) -> None:
         values = self.form.values()
         entry = {"when": time.strftime("%H:%M:%S"), "name": name, "rdtype": rdtype,
-                 "server": server, "transport": values["transport"], "rd": values["rd"],
-                 "do": values["do"], "status": status}
+                 "server": server, "transport": values["transport"],
+                 "options": self.query_options.raw(), "status": status}
         entries = ([entry] + self.history_entries())[:HISTORY_MAX]
         self.app.settings.set(HISTORY_KEY, entries)
         self._load_history()
@@ -368,8 +487,10 @@ class DnsTab(Tab):
     def rerun(self, entry: dict) -> bool:
         """Fill the form from a history entry and run it again."""
         self.form.set_values({"name": entry.get("name"), "rdtype": entry.get("rdtype"),
-                              "server": entry.get("server"), "transport": entry.get("transport"),
-                              "rd": entry.get("rd", True), "do": entry.get("do", False)})
+                              "server": entry.get("server"), "transport": entry.get("transport")})
+        options = entry.get("options") or {"rd": entry.get("rd", True), "do": entry.get("do", False)}
+        self.query_options.set(**{k: v for k, v in options.items() if k in self.query_options.vars})
+        self.pages.select(0)
         return self.form.submit()
 
     def clear_history(self) -> None:

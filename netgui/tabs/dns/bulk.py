@@ -19,10 +19,14 @@ INSERT_CHUNK = 50   # rows per Tcl call
 
 def _bulk_worker(ctx, pairs, opts, concurrency):
     ctx.status(f"Resolving {len(pairs)} questions")
+    extra = {key: opts[key] for key in ("cd", "edns")}
+    if opts["transport"] == "https":
+        extra.update(doh_method=opts["doh_method"], http_version=opts["http_version"])
     return bulk_resolve(pairs, opts["server"], opts["transport"], rd=opts["rd"], do=opts["do"],
                         timeout=opts["timeout"], concurrency=concurrency, token=ctx.token,
                         on_rows=lambda rows: ctx.event("rows", rows),
-                        progress=lambda done, total: ctx.progress(done, total), log=ctx.log)
+                        progress=lambda done, total: ctx.progress(done, total), log=ctx.log,
+                        **extra)
 
 
 class BulkPane(ListPane):
@@ -108,7 +112,9 @@ class BulkPane(ListPane):
         self.say(f"Resolving {len(pairs)} questions…")
         self.run_button.state(["disabled"])
         self.cancel_button.state(["!disabled"])
-        self.tab.transcript.append("*", f"Bulk: {len(pairs)} questions via {opts['server_text']}")
+        self.transport = opts["transport"].upper()
+        self.tab.transcript.append("*", f"Bulk: {len(pairs)} questions via {opts['server_text']} "
+                                        f"over {self.transport}")
         self.task = self.tab.track(self.tab.app.runner.submit(
             _bulk_worker, pairs, opts, concurrency, name=f"DNS bulk ({len(pairs)} names)",
             on_event=self._on_event, on_progress=self._on_progress, on_result=self._on_result,
@@ -159,8 +165,9 @@ class BulkPane(ListPane):
             counts[row.status] = counts.get(row.status, 0) + 1
         detail = ", ".join(f"{n} {status}" for status, n in sorted(counts.items(), key=lambda x: -x[1]))
         self.progress.configure(value=1.0)
-        self.status.configure(text=f"{len(rows)} done: {detail}", style="Ok.TLabel")
-        self.tab.app.set_status(f"Bulk lookup: {len(rows)} done ({detail})")
+        self.status.configure(text=f"{len(rows)} done over {self.transport}: {detail}",
+                              style="Ok.TLabel")
+        self.tab.app.set_status(f"Bulk lookup: {len(rows)} done over {self.transport} ({detail})")
 
     def _on_error(self, err) -> None:
         self.say(f"{err} ({len(self.rows)} of {self.total} done)", error=True)

@@ -26,8 +26,10 @@ def parse_server_list(text: str) -> list:
 
 def _compare_worker(ctx, name, rdtype, servers, opts):
     ctx.status(f"Asking {len(servers)} servers for {name} {rdtype}")
-    return compare(name, rdtype, servers, opts["transport"], rd=opts["rd"], do=opts["do"],
-                   timeout=opts["timeout"], token=ctx.token, log=ctx.log)
+    extra = {key: opts[key] for key in ("rd", "do", "cd", "edns", "doh_method", "http_version")}
+    transport = "udp" if opts["transport"] == "https" else opts["transport"]
+    return compare(name, rdtype, servers, transport, timeout=opts["timeout"], token=ctx.token,
+                   log=ctx.log, **extra)
 
 
 class ComparePane(ListPane):
@@ -112,8 +114,9 @@ class ComparePane(ListPane):
         """Render a Comparison: a status row, then one row per answer record."""
         self.comparison = comparison
         table = self._make_table(comparison.servers)
-        statuses = [comparison.status(i) if comparison.results[i] else
-                    f"error: {comparison.errors[i]}" for i in range(len(comparison.servers))]
+        statuses = [f"{comparison.status(i)} ({_carried(comparison.results[i])})"
+                    if comparison.results[i] else f"error: {comparison.errors[i]}"
+                    for i in range(len(comparison.servers))]
         table.add(["(status)", "", ""] + statuses,
                   ("status", "differ") if comparison.statuses_differ else ("status",))
         for row in comparison.rows:
@@ -128,3 +131,8 @@ class ComparePane(ListPane):
         self.status.configure(text=comparison.summary(),
                               style="Error.TLabel" if comparison.differs else "Ok.TLabel")
         self.tab.app.set_status(comparison.summary())
+
+
+def _carried(result) -> str:
+    """``UDP`` or ``HTTPS, HTTP/2``: how a server's reply came."""
+    return result.transport + (f", {result.http_version}" if result.http_version else "")

@@ -1,10 +1,10 @@
-"""Small Tk pieces shared by the DNS tab's panes: the list-in, table-out pane, scrolled tables
-and clipboard helpers."""
+"""Small Tk pieces shared by the DNS tab's panes: the list-in, table-out pane, the page that
+runs the form's question with a file setting (Trace, DNSSEC), scrolled tables and text."""
 
 from __future__ import annotations
 
 import tkinter as tk
-from tkinter import ttk
+from tkinter import filedialog, ttk
 from typing import Iterable, Sequence
 
 from netgui.ui.theme import style_text
@@ -72,6 +72,73 @@ class ListPane(ttk.Frame):
             self.task.cancel()
 
 
+class QuestionPage(ttk.Frame):
+    """A page that runs the form's question with a setting of its own kept in a file: a run
+    and a cancel button, the file field with Browse…, and (``tree_view``) a scrolled tree.
+    Subclasses build the rest and start their task with ``self.tab.start``."""
+
+    def __init__(self, master, tab, run_text: str, file_label: str, file_value: str,
+                 file_title: str, filetypes):
+        super().__init__(master, padding=4)
+        self.tab = tab
+        self.task = None
+        self.file_title, self.filetypes = file_title, filetypes
+        self.bar = ttk.Frame(self)
+        self.bar.pack(side="top", fill="x")
+        self.run_button = ttk.Button(self.bar, text=run_text, command=self.run,
+                                     style="Accent.TButton")
+        self.run_button.pack(side="left")
+        self.cancel_button = ttk.Button(self.bar, text="Cancel", command=self.cancel)
+        self.cancel_button.pack(side="left", padx=4)
+        self.cancel_button.state(["disabled"])
+        ttk.Label(self.bar, text=file_label).pack(side="left", padx=(10, 3))
+        self.file = tk.StringVar(self, value=file_value)
+        ttk.Entry(self.bar, textvariable=self.file, width=24).pack(side="left", fill="x",
+                                                                  expand=True)
+        ttk.Button(self.bar, text="Browse…", command=self.browse).pack(side="left", padx=(3, 0))
+
+    def tree_view(self, columns) -> ttk.Treeview:
+        """A scrolled tree with the item column ``#0`` and ``columns`` as
+        (key, title, width, stretch), key ``#0`` included."""
+        holder = ttk.Frame(self)
+        holder.pack(side="top", fill="both", expand=True)
+        tree = ttk.Treeview(holder, columns=[key for key, *_ in columns if key != "#0"],
+                            show="tree headings", height=6, selectmode="browse")
+        for key, title, width, stretch in columns:
+            tree.heading(key, text=title, anchor="w")
+            tree.column(key, width=width, stretch=stretch, anchor="w")
+        scrolled(holder, tree)
+        return tree
+
+    def browse(self) -> None:
+        path = filedialog.askopenfilename(parent=self, title=self.file_title,
+                                          filetypes=self.filetypes)
+        if path:
+            self.file.set(path)
+
+    def begin(self) -> dict | None:
+        """The form's options when the page may start (nothing else running), else None."""
+        if self.tab.busy():
+            return None
+        return self.tab.options(need_name=True)
+
+    def running(self) -> None:
+        self.run_button.state(["disabled"])
+        self.cancel_button.state(["!disabled"])
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    def _on_error(self, err) -> None:
+        self.say(str(err), error=True)
+        self.tab.form.set_status(str(err), "error")
+
+    def _on_done(self, task) -> None:
+        self.run_button.state(["!disabled"])
+        self.cancel_button.state(["disabled"])
+
+
 class Table(ttk.Frame):
     """A ttk.Treeview with scrollbars, named columns, Ctrl+C copy and click-to-sort."""
 
@@ -86,14 +153,7 @@ class Table(ttk.Frame):
                               command=lambda k=key: self.sort_by(k))
             self.tree.column(key, width=width, minwidth=40, anchor="w",
                              stretch=(key == stretch) if stretch else True)
-        yscroll = ttk.Scrollbar(self, orient="vertical", command=self.tree.yview)
-        xscroll = ttk.Scrollbar(self, orient="horizontal", command=self.tree.xview)
-        self.tree.configure(yscrollcommand=yscroll.set, xscrollcommand=xscroll.set)
-        self.tree.grid(row=0, column=0, sticky="nsew")
-        yscroll.grid(row=0, column=1, sticky="ns")
-        xscroll.grid(row=1, column=0, sticky="ew")
-        self.rowconfigure(0, weight=1)
-        self.columnconfigure(0, weight=1)
+        scrolled(self, self.tree)
         self.tree.bind("<Control-c>", lambda e: self.copy_selection())
         self.tree.bind("<Control-a>", lambda e: self.tree.selection_set(self.tree.get_children()))
         self._descending: dict[str, bool] = {}
@@ -154,15 +214,20 @@ def scrolled_text(master, height: int = 10, font=None) -> tuple[ttk.Frame, tk.Te
     """A read-only tk.Text with a vertical scrollbar."""
     frame = ttk.Frame(master)
     text = tk.Text(frame, height=height, wrap="none", state="disabled", undo=False, font=font)
-    yscroll = ttk.Scrollbar(frame, orient="vertical", command=text.yview)
-    xscroll = ttk.Scrollbar(frame, orient="horizontal", command=text.xview)
-    text.configure(yscrollcommand=yscroll.set, xscrollcommand=xscroll.set)
-    text.grid(row=0, column=0, sticky="nsew")
+    scrolled(frame, text)
+    return frame, text
+
+
+def scrolled(frame: ttk.Frame, widget) -> None:
+    """Grid ``widget`` (a child of ``frame``) with vertical and horizontal scrollbars."""
+    yscroll = ttk.Scrollbar(frame, orient="vertical", command=widget.yview)
+    xscroll = ttk.Scrollbar(frame, orient="horizontal", command=widget.xview)
+    widget.configure(yscrollcommand=yscroll.set, xscrollcommand=xscroll.set)
+    widget.grid(row=0, column=0, sticky="nsew")
     yscroll.grid(row=0, column=1, sticky="ns")
     xscroll.grid(row=1, column=0, sticky="ew")
     frame.rowconfigure(0, weight=1)
     frame.columnconfigure(0, weight=1)
-    return frame, text
 
 
 def set_text(widget: tk.Text, content: str) -> None:

@@ -1,3 +1,3 @@
-"""Fixtures for the DNS core tests: real dnsmasq peers started once per session."""
+"""Fixtures for the DNS core tests: real peers started once per session."""
 
-from tests.support.dns_fixtures import bad_server, dnsmasq, dnsmasq2, dot_server, servfail_upstream  # noqa: F401
+from tests.support.dns_fixtures import *  # noqa: F401,F403 - the fixtures

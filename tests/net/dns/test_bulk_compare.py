@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import threading
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from netgui.net.cancel import CancelToken
 from netgui.net.dns.bulk import bulk_resolve, parse_bulk_text, rows_to_csv
 from netgui.net.dns.comparison import compare
+from netgui.net.dns.edns import EdnsOptions
 from netgui.net.dns.lookup import DnsInputError
 from netgui.net.errors import Cancelled, ConnectError
 
@@ -128,3 +130,34 @@ def test_compare_with_a_failing_server(dnsmasq, bad_server):
 def test_compare_needs_two_servers(dnsmasq):
     with pytest.raises(DnsInputError, match="at least two"):
         compare("a.test", "A", [dnsmasq.address])
+
+
+def test_query_template_makes_the_bytes_make_request_makes():
+    import random
+
+    import dns.name
+
+    from netgui.net.dns.bulk import _QueryTemplate
+    from netgui.net.dns.edns import EdnsOptions
+    from netgui.net.dns.lookup import make_request
+    for rd, do, cd in itertools.product((True, False), repeat=3):
+        for edns in (None, EdnsOptions(nsid=True, ecs="192.0.2.0/24", payload=4096)):
+            template = _QueryTemplate(rd, do, cd, edns)
+            for text in ("a.test", "x" * 60 + ".example.org", "."):
+                name, qid = dns.name.from_text(text), random.getrandbits(16)
+                for qtype in (1, 28, 65280):
+                    request = make_request(name, qtype, rd=rd, do=do, cd=cd, options=edns)
+                    request.id = qid
+                    assert template.wire(qid, template.question(name, qtype)) == request.to_wire()
+
+
+def test_bulk_flags_and_edns_reach_the_server(validating_resolver):
+    # CD through a validating resolver: the bogus record comes back instead of SERVFAIL
+    pairs = [("www.bogus.test", "A"), ("www.secure.test", "A")]
+    strict = bulk_resolve(pairs, validating_resolver.address, timeout=3)
+    assert [r.status for r in strict] == ["SERVFAIL", "NOERROR"]
+    lenient = bulk_resolve(pairs, validating_resolver.address, timeout=3, cd=True,
+                           edns=EdnsOptions(nsid=True, padding=128))
+    assert [r.answers for r in lenient] == ["192.0.2.66", "192.0.2.1"]
+    tcp = bulk_resolve(pairs, validating_resolver.address, "tcp", timeout=3, cd=True)
+    assert [r.answers for r in tcp] == ["192.0.2.66", "192.0.2.1"]

@@ -6,6 +6,8 @@ import threading
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from netgui.net.cancel import CancelToken
 from netgui.net.dns.lookup import DnsInputError, parse_name, parse_rdtype, parse_server, query
@@ -266,16 +268,16 @@ def test_server_given_as_text(dnsmasq):
 
 def test_system_resolver_path_and_fallback(dnsmasq, monkeypatch):
     import netgui.net.dns.lookup as core
-    # The system's name servers, in order: the first refuses (nothing on 127.0.0.2), the
+    # The system's name servers, in order: the first refuses (nothing on 127.0.0.250), the
     # second is the test dnsmasq. The port is patched because the system path uses 53.
-    monkeypatch.setattr(core, "system_nameservers", lambda: ["127.0.0.2", "127.0.0.1"])
+    monkeypatch.setattr(core, "system_nameservers", lambda: ["127.0.0.250", "127.0.0.1"])
     monkeypatch.setattr(core, "DEFAULT_PORTS", {"udp": dnsmasq.port, "tcp": dnsmasq.port,
                                                 "tls": 853})
     lines = []
     result = query("a.test", "A", None, timeout=3, log=lambda d, t: lines.append(t))
     assert result.server == f"127.0.0.1#{dnsmasq.port}"
     assert any("trying the next system name server" in line for line in lines)
-    assert core.resolve_server("system", "tls") == [("127.0.0.2", 853), ("127.0.0.1", 853)]
+    assert core.resolve_server("system", "tls") == [("127.0.0.250", 853), ("127.0.0.1", 853)]
 
 
 def test_no_system_resolver(monkeypatch):
@@ -288,3 +290,13 @@ def test_no_system_resolver(monkeypatch):
     monkeypatch.setattr(dns.resolver, "Resolver", broken)
     with pytest.raises(core.NetError, match="No system DNS server is configured"):
         query("a.test", "A", None, timeout=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126,
+                                                exclude_characters=".\\"),
+                        min_size=1, max_size=20), min_size=1, max_size=6), st.booleans())
+def test_plain_names_parse_as_dnspython_parses_them(labels, absolute):
+    import dns.name
+    text = ".".join(labels) + ("." if absolute else "")
+    assert parse_name(text).labels == dns.name.from_text(text).labels

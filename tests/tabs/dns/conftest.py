@@ -1,3 +1,3 @@
-"""Fixtures for the DNS tab tests: real dnsmasq peers."""
+"""Fixtures for the DNS tab tests: real dnsmasq, dnsdist, NSD and unbound peers."""
 
-from tests.support.dns_fixtures import bad_server, dnsmasq, dnsmasq2, dot_server, servfail_upstream  # noqa: F401
+from tests.support.dns_fixtures import *  # noqa: F401,F403 - the fixtures

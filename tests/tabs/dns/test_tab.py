@@ -165,7 +165,7 @@ def test_bulk_pane(tab, dnsmasq, tmp_path):
     assert by[("a.test", "AAAA")][3] == "fd00::3"
     assert by[("bad..name", "A")][2] == "invalid"
     assert by[("h7.test", "A")][2] == "NXDOMAIN"
-    assert tab.bulk.status.cget("text").startswith("154 done:")
+    assert tab.bulk.status.cget("text").startswith("154 done over UDP:")
     out = tmp_path / "out.csv"
     assert tab.bulk.export(str(out)) == 154
     parsed = list(csv.reader(out.open()))
@@ -235,3 +235,220 @@ def test_cancel_a_bulk_run(tab, bad_server):
     assert tab.bulk.task.state == "cancelled"
     assert tab.bulk.status.cget("text") == "Cancelled (0 of 40 done)"
     assert "disabled" not in tab.bulk.run_button.state()
+
+
+# -- DNS over HTTPS, EDNS options, extended errors, JSON ----------------------------------
+
+
+def test_doh_server_in_the_form_bulk_and_compare(tab, dnsmasq, doh_server, monkeypatch):
+    monkeypatch.setenv("NETGUI_CA_FILE", str(doh_server.ca_file))
+    tab.form.set_values({"name": "a.test", "rdtype": "A", "server": doh_server.ip_url})
+    assert tab.form.values()["transport"] == "DNS over HTTPS"     # shown as soon as typed
+    tab.query_options.set(method="GET", http="1.1")
+    before = tab.task
+    tab.form.submit_button.invoke()
+    wait_idle(tab, after=before)
+    assert tab.tables["answer"].rows() == [("a.test.", "600", "IN", "A", "10.1.2.3")]
+    assert f"{doh_server.ip_url} · HTTPS, HTTP/1.1 · " in tab.info_label.cget("text")
+    assert "(HTTPS, HTTP/1.1)" in tab.form.status.cget("text")
+    # Bulk over the same server
+    tab.query_options.set(method="POST", http="auto")
+    tab.bulk.set_entry("a.test\nmail.test\nnope.test\n")
+    assert tab.bulk.run()
+    wait_idle(tab, "bulk")
+    pump(tab.app.root, until=lambda: not tab.bulk.pending, timeout=10, message="bulk rows")
+    assert sorted(r[:4] for r in tab.bulk.table.rows()) == [
+        ("a.test", "A", "NOERROR", "10.1.2.3"), ("mail.test", "A", "NOERROR", "10.1.2.25"),
+        ("nope.test", "A", "NXDOMAIN", "")]
+    assert tab.bulk.status.cget("text").startswith("3 done over HTTPS:")
+    # Compare a DoH server with the plain one behind it
+    tab.compare.set_entry(f"127.0.0.1:{dnsmasq.port}\n{doh_server.ip_url}")
+    assert tab.compare.run()
+    wait_idle(tab, "compare")
+    status = tab.compare.table.rows()[0]
+    assert status[3:] == ("NOERROR (UDP)", "NOERROR (HTTPS, HTTP/2)")
+    assert tab.compare.status.cget("text") == "All 2 servers agree"
+
+
+def test_doh_needs_a_url(tab):
+    tab.form.set_values({"name": "a.test", "server": "127.0.0.1", "transport": "DNS over HTTPS"})
+    before = tab.task
+    tab.form.submit_button.invoke()
+    assert tab.task is before
+    assert tab.form.status.cget("text").startswith("DNS over HTTPS needs a URL")
+
+
+def test_edns_options_nsid_and_extended_error(tab, validating_resolver):
+    tab.query_options.set(nsid=True, cookie=True, subnet="192.0.2.0/24", padding="128",
+                          payload="1400")
+    server = f"{validating_resolver.host}:{validating_resolver.port}"
+    tab.form.set_values({"name": "www.expired.test", "rdtype": "A", "server": server})
+    before = tab.task
+    tab.form.submit_button.invoke()
+    wait_idle(tab, after=before)
+    assert tab.rcode_label.cget("text") == "SERVFAIL"
+    assert tab.ede_label.cget("text") == "EDE 7 Signature Expired"
+    assert tab.info_label.cget("text").endswith(" · NSID resolver")
+    assert ": Signature Expired (7): " in tab.form.status.cget("text")
+    text = tab.text.get("1.0", "end")
+    assert "; EDE: 7 (Signature Expired)" in text and '("resolver")' in text
+    assert tab.result.request.payload == 1400 and len(tab.result.request.to_wire()) % 128 == 0
+    assert "+nsid +cookie +subnet=192.0.2.0/24 +padding=128 +bufsize=1400" in \
+        tab.transcript.contents()
+    # the options are remembered, and a bad one is refused in place
+    assert tab.app.settings.get("dns.options")["subnet"] == "192.0.2.0/24"
+    tab.query_options.set(subnet="300.1.2.3/8")
+    before = tab.task
+    tab.form.submit_button.invoke()
+    assert tab.task is before
+    assert "Client subnet '300.1.2.3/8'" in tab.form.status.cget("text")
+
+
+def test_copy_as_json(tab, validating_resolver):
+    import json
+    assert tab.copy_json() == ""
+    server = f"{validating_resolver.host}:{validating_resolver.port}"
+    tab.form.set_values({"name": "mail.secure.test", "rdtype": "MX", "server": server})
+    before = tab.task
+    tab.form.submit_button.invoke()
+    wait_idle(tab, after=before)
+    data = json.loads(tab.copy_json())
+    assert data == json.loads(tab.app.root.clipboard_get())
+    assert data["status"] == "NOERROR" and data["message"]["answer"][0]["data"] == \
+        "10 www.secure.test."
+
+
+# -- +trace ---------------------------------------------------------------------------
+
+
+def run_trace(tab, hierarchy, name, rdtype="A"):
+    tab.form.set_values({"name": name, "rdtype": rdtype})
+    tab.trace.hints.set(str(hierarchy.hints_file))
+    tab.trace.port.set(str(hierarchy.port))
+    tab.pages.select(tab.trace)
+    before = tab.trace.task
+    tab.trace.run_button.invoke()
+    wait_idle(tab, "trace", after=before)
+
+
+def test_trace_tree(tab, dns_hierarchy):
+    from tests.support.dnshierarchy import LEAF_ADDR, ROOT_ADDR, TLD_ADDR
+    seen = []
+    original = tab.trace.add_step
+    tab.trace.add_step = lambda step: seen.append(step.zone) or original(step)
+    run_trace(tab, dns_hierarchy, "www.glueless.test")
+    port = dns_hierarchy.port
+    steps = tab.trace.steps()
+    assert [text for text, _ in steps] == [
+        ".  referral to test.", "test.  referral to glueless.test.",
+        "glueless.test.  answer (2 records)"]
+    assert [values[0] for _, values in steps] == [
+        f"a.root-servers.test. ({ROOT_ADDR}#{port})", f"ns.test. ({TLD_ADDR}#{port})",
+        f"ns.glueless.alt. ({LEAF_ADDR}#{port})"]
+    assert all(float(values[1]) >= 0 and int(values[2]) > 12 for _, values in steps)
+    assert seen == [".", "test.", "glueless.test."]   # drawn as the steps came
+    tld = tab.trace.children_text(1)
+    assert tld[0] == f"servers of test.: ns.test. {TLD_ADDR}"
+    assert any(line.startswith("no glue for ns.glueless.alt.: looked it up from the root")
+               for line in tld)
+    assert any(" DS " in line for line in tld)
+    assert " — 3 steps through 3 zones in " in tab.trace.status.cget("text")
+    assert tab.app.settings.get("dns.trace") == {"hints": str(dns_hierarchy.hints_file),
+                                                 "port": port}
+    import json
+    assert [s["kind"] for s in json.loads(tab.copy_json())["steps"]] == [
+        "referral", "referral", "answer"]
+    assert tab.copy_text().startswith("; <<>> netgui <<>> +trace www.glueless.test. A")
+
+
+def test_trace_errors_are_one_line(tab, dns_hierarchy, tmp_path):
+    run_trace(tab, dns_hierarchy, "www.lame.test")
+    assert tab.trace.status.cget("text").endswith(
+        "stopped: no address found for any name server of lame.test.")
+    bad = tmp_path / "hints"
+    bad.write_text("this is not a zone\n")
+    tab.trace.hints.set(str(bad))
+    assert tab.trace.run()
+    wait_idle(tab, "trace")
+    assert tab.trace.status.cget("text").startswith("hints is not a root hints file")
+    tab.trace.port.set("0")
+    assert tab.trace.run() is False
+    assert tab.trace.status.cget("text") == "The port must be a number from 1 to 65535"
+
+
+@pytest.mark.parametrize("bad_server", ["silent"], indirect=True)
+def test_cancel_a_trace(tab, bad_server, tmp_path):
+    hints = tmp_path / "hints"
+    hints.write_text(". 1 NS silent.test.\nsilent.test. 1 A 127.0.0.1\n")
+    tab.form.set_values({"name": "a.test", "timeout": "30"})
+    tab.trace.hints.set(str(hints))
+    tab.trace.port.set(str(bad_server.port))
+    assert tab.trace.run()
+    pump(tab.app.root, until=lambda: bad_server.received >= 1, timeout=5, message="the query")
+    tab.cancel_button.invoke()
+    wait_idle(tab, "trace", timeout=5)
+    assert tab.trace.task.state == "cancelled"
+    assert "disabled" not in tab.trace.run_button.state()
+
+
+# -- DNSSEC -----------------------------------------------------------------------------
+
+
+def run_validation(tab, hierarchy, resolver, name, rdtype="A"):
+    tab.form.set_values({"name": name, "rdtype": rdtype,
+                         "server": f"{resolver.host}:{resolver.port}"})
+    tab.dnssec.anchor.set(str(hierarchy.anchor_file))
+    tab.pages.select(tab.dnssec)
+    before = tab.dnssec.task
+    tab.form.submit()                      # Return on the DNSSEC page validates
+    wait_idle(tab, "dnssec", after=before)
+
+
+def test_dnssec_secure_chain(tab, dns_hierarchy, plain_resolver):
+    run_validation(tab, dns_hierarchy, plain_resolver, "www.secure.test")
+    assert tab.dnssec.verdict.cget("text") == "SECURE"
+    assert [row[:3] for row in tab.dnssec.rows()] == [
+        (".", "trust anchor", "secure"), (".", "DS for test.", "secure"),
+        ("test.", "DNSKEY", "secure"), ("test.", "DS for secure.test.", "secure"),
+        ("secure.test.", "DNSKEY", "secure"), ("secure.test.", "www.secure.test. A", "secure"),
+        ("www.secure.test.", "answer", "secure")]
+    keys = dns_hierarchy.keys["secure.test."]
+    tree = tab.dnssec.tree
+    dnskey = tree.get_children()[4]
+    lines = [tree.item(i, "values") for i in tree.get_children(dnskey)]
+    assert (("DNSKEY", "", f"{keys.ksk_tag} KSK (ECDSAP256SHA256)") in
+            [tuple(str(v) for v in line) for line in lines])
+    assert any(str(line[0]) == "RRSIG" and " UTC to " in str(line[2]) for line in lines)
+    assert tab.copy_text().startswith("; fully validated\nwww.secure.test.\t")
+
+
+def test_dnssec_bogus_says_why_and_where(tab, dns_hierarchy, plain_resolver):
+    run_validation(tab, dns_hierarchy, plain_resolver, "www.expired.test")
+    assert tab.dnssec.verdict.cget("text") == "BOGUS"
+    reason = tab.dnssec.reason.cget("text")
+    assert reason.startswith("www.expired.test. A at expired.test.: the signature on "
+                             "expired.test. DNSKEY expired 2020-02-01 00:00:00 UTC")
+    selected = tab.dnssec.tree.selection()[0]
+    assert tab.dnssec.tree.item(selected, "text") == "expired.test."
+    assert tab.form.status.cget("text").startswith("www.expired.test. A: bogus at expired.test.")
+    run_validation(tab, dns_hierarchy, plain_resolver, "www.insecure.test")
+    assert tab.dnssec.verdict.cget("text") == "INSECURE"
+    assert ("test.", "no DS for insecure.test.", "insecure") in [r[:3] for r in tab.dnssec.rows()]
+
+
+def test_dnssec_anchor_file_errors(tab, dns_hierarchy, plain_resolver, tmp_path):
+    anchor = tmp_path / "anchor"
+    anchor.write_text(". IN A 192.0.2.1\n")
+    tab.form.set_values({"name": "www.secure.test",
+                         "server": f"{plain_resolver.host}:{plain_resolver.port}"})
+    tab.dnssec.anchor.set(str(anchor))
+    assert tab.dnssec.run()
+    wait_idle(tab, "dnssec")
+    assert tab.dnssec.reason.cget("text").startswith("A trust anchor is a DS or DNSKEY record")
+    assert tab.dnssec.verdict.cget("text") == ""
+    # the root's real anchor does not fit the private hierarchy: bogus at the root
+    tab.dnssec.anchor.set("")
+    assert tab.dnssec.run()
+    wait_idle(tab, "dnssec")
+    assert tab.dnssec.verdict.cget("text") == "BOGUS"
+    assert " at .: the trust anchor has key tag 20326, 38696" in tab.dnssec.reason.cget("text")
