@@ -52,6 +52,11 @@ class AuthError(NetError):
     """The server refused the credentials."""
 
 
+class TokenRejected(AuthError):
+    """The server refused an OAuth2 access token (expired, revoked, wrong scope): the caller
+    refreshes it and tries once more."""
+
+
 class ProtocolError(NetError):
     """The peer sent something the protocol does not allow, or refused a request."""
 
