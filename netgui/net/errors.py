@@ -57,6 +57,15 @@ class TokenRejected(AuthError):
     refreshes it and tries once more."""
 
 
+class SignInError(AuthError):
+    """An OAuth2 sign-in did not complete (denied, refused, timed out, not set up); nothing
+    was stored."""
+
+
+class SignInNeeded(SignInError):
+    """The stored OAuth2 grant is gone or was revoked: the user must sign in again."""
+
+
 class ProtocolError(NetError):
     """The peer sent something the protocol does not allow, or refused a request."""
 

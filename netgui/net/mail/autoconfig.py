@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import http.client
-import json
 import socket
 import ssl
 import urllib.parse
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from typing import Callable, Iterable
 
 import dns.exception
@@ -37,6 +35,8 @@ from defusedxml.common import DefusedXmlException
 from netgui.net.cancel import CancelToken, shutdown_quietly
 from netgui.net.connection import Log, connect_first, no_log, tls_context
 from netgui.net.errors import Cancelled, CertificateError, NetError, ProtocolError, translate
+
+from .signin import custom_provider, find_provider, load_providers, provider_for_host
 
 ISPDB_URL = "https://autoconfig.thunderbird.net/v1.1/{domain}"
 MAX_XML = 256 * 1024
@@ -81,9 +81,23 @@ class Settings:
     where: str                               # URL, record or "probing"
     incoming: list[Server] = field(default_factory=list)
     outgoing: list[Server] = field(default_factory=list)
-    provider: str | None = None              # a providers.json id: OAuth preset, app passwords
+    provider: str | None = None              # a provider id: OAuth preset, app passwords
     verified: bool = True                    # False: fetched over plain HTTP or from plain DNS
     notes: list[str] = field(default_factory=list)
+    oauth: dict | None = None                # the config's <oAuth2> block (its sign-in server)
+    name: str = ""                           # the config's displayName
+
+    @property
+    def custom_provider(self) -> dict | None:
+        """The provider entry an <oAuth2> block describes (signin.custom_provider), when the
+        settings came over HTTPS and no bundled preset is known for them."""
+        if self.oauth and self.provider == self.oauth.get("id"):
+            return custom_provider(self.oauth, self.name)
+        return None
+
+    @property
+    def uses_oauth(self) -> bool:
+        return any(s.auth == "oauth2" for s in self.incoming + self.outgoing)
 
     def _best(self, servers: list[Server], allow_plaintext: bool) -> Server | None:
         for s in servers:
@@ -130,25 +144,6 @@ def expand(template: str, email: str, name: str = "") -> str:
 
 # -- the provider database -------------------------------------------------------------------
 
-def load_providers(path: str | None = None) -> list[dict]:
-    """The bundled provider presets (or those in ``path``)."""
-    if path:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)["providers"]
-    text = resources.files(__package__).joinpath("providers.json").read_text("utf-8")
-    return json.loads(text)["providers"]
-
-
-def find_provider(providers: list[dict], domain: str, *, by_mx: bool = False) -> dict | None:
-    key = "mx_domains" if by_mx else "domains"
-    domain = domain.lower().rstrip(".")
-    for p in providers:
-        for d in p.get(key, ()):
-            if domain == d or (by_mx and domain.endswith("." + d)):
-                return p
-    return None
-
-
 def provider_settings(p: dict, where: str) -> Settings:
     def servers(items):
         return [Server(s["type"], s["host"], int(s["port"]), s["security"],
@@ -182,6 +177,7 @@ def parse_config(data: bytes, email: str, where: str) -> Settings:
     provider = root.find("emailProvider") if root.tag == "clientConfig" else None
     if provider is None:
         raise ProtocolError(f"{where} sent no mail settings (not a config-v1.1 document)")
+    name = " ".join((provider.findtext("displayName") or "").split())[:80]
     domain = email.partition("@")[2].lower()
     domains = [d.text.strip().lower() for d in provider.findall("domain") if d.text]
     notes = []
@@ -213,7 +209,25 @@ def parse_config(data: bytes, email: str, where: str) -> Settings:
     # config files list servers in the provider's order; keep it, but TLS before plaintext
     incoming.sort(key=lambda s: not s.secure)
     outgoing.sort(key=lambda s: not s.secure)
-    return Settings("autoconfig", where, incoming, outgoing, notes=notes)
+    return Settings("autoconfig", where, incoming, outgoing, notes=notes,
+                    oauth=_oauth_block(provider.find("oAuth2")), name=name)
+
+
+def _oauth_block(el) -> dict | None:
+    """The sign-in server of an ``<oAuth2>`` block (issuer, scope, authURL, tokenURL and an
+    optional public clientId), None when there is none or it lacks an endpoint."""
+    if el is None:
+        return None
+    text = {key: " ".join((el.findtext(key) or "").split()) for key in
+            ("issuer", "scope", "authURL", "tokenURL", "clientId")}
+    if not text["authURL"] or not text["tokenURL"]:
+        return None
+    issuer = text["issuer"]
+    host = urllib.parse.urlsplit(issuer).netloc if "//" in issuer else issuer
+    host = host or urllib.parse.urlsplit(text["authURL"]).netloc
+    return {"id": host, "issuer_host": host, "scope": text["scope"],
+            "authorization_endpoint": text["authURL"], "token_endpoint": text["tokenURL"],
+            "client_id": text["clientId"]}
 
 
 # -- name lookups -----------------------------------------------------------------------------
@@ -462,12 +476,29 @@ class Discovery:
                 if not found.outgoing and step != "guess":
                     progress("guess", f"Looking for an outgoing server of {domain}")
                     found.outgoing = self._guess_kind("smtp", domain, token, log, notes)
+                self._sign_in_provider(found)
                 found.notes = notes + found.notes
                 progress("done", f"Found settings for {domain} ({found.source})")
                 return found
         raise DiscoveryError(f"No mail settings were found for {domain}"
                              + (f" ({notes[-1]})" if notes else "")
                              + "; enter the servers by hand")
+
+    def _sign_in_provider(self, found: Settings) -> None:
+        """Which provider the account signs in with: a preset by server name (as Thunderbird
+        does), else the config's own <oAuth2> block, trusted only when it came over HTTPS."""
+        if found.provider is None:
+            for server in found.incoming + found.outgoing:
+                p = provider_for_host(self.providers, server.host)
+                if p is not None:
+                    found.provider = p["id"]
+                    break
+        if found.provider is None and found.oauth:
+            if found.verified:
+                found.provider = found.oauth["id"]
+            else:
+                found.notes.append("The sign-in server in the unencrypted settings was ignored")
+                found.oauth = None
 
     # step 1
     def _autoconfig(self, email, domain, token, progress, log, notes):

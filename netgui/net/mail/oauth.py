@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import html
 import http.server
+import os
+import socket
 import secrets as _secrets
 import threading
 import time
@@ -34,8 +36,8 @@ from authlib.oauth2.rfc8628 import DEVICE_CODE_GRANT_TYPE
 
 from netgui.net.cancel import CancelToken
 from netgui.net.connection import DEFAULT_TIMEOUT, Log, no_log
-from netgui.net.errors import AuthError, Cancelled, ConnectError, NetError, NetTimeout, ProtocolError, \
-    TokenRejected
+from netgui.net.errors import (Cancelled, ConnectError, NetError, NetTimeout, ProtocolError,
+                               SignInError, SignInNeeded, TokenRejected)
 
 T = TypeVar("T")
 EXPIRY_MARGIN = 60.0        # refresh an access token this many seconds before it expires
@@ -43,14 +45,6 @@ SIGN_IN_TIMEOUT = 600.0     # how long the browser or device flow may take
 
 
 # -- errors: one line each ---------------------------------------------------------------
-
-class SignInError(AuthError):
-    """The sign-in did not complete (denied, refused, timed out); nothing was stored."""
-
-
-class SignInNeeded(SignInError):
-    """The stored grant is gone or was revoked: the user must sign in again."""
-
 
 class NoBrowser(SignInError):
     """No web browser could be opened on this machine."""
@@ -93,10 +87,10 @@ def config_for_provider(preset: dict, client_id: str, client_secret: str | None 
                           "mail; use an app password")
     if not client_id:
         raise SignInError(f"Set an OAuth client ID for {preset.get('name')} first "
-                          "(Settings, Mail, Sign-in)")
+                          "(Mail, Accounts…, Sign-in clients)")
     if o.get("client_secret_required") and not client_secret:
         raise SignInError(f"{preset.get('name')} also needs the client secret of your OAuth "
-                          "client (Settings, Mail, Sign-in)")
+                          "client (Mail, Accounts…, Sign-in clients)")
     return OAuthConfig(client_id=client_id, client_secret=client_secret or None,
                        authorization_endpoint=o["authorization_endpoint"],
                        token_endpoint=o["token_endpoint"], scope=o["scope"],
@@ -126,6 +120,23 @@ class SecretStore(Protocol):
     def delete(self, account: str) -> None: ...
 
 
+class MemoryStore:
+    """A SecretStore in memory: the account wizard signs in and tests with it, so nothing
+    reaches the keyring before the account is saved."""
+
+    def __init__(self):
+        self._values: dict[str, str] = {}
+
+    def get(self, account: str) -> str | None:
+        return self._values.get(account)
+
+    def set(self, account: str, value: str) -> None:
+        self._values[account] = value
+
+    def delete(self, account: str) -> None:
+        self._values.pop(account, None)
+
+
 # -- HTTP through Authlib ---------------------------------------------------------------------
 
 class _Client:
@@ -140,7 +151,7 @@ class _Client:
             token_endpoint_auth_method="client_secret_post" if config.client_secret else "none",
             revocation_endpoint_auth_method=("client_secret_post" if config.client_secret
                                              else "none"))
-        self.session.verify = config.cafile or True
+        self.session.verify = config.cafile or os.environ.get("NETGUI_CA_FILE") or True
         self._unhook = token.add_hook(self.session.close)
 
     def close(self) -> None:
@@ -261,13 +272,18 @@ class LoopbackListener:
                 pass
 
         bind = "127.0.0.1" if host in ("127.0.0.1", "localhost") else host
-        self.server = http.server.ThreadingHTTPServer((bind, 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_port
+        self.servers = [http.server.ThreadingHTTPServer((bind, 0), Handler)]
+        self.port = self.servers[0].server_port
+        if host == "localhost":  # a browser may try ::1 first: listen there too, if it can
+            try:
+                self.servers.append(_V6Server(("::1", self.port), Handler))
+            except OSError:
+                pass
         self.redirect_uri = f"http://{host}:{self.port}{path}"
-        self._thread = threading.Thread(target=self.server.serve_forever, args=(0.2,),
-                                        daemon=True, name="oauth-loopback")
-        self._thread.start()
+        for server in self.servers:
+            server.daemon_threads = True
+            threading.Thread(target=server.serve_forever, args=(0.2,), daemon=True,
+                             name="oauth-loopback").start()
 
     def wait(self, token: CancelToken, timeout: float) -> dict[str, str]:
         deadline = time.monotonic() + timeout
@@ -278,18 +294,25 @@ class LoopbackListener:
         return self.answer.params
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+
+
+class _V6Server(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
 
 
 def sign_in_browser(config: OAuthConfig, *, token: CancelToken | None = None, log: Log = no_log,
                     open_browser: Callable[[str], bool] = webbrowser.open,
-                    login_hint: str | None = None,
-                    timeout: float = SIGN_IN_TIMEOUT) -> Grant:
+                    login_hint: str | None = None, timeout: float = SIGN_IN_TIMEOUT,
+                    show_url: Callable[[str], None] | None = None) -> Grant:
     """Sign in with the system browser (authorization code + PKCE + loopback redirect).
 
     Blocks until the browser comes back, the token is cancelled (the waiting window's
-    Cancel), or ``timeout``. Raises NoBrowser when ``open_browser`` returns False.
+    Cancel), or ``timeout``. ``show_url(url)`` hands the sign-in address to the window (to
+    copy it into a browser by hand); when ``open_browser`` returns False, NoBrowser is raised
+    unless ``show_url`` was given, and then the wait goes on for the address opened by hand.
     """
     token = token or CancelToken()
     listener = LoopbackListener(config.redirect_host, config.redirect_path)
@@ -304,8 +327,12 @@ def sign_in_browser(config: OAuthConfig, *, token: CancelToken | None = None, lo
             config.authorization_endpoint, state=state, code_verifier=verifier, **params)
         log("*", f"Opening the browser at {_strip_query(config.authorization_endpoint)}; "
                  f"waiting on {listener.redirect_uri}")
-        if not open_browser(url):
-            raise NoBrowser("No web browser could be opened here; sign in with a code instead")
+        if show_url is not None:
+            show_url(url)
+        if not _open(open_browser, url):
+            if show_url is None:
+                raise NoBrowser("No web browser could be opened here; sign in with a code instead")
+            log("!", "No web browser could be opened; waiting for the address to be opened by hand")
         answer = listener.wait(token, timeout)
         if not _secrets.compare_digest(answer.get("state", ""), state):
             log("!", "The browser's answer carried a wrong state: refused")
@@ -331,6 +358,13 @@ def sign_in_browser(config: OAuthConfig, *, token: CancelToken | None = None, lo
     finally:
         client.close()
         listener.close()
+
+
+def _open(open_browser: Callable[[str], bool], url: str) -> bool:
+    try:
+        return bool(open_browser(url))
+    except Exception:  # webbrowser raises webbrowser.Error, or OSError from a broken launcher
+        return False
 
 
 # -- device flow (RFC 8628) -------------------------------------------------------------------
@@ -436,6 +470,11 @@ class TokenManager:
             self.store.delete(refresh_key(self.account))
 
     @property
+    def current(self) -> Grant | None:
+        """The grant in memory (after a sign-in or a refresh), or None."""
+        return self._grant
+
+    @property
     def signed_in(self) -> bool:
         return self._grant is not None or bool(self.store.get(refresh_key(self.account)))
 
@@ -498,20 +537,33 @@ class TokenManager:
         refresh = (self._grant.refresh_token if self._grant else None) \
             or self.store.get(refresh_key(self.account))
         try:
-            if refresh and self.config.revocation_endpoint:
-                client = _Client(self.config, token or CancelToken(), log)
-                try:
-                    client.call("Revoking the sign-in", self.config.revocation_endpoint,
-                                client.session.revoke_token, self.config.revocation_endpoint,
-                                token=refresh, token_type_hint="refresh_token")
-                except (OAuthError, NetError) as exc:
-                    log("!", f"Revoking at the provider failed: {exc}")
-                finally:
-                    client.close()
+            if refresh:
+                revoke(self.config, refresh, token=token, log=log)
         finally:
             self.forget()
 
 
-__all__ = ["OAuthConfig", "config_for_provider", "Grant", "DeviceCode", "TokenManager", "LoopbackListener",
-           "sign_in_browser", "sign_in_device", "refresh_key", "SignInError", "SignInNeeded",
-           "NoBrowser", "SecretStore"]
+def revoke(config: OAuthConfig, refresh_token: str, *, token: CancelToken | None = None,
+           log: Log = no_log) -> bool:
+    """Revoke a grant at the provider (RFC 7009), where it offers that; True when it said yes.
+    A failure is one transcript line, never an exception: the caller forgets the grant anyway."""
+    if not config.revocation_endpoint:
+        log("*", "The provider offers no revocation; the grant ends when it expires or when "
+                 "you remove netgui's access in your account's security settings")
+        return False
+    client = _Client(config, token or CancelToken(), log)
+    try:
+        client.call("Revoking the sign-in", config.revocation_endpoint,
+                    client.session.revoke_token, config.revocation_endpoint,
+                    token=refresh_token, token_type_hint="refresh_token")
+        return True
+    except (OAuthError, NetError) as exc:
+        log("!", f"Revoking at the provider failed: {exc}")
+        return False
+    finally:
+        client.close()
+
+
+__all__ = ["OAuthConfig", "config_for_provider", "Grant", "DeviceCode", "TokenManager",
+           "LoopbackListener", "sign_in_browser", "sign_in_device", "refresh_key", "revoke",
+           "SignInError", "SignInNeeded", "NoBrowser", "SecretStore", "MemoryStore"]
