@@ -1,6 +1,13 @@
 """Real peers for account discovery: dnsmasq (A, MX, SRV), nginx (autoconfig over HTTPS and
 HTTP, an ISPDB), and a Dovecot + aiosmtpd found only by guessing.
 
+``oauth.test`` is the whole story of a provider with OAuth2: its autoconfig file names its
+IMAP and SMTP servers with OAuth2 and, in an ``<oAuth2>`` block, the test authorization server
+(tests/support/oauth_server.py) with a public client ID; the Dovecot and aiosmtpd there check
+bearer tokens against that server. Those servers are named by their address (with certificates
+for it): after discovery the account's connections resolve names the system's way, and the
+system knows nothing of this dnsmasq.
+
 How names reach loopback, honestly: discovery resolves every name through its injectable
 ``Resolver``, which tests point at this dnsmasq; dnsmasq maps the test domains to two
 loopback addresses picked at random in 127.0.0.0/8 for this run. The servers listen there on
@@ -25,6 +32,8 @@ import trustme
 
 from tests.support.dnspeers import Dnsmasq
 from tests.support.dovecot import Dovecot, start_dovecot, stop_dovecot
+from tests.support.oauth_peers import shared_oauth_server
+from tests.support.oauth_server import PUBLIC_CLIENT, SCOPE, OAuthServer
 from tests.support.peers import require_binary, stop_process, wait_for_port
 
 CONFIG = """<?xml version="1.0" encoding="UTF-8"?>
@@ -53,6 +62,25 @@ def outgoing(host, port, socket_type, auth="password-cleartext") -> str:
 
 def config(domain: str, *servers: str) -> str:
     return CONFIG.format(domain=domain, servers="\n    ".join(servers))
+
+
+def oauth_block(server: OAuthServer, client_id: str = PUBLIC_CLIENT) -> str:
+    ep = server.endpoints()
+    return (f"<oAuth2><issuer>{server.base_url}</issuer><scope>{SCOPE}</scope>"
+            f"<authURL>{ep['authorization_endpoint']}</authURL>"
+            f"<tokenURL>{ep['token_endpoint']}</tokenURL><clientId>{client_id}</clientId></oAuth2>")
+
+
+def oauth_documents(server: OAuthServer, mail_ip: str) -> tuple[dict, dict]:
+    """oauth.test: OAuth2 servers and the sign-in server in the config (HTTPS); the same over
+    plain HTTP only for oauthhttp.test, whose <oAuth2> block must be ignored."""
+    servers = (incoming("imap", mail_ip, 993, "SSL", "OAuth2", "%EMAILLOCALPART%"),
+               outgoing(mail_ip, 587, "STARTTLS", "OAuth2").replace(
+                   "%EMAILADDRESS%", "%EMAILLOCALPART%"),
+               oauth_block(server))
+    path = "/mail/config-v1.1.xml"
+    return ({("autoconfig.oauth.test", path): config("oauth.test", *servers)},
+            {("autoconfig.oauthhttp.test", path): config("oauthhttp.test", *servers)})
 
 
 # what nginx serves: (server_name, path) -> body; https and http unless noted
@@ -115,6 +143,8 @@ class DiscoveryPeers:
     ispdb_url: str
     dovecot: Dovecot
     work: Path
+    smtp: object = None
+    oauth: OAuthServer | None = None
 
 
 def _free_loopback_ip() -> str:
@@ -133,12 +163,16 @@ def _free_loopback_ip() -> str:
     pytest.fail("no free loopback address for the discovery peers")
 
 
-def start_peers(smtp_ca: trustme.CA) -> tuple[DiscoveryPeers, list]:
+def start_peers(smtp_ca: trustme.CA, oauth: OAuthServer | None = None
+                ) -> tuple[DiscoveryPeers, list]:
     require_binary("nginx")
+    oauth = oauth or shared_oauth_server()
     work = Path(tempfile.mkdtemp(prefix="netgui-discovery-"))
     work.chmod(0o755)  # nginx's workers (not root) read the documents
     web_ip, mail_ip = _free_loopback_ip(), _free_loopback_ip()
-    names = sorted({n for n, _ in DOCUMENTS} | {n for n, _ in HTTP_ONLY})
+    https_docs, http_docs = oauth_documents(oauth, mail_ip)
+    documents, http_only = {**DOCUMENTS, **https_docs}, {**HTTP_ONLY, **http_docs}
+    names = sorted({n for n, _ in documents} | {n for n, _ in http_only})
     ca = smtp_ca
     cert = ca.issue_cert(*names)
     cert.private_key_and_cert_chain_pem.write_to_path(str(work / "web.pem"))
@@ -146,7 +180,7 @@ def start_peers(smtp_ca: trustme.CA) -> tuple[DiscoveryPeers, list]:
     ca.cert_pem.write_to_path(str(ca_file))
     (work / "tmp").mkdir()
     servers = []
-    for docs, https in ((DOCUMENTS, True), (HTTP_ONLY, False)):
+    for docs, https in ((documents, True), (http_only, False)):
         for (name, path), body in docs.items():
             target = work / "www" / name / path.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -157,7 +191,7 @@ def start_peers(smtp_ca: trustme.CA) -> tuple[DiscoveryPeers, list]:
                 f" ssl_certificate {work}/web.pem; ssl_certificate_key {work}/web.pem;"
                 " return 404;"), name="_", w=work))
     for name in names:
-        https = any(n == name for n, _ in DOCUMENTS)
+        https = any(n == name for n, _ in documents)
         listen = f"listen {web_ip}:80;"
         if https:
             listen += (f" listen {web_ip}:443 ssl; ssl_certificate {work}/web.pem;"
@@ -170,7 +204,8 @@ def start_peers(smtp_ca: trustme.CA) -> tuple[DiscoveryPeers, list]:
     # the Dovecot found by guessing (and through SRV): real ports on its own address
     dovecot = start_dovecot(listen=mail_ip, ports=dict(imap=143, imaps=993, pop3=110, pop3s=995),
                             cert_names=("imap.guess.test", "mail.guess.test", "mail.srv.test",
-                                        "smtp.guess.test", "imap.selfsigned.test"))
+                                        "smtp.guess.test", "imap.selfsigned.test"),
+                            oauth_introspection_url=oauth.introspection_url())
     records = [
         "--local=/test/",
         f"--host-record=autoconfig.auto.test,{web_ip}",
@@ -190,15 +225,18 @@ def start_peers(smtp_ca: trustme.CA) -> tuple[DiscoveryPeers, list]:
         "--srv-host=_pop3._tcp.srv.test",                      # "not offered" (target ".")
         "--srv-host=_submission._tcp.srv.test,mail.srv.test,587,0,1",
         f"--host-record=imap.plainonly.test,{mail_ip}",
+        f"--host-record=autoconfig.oauth.test,{web_ip}",
+        f"--host-record=autoconfig.oauthhttp.test,{web_ip}",
     ]
     dns = Dnsmasq(records, work / "dns")
     # SMTP submission on 587 (STARTTLS) for the guessed and SRV domains
     from tests.support.smtp import SmtpPeer
     smtp = SmtpPeer(ca, "starttls", host=mail_ip, port=587,
-                    cert_names=("smtp.guess.test", "mail.srv.test"))
+                    cert_names=("smtp.guess.test", "mail.srv.test", mail_ip),
+                    introspection_url=oauth.introspection_url())
     smtp.start()
     peers = DiscoveryPeers(web_ip, mail_ip, dns.port, str(ca_file),
-                           "https://ispdb.test/v1.1/{domain}", dovecot, work)
+                           "https://ispdb.test/v1.1/{domain}", dovecot, work, smtp, oauth)
     return peers, [nginx, dns, smtp]
 
 

@@ -509,7 +509,8 @@ class Browser:
             return page
         if close_at == "login":
             return page
-        page = self._submit(page, username=self.user, password=self.password)
+        if 'name="decision"' not in page.text:  # a browser signed in before skips the login
+            page = self._submit(page, username=self.user, password=self.password)
         if close_at == "consent":
             return page
         # pressing Allow/Deny redirects to the app's loopback listener, which answers

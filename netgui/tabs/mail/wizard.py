@@ -269,7 +269,7 @@ class AccountWizard(tk.Toplevel):
             discover, self.make_discovery(self.app.settings), email,
             name=f"Find the servers of {email}", on_event=self._step,
             on_log=self.transcript.append, on_result=self._review, on_error=self._lookup_failed,
-            on_done=lambda t: self.look_spinner.stop())
+            on_done=lambda t: self.winfo_exists() and self.look_spinner.stop())
 
     def _step(self, kind: str, payload) -> None:
         step, text = payload
@@ -500,7 +500,7 @@ class AccountWizard(tk.Toplevel):
             name=f"Test {name}", on_log=self.transcript.append,
             on_status=lambda text: self.finish_status.configure(text=text),
             on_result=lambda saved: self._saved(name), on_error=self._test_failed,
-            on_done=lambda t: self.finish_spinner.stop(), **extra)
+            on_done=lambda t: self.winfo_exists() and self.finish_spinner.stop(), **extra)
 
     def _test_failed(self, error) -> None:
         if isinstance(error, Cancelled):

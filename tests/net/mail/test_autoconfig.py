@@ -168,3 +168,74 @@ def test_parse_config_rejects_junk():
 def test_base_domain():
     assert base_domain("aspmx.l.google.com") == "google.com"
     assert base_domain("mx1.example.co.uk") == "example.co.uk"
+
+
+# -- the sign-in server in an autoconfig file ----------------------------------------------------
+
+def test_oauth_block_names_the_sign_in_server(discovery_peers):
+    """oauth.test's own config file says: OAuth2, and which server signs its users in."""
+    found = discovery(discovery_peers).discover("user7@oauth.test")
+    server = discovery_peers.oauth
+    assert found.source == "autoconfig" and found.verified and found.uses_oauth
+    assert found.provider == f"127.0.0.1:{server.port}"
+    entry = found.custom_provider
+    assert entry["oauth"]["authorization_endpoint"] == server.endpoints()["authorization_endpoint"]
+    assert entry["oauth"]["default_client_id"] == "netgui-test" and entry["custom"]
+    profile = found.to_profile("user7@oauth.test")
+    assert profile["incoming_auth"] == profile["smtp_auth_method"] == "oauth2"
+    assert profile["incoming_user"] == "user7" and profile["oauth_provider"] == found.provider
+
+
+def test_oauth_block_over_plain_http_is_ignored(discovery_peers):
+    """A sign-in server named in settings fetched without encryption could be anyone's."""
+    found = discovery(discovery_peers).discover("user7@oauthhttp.test")
+    assert not found.verified and found.oauth is None and found.provider is None
+    assert found.custom_provider is None
+    assert any("sign-in server in the unencrypted settings was ignored" in n for n in found.notes)
+
+
+def test_preset_found_by_server_name():
+    """Settings that name imap.gmail.com sign in with the Gmail preset (as Thunderbird does)."""
+    data = (b'<clientConfig version="1.1"><emailProvider id="corp.test"><domain>corp.test</domain>'
+            b'<incomingServer type="imap"><hostname>imap.gmail.com</hostname><port>993</port>'
+            b"<socketType>SSL</socketType><authentication>OAuth2</authentication>"
+            b"</incomingServer></emailProvider></clientConfig>")
+    found = parse_config(data, "a@corp.test", "corp.test")
+    Discovery(resolver=Resolver("127.0.0.1", 9, timeout=0.5))._sign_in_provider(found)
+    assert found.provider == "gmail" and found.custom_provider is None
+
+
+# -- fuzzing the config reader -----------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_TAGS = ["clientConfig", "emailProvider", "incomingServer", "outgoingServer", "hostname", "port",
+         "socketType", "authentication", "username", "domain", "oAuth2", "authURL", "tokenURL"]
+
+
+@st.composite
+def _xml(draw, depth=0):
+    tag = draw(st.sampled_from(_TAGS))
+    attrs = draw(st.sampled_from(["", ' type="imap"', ' type="smtp"', ' type="pop3"', ' version="1.1"']))
+    if depth > 3 or draw(st.booleans()):
+        text = draw(st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="<&"),
+                            max_size=20))
+        return f"<{tag}{attrs}>{text}</{tag}>"
+    children = draw(st.lists(_xml(depth + 1), max_size=4))
+    return f"<{tag}{attrs}>{''.join(children)}</{tag}>"
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(_xml(), st.binary(max_size=300)))
+def test_parse_config_fuzz_raises_only_protocol_errors(doc):
+    """Any document: a Settings with sane servers, or one ProtocolError line."""
+    data = doc.encode() if isinstance(doc, str) else doc
+    try:
+        found = parse_config(data, "a@x.test", "x.test")
+    except ProtocolError as exc:
+        assert "\n" not in str(exc)
+        return
+    for server in found.incoming + found.outgoing:
+        assert 0 < server.port < 65536 and server.security in ("tls", "starttls", "none")
+        assert server.host and not any(c in server.host for c in " /\\@\r\n")

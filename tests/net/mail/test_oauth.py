@@ -449,3 +449,30 @@ def test_save_new_account_rolls_back(test_keyring):
     assert test_keyring.store == {}
     with pytest.raises(ValueError, match="no sign-in yet"):
         accounts.save_new_account(Settings(), Secrets(), "A", profile)
+
+
+# -- the SASL messages, fuzzed against the test peers' reader ----------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from netgui.net.mail import sasl  # noqa: E402
+from tests.support.smtp import parse_bearer  # noqa: E402
+
+_user = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40)
+_token = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7e), min_size=1, max_size=300)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(_user, _token, st.sampled_from(sasl.MECHANISMS))
+def test_initial_responses_round_trip(user, access_token, mechanism):
+    """What netgui sends is what a server reads back: the user (RFC 5801 escaping for
+    OAUTHBEARER's authzid) and the bearer token."""
+    blob = sasl.initial_response(mechanism, user, access_token, "imap.test", 993)
+    assert parse_bearer(mechanism, blob) == (user, access_token)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.one_of(st.binary(max_size=200), st.text(max_size=200), st.none()))
+def test_describe_failure_never_raises(challenge):
+    assert "\n" not in sasl.describe_failure(challenge)
