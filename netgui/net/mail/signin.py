@@ -245,13 +245,17 @@ def save_new_account(settings, secrets, name: str, profile: dict, *,
         if client is not None:
             save_client(settings, secrets, pid, client, secret)
     except BaseException:
-        settings.set(PROVIDERS_KEY, before[0] or {})
-        settings.set(CLIENTS_KEY, before[1] or {})
-        if secret is not None and before[2]:
-            secrets.set(client_secret_key(pid), before[2])
-        elif secret is not None:
-            secrets.delete(client_secret_key(pid))
-        accounts.delete_account(settings, secrets, name)
+        undo = [lambda: accounts.delete_account(settings, secrets, name),
+                lambda: settings.set(PROVIDERS_KEY, before[0] or {}),
+                lambda: settings.set(CLIENTS_KEY, before[1] or {})]
+        if secret is not None:
+            undo.append(lambda: secrets.set(client_secret_key(pid), before[2]) if before[2]
+                        else secrets.delete(client_secret_key(pid)))
+        for step in undo:  # each on its own: one that fails must not keep the others from it
+            try:
+                step()
+            except Exception:
+                pass
         raise
     return clean
 
