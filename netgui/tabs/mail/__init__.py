@@ -197,7 +197,7 @@ class MailTab(Tab):
             self.welcome.pack(side="top", fill="x")
             self.current = None
             self.list.clear()
-            self.viewer.clear("Add a mail account to start: Accounts… at the top right.")
+            self.viewer.clear("Add a mail account to start: Add an account… on the left.")
             self.set_status("No mail account yet.")
             return
         self.welcome.pack_forget()

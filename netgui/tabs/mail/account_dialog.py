@@ -9,6 +9,7 @@ from typing import Callable
 from netgui.net.mail import accounts, signin
 from netgui.ui import dialogs
 from netgui.ui.form import Field, Form
+from netgui.ui.scrolled import ScrolledFrame
 
 SECURITY_LABELS = {"tls": "TLS", "starttls": "STARTTLS", "none": "None (unencrypted)"}
 SECURITY_VALUES = {v: k for k, v in SECURITY_LABELS.items()}
@@ -73,7 +74,8 @@ class AccountDialog(tk.Toplevel):
         self.providers = {p["name"]: p["id"] for p in signin.oauth_providers(app.settings)}
         self.title("Mail accounts")
         self.transient(master.winfo_toplevel())
-        self.geometry("840x720")
+        self.geometry(f"{min(840, self.winfo_screenwidth() - 40)}x"
+                      f"{min(720, self.winfo_screenheight() - 60)}")
         self.current: str | None = None
 
         left = ttk.Frame(self, padding=8)
@@ -90,11 +92,11 @@ class AccountDialog(tk.Toplevel):
         ttk.Button(left, text="Sign-in clients…", command=self.open_clients).pack(fill="x",
                                                                                   pady=(12, 0))
 
-        right = ttk.Frame(self, padding=8)
+        right = ScrolledFrame(self, app)  # the form is taller than an 800x600 screen
         right.pack(side="left", fill="both", expand=True)
-        self.form = Form(right, _fields([""] + list(self.providers)), on_submit=self._save,
+        self.form = Form(right.inner, _fields([""] + list(self.providers)), on_submit=self._save,
                          submit_text="Save")
-        self.form.pack(fill="both", expand=True)
+        self.form.pack(fill="both", expand=True, padx=8, pady=8)
         self.sign_in_button = self.form.add_button("Sign in…", self.sign_in_again)
         self.form.add_button("Close", self.destroy)
         self.form.variables["incoming_auth"].trace_add("write", lambda *_: self._auth_changed())

@@ -48,9 +48,9 @@ class ClientsDialog(tk.Toplevel):
         frame.pack(fill="both", expand=True)
         ttk.Label(frame, text="OAuth clients", font=("TkHeadingFont", 12, "bold")).pack(anchor="w")
         ttk.Label(frame, text="netgui has no OAuth client of its own. Register one with each "
-                  "provider you sign in to (How to register), then enter its client ID. A "
+                  "provider you sign in to (Register…), then enter its client ID. A "
                   "client secret is kept in the system keyring, never in a file.",
-                  wraplength=620, justify="left").pack(anchor="w", pady=(4, 8))
+                  wraplength=540, justify="left").pack(anchor="w", pady=(4, 8))
         grid = ttk.Frame(frame)
         grid.pack(fill="x")
         grid.columnconfigure(1, weight=1)
@@ -64,13 +64,13 @@ class ClientsDialog(tk.Toplevel):
             pid = p["id"]
             ttk.Label(grid, text=p["name"]).grid(row=row, column=0, sticky="w", padx=(0, 6), pady=2)
             self.ids[pid] = tk.StringVar(self, value=signin.client_id(app.settings, pid))
-            entry = ttk.Entry(grid, textvariable=self.ids[pid], width=36)
+            entry = ttk.Entry(grid, textvariable=self.ids[pid], width=26)
             entry.grid(row=row, column=1, sticky="ew", padx=(0, 6), pady=2)
             self.entries[pid] = entry
             self.secrets[pid] = tk.StringVar(self, value=signin.client_secret(app.secrets, pid) or "")
-            ttk.Entry(grid, textvariable=self.secrets[pid], width=18, show="•").grid(
+            ttk.Entry(grid, textvariable=self.secrets[pid], width=12, show="•").grid(
                 row=row, column=2, sticky="ew", padx=(0, 6), pady=2)
-            ttk.Button(grid, text="How to register",
+            ttk.Button(grid, text="Register…",
                        command=lambda p=p: register_help(self, p, self.open_browser)
                        ).grid(row=row, column=3, pady=2)
         ttk.Separator(frame).pack(fill="x", pady=10)
@@ -79,13 +79,13 @@ class ClientsDialog(tk.Toplevel):
         row.pack(fill="x", pady=(4, 0))
         ttk.Label(row, text="Provider database (ISPDB):").pack(side="left")
         self.ispdb = tk.StringVar(self, value=app.settings.get(ISPDB_KEY, ISPDB_URL))
-        ttk.Entry(row, textvariable=self.ispdb, width=44).pack(side="left", fill="x", expand=True,
+        ttk.Entry(row, textvariable=self.ispdb, width=36).pack(side="left", fill="x", expand=True,
                                                                padx=(6, 0))
         ttk.Label(frame, text="empty = do not ask it; {domain} stands for the address's domain",
                   style="Muted.TLabel").pack(anchor="w")
         self.http = tk.BooleanVar(self, value=bool(app.settings.get(HTTP_KEY, True)))
         ttk.Checkbutton(frame, text="Also ask for settings over unencrypted HTTP (shown as "
-                        "unverified, for you to check)", variable=self.http).pack(anchor="w",
+                        "unverified)", variable=self.http).pack(anchor="w",
                                                                                   pady=(6, 0))
         bar = ttk.Frame(frame)
         bar.pack(fill="x", pady=(12, 0))

@@ -14,12 +14,14 @@ from __future__ import annotations
 import tkinter as tk
 import urllib.parse
 import webbrowser
+from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Callable
 
 from netgui.net.errors import Cancelled
 from netgui.net.mail import accounts, signin
 from netgui.ui.form import Field, Form
+from netgui.ui.scrolled import ScrolledFrame
 from netgui.ui.spinner import Spinner
 from netgui.ui.theme import accent_button_style
 from netgui.ui.transcript import TranscriptPane
@@ -77,8 +79,9 @@ class AccountWizard(tk.Toplevel):
         self.saved: str | None = None
         self.title("Add a mail account")
         self.transient(master.winfo_toplevel())
-        self.geometry("680x560")
-        self.minsize(560, 460)
+        self.geometry(f"{min(760, self.winfo_screenwidth() - 40)}x"
+                      f"{min(640, self.winfo_screenheight() - 60)}")
+        self.minsize(560, 420)
         self.pages: dict[str, ttk.Frame] = {}
         self.page = ""
         outer = ttk.Frame(self, padding=14)
@@ -163,13 +166,26 @@ class AccountWizard(tk.Toplevel):
 
     def _build_check(self) -> None:
         page = self._page("check", "Check the settings")
-        self.how = ttk.Label(page, text="", wraplength=WRAP, justify="left")
+        bar = self._bar(page)
+        self.check_status = ttk.Label(bar, text="", style="Error.TLabel", wraplength=WRAP,
+                                      justify="left")
+        self.check_status.pack(side="top", fill="x", pady=(0, 6))
+        self.continue_button = ttk.Button(bar, text="Sign in and test", command=self.finish,
+                                          style=accent_button_style(self))
+        self.continue_button.pack(side="right")
+        ttk.Button(bar, text="Back", command=lambda: self.show("start")).pack(side="right",
+                                                                              padx=(0, 6))
+        ttk.Button(bar, text="Cancel", command=self.cancel).pack(side="left")
+        self.scroll = ScrolledFrame(page, self.app)
+        self.scroll.pack(side="top", fill="both", expand=True)
+        body = self.scroll.inner
+        self.how = ttk.Label(body, text="", wraplength=WRAP, justify="left")
         self.how.pack(side="top", anchor="w")
-        self.notes = ttk.Label(page, text="", style="Error.TLabel", wraplength=WRAP,
+        self.notes = ttk.Label(body, text="", style="Error.TLabel", wraplength=WRAP,
                                justify="left")
         self.notes.pack(side="top", anchor="w", pady=(2, 6))
         sec = list(SECURITY_LABELS.values())
-        cols = ttk.Frame(page)
+        cols = ttk.Frame(body)
         cols.pack(side="top", fill="x")
         left = ttk.LabelFrame(cols, text="Incoming", padding=6)
         left.pack(side="left", fill="both", expand=True)
@@ -192,43 +208,41 @@ class AccountWizard(tk.Toplevel):
             Field("smtp_user", "User name", remember=False, width=22),
             Field("smtp_auth", "Needs a login", kind="check", default=True, remember=False),
         ])
-        for form in (self.in_form, self.out_form):
-            form.buttons.pack_forget()
-            form.pack(fill="x")
-        box = ttk.LabelFrame(page, text="Sign-in", padding=6)
+        box = ttk.LabelFrame(body, text="Sign-in", padding=6)
         box.pack(side="top", fill="x", pady=(8, 0))
         self.auth_form = Form(box, [
-            Field("name", "Account name", required=True, remember=False, width=30,
-                  validator=lambda v: "No '/' in the name" if "/" in v else None),
             Field("method", "Sign in with", kind="choice", choices=list(METHODS.values()),
                   remember=False, width=30),
-            Field("password", "Password", kind="password", remember=False, width=30),
+            Field("name", "Account name", required=True, remember=False, width=30,
+                  validator=lambda v: "No '/' in the name" if "/" in v else None),
+        ])
+        self.pw_form = Form(box, [
+            Field("password", "Password", kind="password", remember=False, width=30)])
+        self.client_form = Form(box, [
             Field("client_id", "OAuth client ID", remember=False, width=30),
             Field("client_secret", "Client secret", kind="password", remember=False, width=30,
-                  help="only if the provider needs one"),
-            Field("plaintext", "Use the unencrypted connection anyway (the password can be "
-                  "read on the way)", kind="check", remember=False),
-        ])
-        self.auth_form.buttons.pack_forget()
-        self.auth_form.pack(fill="x")
-        links = ttk.Frame(box)
-        links.pack(side="top", fill="x")
+                  help="if the provider needs one")])
+        label_width = tkfont.nametofont("TkDefaultFont").measure("OAuth client ID: ") + 6
+        for form in (self.in_form, self.out_form, self.auth_form, self.pw_form, self.client_form):
+            form.buttons.pack_forget()
+            if form not in (self.pw_form, self.client_form):
+                form.pack(fill="x")
+            if form in (self.auth_form, self.pw_form, self.client_form):  # labels line up
+                form.winfo_children()[0].columnconfigure(0, minsize=label_width)
+        self.plaintext = tk.BooleanVar(self, value=False)
+        self.plaintext_check = ttk.Checkbutton(
+            box, variable=self.plaintext, text="Use the unencrypted connection anyway (the "
+            "password can be read on the way)")
+        links = self.links = ttk.Frame(box)
+        links.pack(side="top", fill="x", pady=(4, 0))
         self.sign_in_note = ttk.Label(links, text="", style="Muted.TLabel", wraplength=WRAP - 180,
                                       justify="left")
         self.sign_in_note.pack(side="left", fill="x", expand=True)
         self.help_button = ttk.Button(links, text="How to get a client ID", command=self.open_help)
         self.help_button.pack(side="right")
         self.auth_form.variables["method"].trace_add("write", lambda *_: self._method_changed())
-        bar = self._bar(page)
-        self.check_status = ttk.Label(bar, text="", style="Error.TLabel", wraplength=WRAP,
-                                      justify="left")
-        self.check_status.pack(side="top", fill="x", pady=(0, 6))
-        self.continue_button = ttk.Button(bar, text="Sign in and test", command=self.finish,
-                                          style=accent_button_style(self))
-        self.continue_button.pack(side="right")
-        ttk.Button(bar, text="Back", command=lambda: self.show("start")).pack(side="right",
-                                                                              padx=(0, 6))
-        ttk.Button(bar, text="Cancel", command=self.cancel).pack(side="left")
+        for form, key in ((self.in_form, "incoming_security"), (self.out_form, "smtp_security")):
+            form.variables[key].trace_add("write", lambda *_: self._security_changed())
 
     def _build_finish(self) -> None:
         page = self._page("finish", "Signing in")
@@ -329,22 +343,23 @@ class AccountWizard(tk.Toplevel):
         method = "oauth2" if found.uses_oauth and self.provider and self.provider.get("oauth") \
             else "password"
         pid = (self.provider or {}).get("id", "")
-        self.auth_form.set_values({
-            "name": email, "method": METHODS[method], "password": start["password"],
-            "client_id": signin.client_id(self.app.settings, pid) if pid else "",
-            "client_secret": signin.client_secret(self.app.secrets, pid) or "" if pid else "",
-            "plaintext": False})
-        if self.provider is not None and self.provider.get("custom"):
-            default = self.provider["oauth"].get("default_client_id", "")
-            if default and not self.auth_form.get("client_id"):
-                self.auth_form.set("client_id", default)
+        self.auth_form.set_values({"name": email, "method": METHODS[method]})
+        self.pw_form.set_values({"password": start["password"]})
+        client = signin.client_id(self.app.settings, pid) if pid else ""
+        if not client and self.provider is not None and self.provider.get("custom"):
+            client = self.provider["oauth"].get("default_client_id", "")  # the config's own
+        self.client_form.set_values({
+            "client_id": client,
+            "client_secret": signin.client_secret(self.app.secrets, pid) or "" if pid else ""})
+        self.plaintext.set(False)
         if found.source == "manual":
             self.how.configure(text="Enter your provider's servers below.")
+        elif found.source == "bundled":
+            self.how.configure(text=f"Found in {found.where}.")
         else:
             where = f" ({found.where})" if found.where and found.source != "preset" else ""
-            trust = "" if found.verified else " It came without encryption: check the names."
             self.how.configure(text=f"Found through {HOW.get(found.source, found.source)}"
-                                    f"{where}.{trust}")
+                                    f"{where}.")
         notes = [problem] if problem else []
         notes += found.notes
         if found.insecure:
@@ -353,18 +368,23 @@ class AccountWizard(tk.Toplevel):
         self.notes.configure(text="\n".join(n for n in notes if n)[:600])
         self.check_status.configure(text="")
         self._method_changed()
+        self._security_changed()
         self.show("check")
+        self.scroll.to_top()
 
     def _method_changed(self) -> None:
         method = METHOD_VALUES.get(self.auth_form.raw("method"), "password")
         oauth = method == "oauth2"
         p = self.provider or {}
-        self.auth_form.set_enabled("password", not oauth)
-        self.auth_form.set_enabled("client_id", oauth)
+        shown, hidden = (self.client_form, self.pw_form) if oauth else (self.pw_form,
+                                                                         self.client_form)
+        hidden.pack_forget()
+        shown.pack(fill="x", after=self.auth_form)
         needs_secret = bool((p.get("oauth") or {}).get("client_secret_required"))
-        self.auth_form.set_enabled("client_secret", oauth)
-        self.auth_form.messages["client_secret"].configure(
-            text="required by this provider" if needs_secret else "only if the provider needs one")
+        self.client_form.fields["client_secret"].help = \
+            "required by this provider" if needs_secret else "if the provider needs one"
+        self.client_form.messages["client_secret"].configure(
+            text=self.client_form.fields["client_secret"].help)
         self.continue_button.configure(text="Sign in and test" if oauth else "Test and save")
         if oauth and p.get("oauth"):
             server = urllib.parse.urlsplit(p["oauth"]["authorization_endpoint"]).netloc
@@ -387,6 +407,16 @@ class AccountWizard(tk.Toplevel):
                                         "in a file.")
             self.help_button.pack_forget()
 
+    def _security_changed(self) -> None:
+        """The "unencrypted anyway" box, only while a server is set to no encryption."""
+        plain = SECURITY_VALUES.get(self.in_form.raw("incoming_security")) == "none" or (
+            SECURITY_VALUES.get(self.out_form.raw("smtp_security")) == "none")
+        if plain:
+            self.plaintext_check.pack(side="top", anchor="w", pady=(4, 0), before=self.links)
+        else:
+            self.plaintext_check.pack_forget()
+            self.plaintext.set(False)
+
     def open_help(self) -> None:
         """How to get a client ID (OAuth2), or the provider's app password page."""
         p = self.provider or {}
@@ -400,6 +430,7 @@ class AccountWizard(tk.Toplevel):
         """(account name, profile, password) from the check page."""
         i, o, a = self.in_form.values(), self.out_form.values(), self.auth_form.values()
         start = self.start_form.values()
+        password = self.pw_form.get("password")
         method = METHOD_VALUES.get(a["method"], "password")
         profile = accounts.normalize({
             "display_name": start["display_name"], "email": start["email"],
@@ -411,18 +442,18 @@ class AccountWizard(tk.Toplevel):
             "smtp_port": o["smtp_port"], "smtp_user": o["smtp_user"], "smtp_auth": o["smtp_auth"],
             "incoming_auth": method, "smtp_auth_method": method,
             "oauth_provider": (self.provider or {}).get("id", "")})
-        return a["name"], profile, a["password"]
+        return a["name"], profile, password
 
     def problems(self) -> list[str]:
         name, profile, password = self.profile()
-        problems = [] if all(f.validate() for f in (self.in_form, self.out_form, self.auth_form)) \
-            else ["Please correct the marked fields"]
+        forms = (self.in_form, self.out_form, self.auth_form)
+        problems = [] if all([f.validate() for f in forms]) else ["Please correct the marked fields"]
         problems += accounts.validate(name, profile)
         if name in self.app.settings.profiles(accounts.KIND):
             problems.append(f"An account named {name} exists already")
         plaintext = profile["incoming_security"] == "none" or (
             profile["smtp_host"] and profile["smtp_security"] == "none")
-        if plaintext and not self.auth_form.get("plaintext"):
+        if plaintext and not self.plaintext.get():
             problems.append("A server is set to no encryption: tick “Use the unencrypted "
                             "connection anyway” or choose TLS or STARTTLS")
         oauth = profile["incoming_auth"] == "oauth2"
@@ -430,11 +461,11 @@ class AccountWizard(tk.Toplevel):
         if oauth and not p.get("oauth"):
             problems.append("No sign-in server is known for these servers; sign in with a "
                             "password")
-        elif oauth and not self.auth_form.get("client_id"):
+        elif oauth and not self.client_form.get("client_id"):
             problems.append(f"Enter the OAuth client ID you registered with {p.get('name')} "
                             "(How to get a client ID)")
         elif oauth and p["oauth"].get("client_secret_required") and \
-                not self.auth_form.get("client_secret"):
+                not self.client_form.get("client_secret"):
             problems.append(f"{p.get('name')} also needs your OAuth client's secret")
         if not oauth and not password:
             problems.append("Enter the password (or app password)")
@@ -453,10 +484,12 @@ class AccountWizard(tk.Toplevel):
             self.panel.destroy()
             self.panel = None
         if profile["incoming_auth"] != "oauth2":
-            self.pages["finish"].heading.configure(text=f"Testing {name}")
+            heading = self.pages["finish"].heading
+            heading.configure(text=f"Testing {name}")
+            heading.pack(side="top", anchor="w", pady=(0, 8), before=self.panel_holder)
             self._test(name, profile, password)
             return
-        a = self.auth_form.values()
+        a = self.client_form.values()
         try:
             config = signin.oauth_config(self.app.settings, self.app.secrets, self.provider["id"],
                                          client=a["client_id"], secret=a["client_secret"] or None,
@@ -464,7 +497,7 @@ class AccountWizard(tk.Toplevel):
         except Exception as exc:  # SignInError: an address that is not HTTPS, ...
             self._back(str(exc))
             return
-        self.pages["finish"].heading.configure(text=f"Signing in to {self.provider['name']}")
+        self.pages["finish"].heading.pack_forget()  # the panel says what to do
         self.finish_cancel.pack_forget()
         self.panel = SignInPanel(self.panel_holder, self.app, config,
                                  provider_name=self.provider["name"], login_hint=profile["email"],
@@ -484,11 +517,14 @@ class AccountWizard(tk.Toplevel):
                        else why or "Not signed in; nothing was saved.")
             return
         self.panel.pack_forget()
+        heading = self.pages["finish"].heading
+        heading.configure(text=f"Testing {name}")
+        heading.pack(side="top", anchor="w", pady=(0, 8), before=self.panel_holder)
         self.finish_cancel.pack(side="right")
         self._test(name, profile, None, config=config, grant=grant)
 
     def _test(self, name: str, profile: dict, password: str | None, **oauth) -> None:
-        a = self.auth_form.values()
+        a = self.client_form.values()
         extra = {}
         if oauth:
             extra = dict(oauth, client=a["client_id"], secret=a["client_secret"] or None,
@@ -538,3 +574,4 @@ class AccountWizard(tk.Toplevel):
         if self.panel is not None and self.panel.running:
             self.panel.task.cancel()
         self.destroy()
+

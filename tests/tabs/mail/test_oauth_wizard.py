@@ -87,7 +87,7 @@ def test_account_from_the_address_alone_reads_sends_and_survives_expiry_and_revo
     assert wizard.in_form.get("incoming_user") == user
     assert wizard.out_form.get("smtp_host") == peers.mail_ip
     assert wizard.auth_form.get("method") == METHODS["oauth2"]
-    assert wizard.auth_form.get("client_id") == "netgui-test"  # the config's public client
+    assert wizard.client_form.get("client_id") == "netgui-test"  # the config's public client
     assert f"127.0.0.1:{oauth_server.port}" in wizard.sign_in_note.cget("text")
     wizard.auth_form.set("name", "Work")
 
@@ -222,7 +222,7 @@ def test_plaintext_is_never_chosen_silently(make_app, discovering, test_keyring)
     tab, wizard = start_wizard(app, "e", domain="plain.test")
     assert "Only unencrypted connections were found" in wizard.notes.cget("text")
     assert wizard.in_form.get("incoming_security") == "None (unencrypted)"
-    wizard.auth_form.set("password", "secret")
+    wizard.pw_form.set("password", "secret")
     wizard.continue_button.invoke()
     assert wizard.page == "check"
     assert "Use the unencrypted connection anyway" in wizard.check_status.cget("text")
