@@ -234,3 +234,23 @@ def test_oauth_profiles_need_a_provider_and_encryption():
     plain = dict(base, oauth_provider="gmail", incoming_security="none")
     assert "OAuth2 sign-in needs an encrypted connection (TLS or STARTTLS)" in \
         accounts.validate("A", plain)
+
+
+def test_send_mail_command_with_an_oauth_account(oauth_server, oauth_dovecot, oauth_smtp, user,
+                                                 trust, monkeypatch, capsys):
+    """netgui send-mail uses the sign-in kept in the keyring; a revoked one says what to do."""
+    from netgui.cli import main
+    settings, secrets = Settings(), Secrets()
+    setup_account(oauth_server, oauth_dovecot, oauth_smtp, user, settings, secrets)
+    settings.flush()
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("Sent from the shell.\n"))
+    assert main(["send-mail", "--account", "Work", "--to", "bob@example.test",
+                 "--subject", "CLI"]) == 0
+    assert oauth_smtp.wait_for(1)[0].sender == f"{user}@example.test"
+    oauth_server.revoke_grants(user)
+    signin.forget_account("Work")
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("Again.\n"))
+    assert main(["send-mail", "--account", "Work", "--to", "bob@example.test",
+                 "--subject", "CLI 2"]) == 1
+    err = capsys.readouterr().err
+    assert "Sign in to Work again" in err and "sign in again in the Mail tab" in err
