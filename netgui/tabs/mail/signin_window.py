@@ -25,6 +25,17 @@ from .work import sign_in
 OnDone = Callable[[object, BaseException | None], None]  # (grant or None, error or None)
 
 
+def spinner_line(parent, wrap: int, pady=(8, 0)) -> tuple[Spinner, ttk.Label]:
+    """A spinner and a status line beside it, packed at the top of ``parent``."""
+    line = ttk.Frame(parent)
+    line.pack(side="top", fill="x", pady=pady)
+    spinner = Spinner(line)
+    spinner.pack(side="left")
+    label = ttk.Label(line, text="", style="Status.TLabel", wraplength=wrap, justify="left")
+    label.pack(side="left", fill="x", expand=True, padx=(4, 0))
+    return spinner, label
+
+
 def _host(url: str) -> str:
     return urllib.parse.urlsplit(url or "").hostname or url
 
@@ -74,13 +85,7 @@ class SignInPanel(ttk.Frame):
         self.copy_code_button = ttk.Button(self.code_row, text="Copy code", command=self.copy_code)
         self.copy_code_button.pack(side="left", padx=(6, 0))
 
-        status = ttk.Frame(self)
-        status.pack(side="top", fill="x", pady=(8, 0))
-        self.spinner = Spinner(status)
-        self.spinner.pack(side="left")
-        self.status = ttk.Label(status, text="", style="Status.TLabel", wraplength=wrap,
-                                justify="left")
-        self.status.pack(side="left", fill="x", expand=True, padx=(4, 0))
+        self.spinner, self.status = spinner_line(self, wrap)
 
         buttons = ttk.Frame(self)
         buttons.pack(side="top", fill="x", pady=(10, 0))

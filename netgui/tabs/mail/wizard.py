@@ -22,13 +22,12 @@ from netgui.net.errors import Cancelled
 from netgui.net.mail import accounts, signin
 from netgui.ui.form import Field, Form
 from netgui.ui.scrolled import ScrolledFrame
-from netgui.ui.spinner import Spinner
 from netgui.ui.theme import accent_button_style
 from netgui.ui.transcript import TranscriptPane
 
 from .account_dialog import PROTOCOL_LABELS, PROTOCOL_VALUES, SECURITY_LABELS, SECURITY_VALUES
 from .clients_dialog import register_help
-from .signin_window import SignInPanel
+from .signin_window import SignInPanel, spinner_line
 from .work import discover, test_and_save
 
 AUTOMATIC = "Find automatically"
@@ -150,13 +149,7 @@ class AccountWizard(tk.Toplevel):
             label = ttk.Label(rows, text=text)
             label.grid(row=i, column=1, sticky="w", padx=(6, 0), pady=2)
             self.step_marks[step], self.step_labels[step] = mark, label
-        line = ttk.Frame(page)
-        line.pack(side="top", fill="x", pady=(10, 0))
-        self.look_spinner = Spinner(line)
-        self.look_spinner.pack(side="left")
-        self.look_status = ttk.Label(line, text="", style="Status.TLabel", wraplength=WRAP - 40,
-                                     justify="left")
-        self.look_status.pack(side="left", fill="x", expand=True, padx=(4, 0))
+        self.look_spinner, self.look_status = spinner_line(page, WRAP - 40, pady=(10, 0))
         bar = self._bar(page)
         ttk.Button(bar, text="Cancel", command=self.cancel_lookup).pack(side="right")
         self.show_details = tk.BooleanVar(self, value=False)
@@ -249,13 +242,7 @@ class AccountWizard(tk.Toplevel):
         self.panel_holder = ttk.Frame(page)
         self.panel_holder.pack(side="top", fill="x")
         self.panel: SignInPanel | None = None
-        line = ttk.Frame(page)
-        line.pack(side="top", fill="x", pady=(12, 0))
-        self.finish_spinner = Spinner(line)
-        self.finish_spinner.pack(side="left")
-        self.finish_status = ttk.Label(line, text="", style="Status.TLabel", wraplength=WRAP,
-                                       justify="left")
-        self.finish_status.pack(side="left", fill="x", expand=True, padx=(4, 0))
+        self.finish_spinner, self.finish_status = spinner_line(page, WRAP, pady=(12, 0))
         bar = self._bar(page)
         self.finish_cancel = ttk.Button(bar, text="Cancel", command=self.cancel_finish)
         self.finish_cancel.pack(side="right")
