@@ -300,6 +300,7 @@ def test_denied_consent(oauth_server, user, test_keyring):
     with pytest.raises(SignInError, match="You declined access in the browser; nothing was saved"):
         sign_in_browser(config_for(oauth_server), open_browser=opener, timeout=20)
     assert test_keyring.store == {}
+    opener.seen["thread"].join(10)  # the browser shows netgui's answer page
     assert "Sign-in not completed" in opener.seen["page"].text
 
 
@@ -443,7 +444,8 @@ def test_save_new_account_rolls_back(test_keyring):
         def save_profile(self, kind, name, data):
             raise OSError(28, "No space left on device")
 
-    profile = {"email": "a@b.test", "incoming_host": "imap.b.test", "incoming_auth": "oauth2"}
+    profile = {"email": "a@b.test", "incoming_host": "imap.b.test", "incoming_auth": "oauth2",
+               "oauth_provider": "gmail"}
     with pytest.raises(OSError):
         accounts.save_new_account(DiskFull(), Secrets(), "A", profile, oauth_refresh_token="rt")
     assert test_keyring.store == {}
