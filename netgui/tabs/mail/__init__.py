@@ -479,15 +479,12 @@ class MailTab(Tab):
         return window
 
     def _failed(self, task, account: str | None = None) -> None:
-        if account is not None and task.state == "failed" and accounts.needs_sign_in(task.error):
+        sign_in = accounts.needs_sign_in(task.error)
+        if account is not None and task.state == "failed" and (
+                sign_in or accounts.needs_password(task.error)):
             if task.started >= self.password_given.get(account, -1.0):
-                self.ask_sign_in(account, task.error)
-            else:  # it started before the sign-in that was just made: its retry runs
-                self.set_status(self.status.cget("text"), busy=False)
-        elif account is not None and task.state == "failed" and accounts.needs_password(task.error):
-            if task.started >= self.password_given.get(account, -1.0):
-                self.ask_password(account, task.error)
-            else:  # it started with the password before the one just entered: its retry runs
+                (self.ask_sign_in if sign_in else self.ask_password)(account, task.error)
+            else:  # it started with the password (or sign-in) before the new one: its retry runs
                 self.set_status(self.status.cget("text"), busy=False)
         elif task.state == "cancelled":
             self.set_status("Cancelled.", busy=False)
