@@ -32,7 +32,7 @@ def run(args) -> int:
     from netgui.config import Secrets, Settings
     from netgui.net.cancel import CancelToken
     from netgui.net.errors import NetError
-    from netgui.net.mail import accounts, compose, outbox
+    from netgui.net.mail import accounts, compose, outbox, signin
 
     settings, secrets = Settings(), Secrets()
     known = accounts.load_accounts(settings)
@@ -48,12 +48,15 @@ def run(args) -> int:
             print(f"netgui: no mail account named {name!r}", file=sys.stderr)
             return False
         smtp_pw = accounts.smtp_password(secrets, name) if profile["smtp_auth"] else None
-        try:
+        try:  # an OAuth2 account sends with the sign-in kept in the keyring
+            tokens = signin.token_manager(settings, secrets, name, profile) \
+                if signin.uses_oauth(profile) else None
             result = outbox.deliver(item, profile, smtp_password=smtp_pw,
                                     incoming_password=accounts.incoming_password(secrets, name),
-                                    token=token, log=log)
+                                    token=token, log=log, tokens=tokens)
         except NetError as exc:
-            print(f"netgui: {exc} (the message waits in the Outbox)", file=sys.stderr)
+            hint = " (sign in again in the Mail tab)" if accounts.needs_sign_in(exc) else ""
+            print(f"netgui: {exc}{hint} (the message waits in the Outbox)", file=sys.stderr)
             return False
         where = result.sent_to.removeprefix("imap:") if result.sent_to != "local" else "local Sent"
         print(f"Sent to {len(result.recipients)} recipient(s); copy in {where}")

@@ -52,6 +52,20 @@ class AuthError(NetError):
     """The server refused the credentials."""
 
 
+class TokenRejected(AuthError):
+    """The server refused an OAuth2 access token (expired, revoked, wrong scope): the caller
+    refreshes it and tries once more."""
+
+
+class SignInError(AuthError):
+    """An OAuth2 sign-in did not complete (denied, refused, timed out, not set up); nothing
+    was stored."""
+
+
+class SignInNeeded(SignInError):
+    """The stored OAuth2 grant is gone or was revoked: the user must sign in again."""
+
+
 class ProtocolError(NetError):
     """The peer sent something the protocol does not allow, or refused a request."""
 

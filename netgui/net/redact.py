@@ -14,7 +14,7 @@ _RULES = [
     # IMAP: tag LOGIN user secret
     (re.compile(r"^(\s*\S+\s+LOGIN\s+(?:\"[^\"]*\"|\S+)\s+).+$", re.I), rf"\g<1>{MASK}"),
     # SMTP / IMAP / IRC SASL: AUTH PLAIN <b64>, AUTHENTICATE PLAIN <b64>, AUTHENTICATE <b64>
-    (re.compile(r"^(\s*(?:\S+\s+)?AUTH(?:ENTICATE)?\s+(?:PLAIN|LOGIN|XOAUTH2|CRAM-MD5)\s+).+$", re.I),
+    (re.compile(r"^(\s*(?:\S+\s+)?AUTH(?:ENTICATE)?\s+(?:PLAIN|LOGIN|XOAUTH2|OAUTHBEARER|CRAM-MD5)\s+).+$", re.I),
      rf"\g<1>{MASK}"),
     (re.compile(r"^(\s*AUTHENTICATE\s+)(?!PLAIN\b|LOGIN\b|EXTERNAL\b|\+$)\S+$", re.I), rf"\g<1>{MASK}"),
     # IRC services

@@ -35,7 +35,7 @@ default_login_user = dovenull
 default_internal_user = dovecot
 first_valid_uid = 1
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth_mechanisms}
 mail_location = maildir:{base}/mail/%u
 ssl = yes
 ssl_cert = <{base}/cert.pem
@@ -46,7 +46,7 @@ passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {base}/passwd
 }}
-userdb {{
+{oauth_passdb}userdb {{
   driver = static
   args = uid=nobody gid=nogroup home={base}/home/%u
 }}
@@ -91,6 +91,27 @@ service pop3-login {{
 service anvil {{
   chroot =
 }}
+"""
+
+# OAuth2 (XOAUTH2 / OAUTHBEARER): Dovecot hands the bearer token to the oauth2 passdb, which
+# asks the test authorization server's introspection endpoint (RFC 7662) whether it is
+# active and whose it is. ``mechanisms`` keeps PLAIN/LOGIN away from this passdb.
+OAUTH_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {base}/dovecot-oauth2.conf.ext
+}}
+"""
+
+# Dovecot 2.3 syntax (2.4 renamed these to oauth2_* settings in an oauth2 {{}} filter).
+OAUTH_CONF = """\
+introspection_mode = post
+introspection_url = {introspection_url}
+username_attribute = username
+active_attribute = active
+active_value = true
+timeout_msecs = 5000
 """
 
 
@@ -153,10 +174,10 @@ def _chown_tree(root: Path) -> None:
             os.chown(os.path.join(dirpath, name), *_NOBODY)
 
 
-def _make_certs(base: Path) -> str:
+def _make_certs(base: Path, *names: str) -> str:
     import trustme
     ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
+    cert = ca.issue_cert("127.0.0.1", "localhost", *(n for n in names if n != "127.0.0.1"))
     cert.private_key_pem.write_to_path(str(base / "key.pem"))
     cert.cert_chain_pems[0].write_to_path(str(base / "cert.pem"))
     with open(base / "cert.pem", "ab") as f:
@@ -166,8 +187,14 @@ def _make_certs(base: Path) -> str:
     return str(base / "ca.pem")
 
 
-def start_dovecot(base: Path | None = None) -> Dovecot:
-    """Start Dovecot with its own config in ``base`` (a temp folder if None)."""
+def start_dovecot(base: Path | None = None, *, oauth_introspection_url: str | None = None,
+                  listen: str = "127.0.0.1", ports: dict[str, int] | None = None,
+                  cert_names: tuple[str, ...] = ()) -> Dovecot:
+    """Start Dovecot with its own config in ``base`` (a temp folder if None).
+
+    ``oauth_introspection_url``: also offer XOAUTH2 and OAUTHBEARER, validating tokens at
+    that RFC 7662 endpoint (client credentials in the URL's user info).
+    """
     binary = require_binary("dovecot")
     base = Path(base or tempfile.mkdtemp(prefix="netgui-dovecot-"))
     for sub in ("run", "state", "mail", "home"):
@@ -176,16 +203,24 @@ def start_dovecot(base: Path | None = None) -> Dovecot:
     (base / "passwd").write_text("".join(f"user{n}:{{PLAIN}}{PASSWORD}\n"
                                          for n in range(1, USERS + 1)))
     os.chmod(base / "passwd", 0o644)
-    ca_file = _make_certs(base)
+    ca_file = _make_certs(base, listen, *cert_names)
     os.chmod(base / "key.pem", 0o644)
-    ports = dict(imap=free_port(), imaps=free_port(), pop3=free_port(), pop3s=free_port())
-    (base / "dovecot.conf").write_text(CONFIG.format(base=base, **ports))
+    ports = ports or dict(imap=free_port(), imaps=free_port(), pop3=free_port(), pop3s=free_port())
+    oauth = {"oauth_mechanisms": "", "oauth_passdb": ""}
+    if oauth_introspection_url:
+        oauth = {"oauth_mechanisms": " xoauth2 oauthbearer",
+                 "oauth_passdb": OAUTH_PASSDB.format(base=base)}
+        (base / "dovecot-oauth2.conf.ext").write_text(
+            OAUTH_CONF.format(introspection_url=oauth_introspection_url))
+        os.chmod(base / "dovecot-oauth2.conf.ext", 0o600)  # it holds the client secret
+    (base / "dovecot.conf").write_text(CONFIG.format(base=base, **oauth, **ports)
+                                       .replace("listen = 127.0.0.1", f"listen = {listen}"))
     _chown_tree(base / "mail")
     _chown_tree(base / "home")
     proc = subprocess.Popen([binary, "-F", "-c", str(base / "dovecot.conf")],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     for port in ports.values():
-        wait_for_port(port, proc=proc, timeout=15)
+        wait_for_port(port, host=listen, proc=proc, timeout=15)
     return Dovecot(base, ports["imap"], ports["imaps"], ports["pop3"], ports["pop3s"], ca_file, proc)
 
 

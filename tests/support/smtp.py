@@ -9,17 +9,23 @@ and ``refuse_data`` make the server refuse recipients or the message itself.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
+import collections
 import email
 import email.policy
+import json
 import ssl
 import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 import pytest
+import requests
 import trustme
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 
 from tests.support.peers import free_port
 
@@ -66,21 +72,118 @@ class _Handler:
         return "250 2.0.0 Message accepted for delivery"
 
 
+def parse_bearer(mechanism: str, blob: bytes) -> tuple[str, str] | None:
+    """(user, token) from an XOAUTH2 or OAUTHBEARER client response, None if malformed."""
+    try:
+        text = blob.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    fields = text.split("\x01")
+    user = None
+    if mechanism == "OAUTHBEARER":  # "n,a=user,\x01host=..\x01auth=Bearer tok\x01\x01"
+        gs2 = fields.pop(0).split(",")
+        if len(gs2) < 2 or gs2[0] not in ("n", "y"):
+            return None
+        if gs2[1].startswith("a="):
+            user = gs2[1][2:].replace("=2C", ",").replace("=3D", "=")
+    kv = dict(f.split("=", 1) for f in fields if "=" in f)
+    user = kv.get("user", user)
+    auth = kv.get("auth", "")
+    if not user or not auth.lower().startswith("bearer "):
+        return None
+    return user, auth[7:]
+
+
+class BearerAuth:
+    """aiosmtpd AUTH hooks for XOAUTH2 and OAUTHBEARER: the token is checked at the test
+    authorization server's introspection endpoint, as Dovecot's oauth2 passdb does."""
+
+    def __init__(self, introspection_url: str):
+        self.introspection_url = introspection_url
+        self.attempts: list[tuple[str, str, bool]] = []  # (mechanism, user, accepted)
+
+    def introspect(self, user: str, token: str) -> bool:
+        resp = requests.post(self.introspection_url, data={"token": token}, timeout=5)
+        data = resp.json() if resp.ok else {}
+        return data.get("active") is True and data.get("username") == user
+
+    async def run(self, server, args, mechanism: str) -> AuthResult:
+        if len(args) == 1:
+            blob = await server.challenge_auth("")
+            if blob is MISSING:
+                return AuthResult(success=False, handled=True)
+        else:
+            try:
+                blob = base64.b64decode(args[1], validate=True)
+            except binascii.Error:
+                await server.push("501 5.5.2 Can't decode base64")
+                return AuthResult(success=False, handled=True)
+        parsed = parse_bearer(mechanism, blob)
+        if parsed is None:
+            await server.push("501 5.5.2 Malformed " + mechanism + " response")
+            return AuthResult(success=False, handled=True)
+        user, token = parsed
+        loop = asyncio.get_running_loop()
+        ok = await loop.run_in_executor(None, self.introspect, user, token)
+        self.attempts.append((mechanism, user, ok))
+        if ok:
+            return AuthResult(success=True, auth_data=LoginPassword(user.encode(), b""))
+        # RFC 7628 3.2.2: the error is a challenge; the client answers with a dummy response
+        answer = await server.challenge_auth(json.dumps(
+            {"status": "401", "schemes": "bearer", "scope": "mail"}))
+        if answer is MISSING:
+            return AuthResult(success=False, handled=True)
+        return AuthResult(success=False, handled=False)  # aiosmtpd sends 535
+
+
+class _BearerHandler(_Handler):
+    bearer: BearerAuth | None = None
+
+    async def auth_XOAUTH2(self, server, args):
+        return await self.bearer.run(server, args, "XOAUTH2")
+
+    async def auth_OAUTHBEARER(self, server, args):
+        return await self.bearer.run(server, args, "OAUTHBEARER")
+
+
+class _SMTP(SMTP):
+    line_length_limit = 12290  # the reader's limit, set in __init__
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # AUTH lines carry tokens of 1-2 KB at real providers (RFC 4954 allows 12288 octets);
+        # an instance dict: the class's one is shared by every connection
+        self.command_size_limits = collections.defaultdict(lambda: SMTP.command_size_limit,
+                                                           AUTH=12288)
+
+
+class _Controller(Controller):
+    def factory(self):
+        return _SMTP(self.handler, **self.SMTP_kwargs)
+
+
 class SmtpPeer:
     """aiosmtpd on 127.0.0.1:<free port>; ``mode`` is "starttls", "tls" or "none"."""
 
     def __init__(self, ca: trustme.CA, mode: str = "starttls", auth: bool = True,
                  auth_require_tls: bool = True, data_size_limit: int = 33554432,
-                 auth_exclude: tuple[str, ...] = (), smtputf8: bool = True):
+                 auth_exclude: tuple[str, ...] = (), smtputf8: bool = True,
+                 introspection_url: str | None = None, host: str = "127.0.0.1",
+                 port: int | None = None, cert_names: tuple[str, ...] = ("127.0.0.1", "localhost")):
         self.mode = mode
-        self.host = "127.0.0.1"
-        self.port = free_port()
+        self.host = host
+        self.port = port or free_port()
         self.user = USER
         self.password = PASSWORD
         self.handler = _Handler()
+        self.bearer = None
+        if introspection_url:  # also XOAUTH2 / OAUTHBEARER against the test OAuth server
+            self.bearer = BearerAuth(introspection_url)
+            self.handler = _BearerHandler()
+            self.handler.bearer = self.bearer
         self.auth_attempts: list[tuple[str, str]] = []
         server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert("127.0.0.1", "localhost").configure_cert(server_ctx)
+        ca.issue_cert(*cert_names).configure_cert(server_ctx)
         kwargs = dict(hostname=self.host, port=self.port, server_hostname="smtp.test",
                       data_size_limit=data_size_limit, enable_SMTPUTF8=smtputf8)
         if auth:
@@ -92,7 +195,7 @@ class SmtpPeer:
             kwargs.update(tls_context=server_ctx, require_starttls=False)
         elif mode == "tls":
             kwargs.update(ssl_context=server_ctx)
-        self.controller = Controller(self.handler, **kwargs)
+        self.controller = _Controller(self.handler, **kwargs)
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
         if not isinstance(auth_data, LoginPassword):

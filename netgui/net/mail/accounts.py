@@ -6,16 +6,19 @@ The schema (shared by reading and sending; ``normalize`` fills defaults)::
      "incoming_protocol": "imap"|"pop3", "incoming_host": str, "incoming_port": int,
      "incoming_security": "tls"|"starttls"|"none", "incoming_user": str, "verify_tls": bool,
      "smtp_host": str, "smtp_port": int, "smtp_security": "tls"|"starttls"|"none",
-     "smtp_user": str (empty = same as incoming_user), "smtp_auth": bool}
+     "smtp_user": str (empty = same as incoming_user), "smtp_auth": bool,
+     "incoming_auth": "password"|"oauth2", "smtp_auth_method": "password"|"oauth2",
+     "oauth_provider": str (a provider id, see netgui.net.mail.signin; empty = none)}
 
-Passwords: secrets accounts "mail/<name>/incoming" and "mail/<name>/smtp".
+Passwords: secrets accounts "mail/<name>/incoming" and "mail/<name>/smtp"; an OAuth2
+account's refresh token: "mail/<name>/oauth-refresh" (netgui.net.mail.oauth.refresh_key).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from netgui.net.errors import AuthError
+from netgui.net.errors import AuthError, SignInError, SignInNeeded, TokenRejected
 
 KIND = "mail"
 PROTOCOLS = ("imap", "pop3")
@@ -32,7 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "incoming_protocol": "imap", "incoming_host": "", "incoming_port": 993,
     "incoming_security": "tls", "incoming_user": "", "verify_tls": True,
     "smtp_host": "", "smtp_port": 465, "smtp_security": "tls", "smtp_user": "", "smtp_auth": True,
+    "incoming_auth": "password", "smtp_auth_method": "password", "oauth_provider": "",
 }
+AUTH_METHODS = ("password", "oauth2")
 
 
 def incoming_port(protocol: str, security: str) -> int:
@@ -63,10 +68,13 @@ def normalize(data: dict[str, Any]) -> dict[str, Any]:
             out[key] = int(out[key]) or default
         except (TypeError, ValueError):
             out[key] = default
+    for key in ("incoming_auth", "smtp_auth_method"):
+        if out[key] not in AUTH_METHODS:
+            out[key] = "password"
     for key in ("verify_tls", "smtp_auth"):
         out[key] = bool(out[key])
     for key in ("display_name", "email", "signature", "incoming_host", "incoming_user",
-                "smtp_host", "smtp_user"):
+                "smtp_host", "smtp_user", "oauth_provider"):
         out[key] = str(out[key] or "")
         if key != "signature":
             out[key] = out[key].strip()
@@ -91,6 +99,13 @@ def validate(name: str, data: dict[str, Any]) -> list[str]:
     for key, value in data.items():
         if isinstance(value, str) and key != "signature" and ("\r" in value or "\n" in value):
             problems.append(f"{key.replace('_', ' ').capitalize()} cannot contain a line break")
+    oauth_in = data.get("incoming_auth") == "oauth2"
+    oauth_out = data.get("smtp_auth_method") == "oauth2" and data.get("smtp_auth", True)
+    if (oauth_in or oauth_out) and not data.get("oauth_provider"):
+        problems.append("OAuth2 sign-in needs a provider")
+    if oauth_in and data.get("incoming_security") == "none" or \
+            oauth_out and data.get("smtp_security") == "none":
+        problems.append("OAuth2 sign-in needs an encrypted connection (TLS or STARTTLS)")
     return problems
 
 
@@ -100,8 +115,14 @@ class PasswordNeeded(AuthError):
 
 def needs_password(error: BaseException | None) -> bool:
     """True when asking the user for a password could help: none was known, or the
-    server refused it (an authentication error)."""
-    return isinstance(error, AuthError)
+    server refused it (an authentication error that is not about an OAuth2 sign-in)."""
+    return isinstance(error, AuthError) and not isinstance(error, (SignInError, TokenRejected))
+
+
+def needs_sign_in(error: BaseException | None) -> bool:
+    """True when signing in again in the browser could help: the stored OAuth2 grant is gone
+    or revoked, or the server refused even a freshly refreshed access token."""
+    return isinstance(error, (SignInNeeded, TokenRejected))
 
 
 def secret_key(name: str, which: str = "incoming") -> str:
@@ -131,10 +152,41 @@ def save_account(settings, secrets, name: str, data: dict[str, Any], *,
     return clean
 
 
+def save_new_account(settings, secrets, name: str, data: dict[str, Any], *,
+                     incoming_password: str | None = None, smtp_password: str | None = None,
+                     oauth_refresh_token: str | None = None) -> dict:
+    """Add an account all or nothing (the wizard calls this only after discovery, sign-in and
+    a test login worked): problems raise ValueError before anything is written; a failure
+    while writing removes what was already written."""
+    clean = normalize(data)
+    problems = validate(name, clean)
+    if name in settings.profiles(KIND):
+        problems.append(f"An account named {name} exists already")
+    if "oauth2" in (clean["incoming_auth"], clean["smtp_auth_method"]) and not oauth_refresh_token:
+        problems.append("The account has no sign-in yet")
+    if problems:
+        raise ValueError(problems[0])
+    written: list[str] = []
+    try:
+        for which, value in (("incoming", incoming_password), ("smtp", smtp_password),
+                             ("oauth-refresh", oauth_refresh_token)):
+            if value:
+                secrets.set(secret_key(name, which), value)
+                written.append(secret_key(name, which))
+        settings.save_profile(KIND, name, clean)
+    except BaseException:
+        for key in written:
+            secrets.delete(key)
+        settings.delete_profile(KIND, name)
+        raise
+    return clean
+
+
 def delete_account(settings, secrets, name: str) -> None:
     settings.delete_profile(KIND, name)
     secrets.delete(secret_key(name, "incoming"))
     secrets.delete(secret_key(name, "smtp"))
+    secrets.delete(secret_key(name, "oauth-refresh"))  # revoke first: TokenManager.sign_out
 
 
 def incoming_password(secrets, name: str) -> str | None:

@@ -69,14 +69,27 @@ class MailConnection:
 
     @classmethod
     def from_account(cls: type[_Client], account: dict, password: str | None, *, token=None,
-                     log=no_log, cafile=None, timeout=DEFAULT_TIMEOUT) -> _Client:
-        """Connect and log in with a mail account profile (see netgui.net.mail.accounts)."""
+                     log=no_log, cafile=None, timeout=DEFAULT_TIMEOUT,
+                     access_token: str | None = None, tokens=None) -> _Client:
+        """Connect and log in with a mail account profile (see netgui.net.mail.accounts); with
+        ``access_token``, sign in with OAuth2 (SASL OAUTHBEARER/XOAUTH2) instead; with
+        ``tokens`` (an oauth.TokenManager), with its access token, refreshed once more when
+        the server refuses it."""
+        if tokens is not None:
+            return tokens.with_access_token(
+                lambda access: cls.from_account(account, None, token=token, log=log, cafile=cafile,
+                                                timeout=timeout, access_token=access),
+                token=token, log=log)
         client = cls(account["incoming_host"], account.get("incoming_port"),
                      account.get("incoming_security", "tls"), timeout=timeout, token=token, log=log,
                      verify=account.get("verify_tls", True), cafile=cafile)
         client.connect()
         try:
-            client.login(account.get("incoming_user") or account.get("email", ""), password or "")
+            user = account.get("incoming_user") or account.get("email", "")
+            if access_token is not None:
+                client.authenticate_oauth(user, access_token)
+            else:
+                client.login(user, password or "")
         except BaseException:
             client.close()
             raise

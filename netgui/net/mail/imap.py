@@ -9,6 +9,7 @@ login AuthError, a broken connection ConnectionLost.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import imaplib
@@ -21,9 +22,11 @@ from typing import Iterable, Iterator, Sequence
 
 from netgui.net.cancel import CancelToken
 from netgui.net.connection import DEFAULT_TIMEOUT, Log, no_log
-from netgui.net.errors import AuthError, Cancelled, ConnectionLost, NetError, ProtocolError, translate
-from netgui.net.redact import redact
+from netgui.net.errors import (AuthError, Cancelled, ConnectionLost, NetError, ProtocolError,
+                               TokenRejected, translate)
+from netgui.net.redact import MASK, redact
 
+from . import sasl
 from .connection import MailConnection, MailWire
 from .imap_stream import ResponseReader
 
@@ -201,6 +204,7 @@ class _Wire(MailWire, imaplib.IMAP4):
 
     def __init__(self, *args):
         self.quiet_count = 0
+        self.masking = False  # during AUTHENTICATE: what we send is a credential
         super().__init__(*args)
 
     def _emit(self, direction, data: bytes):
@@ -212,6 +216,8 @@ class _Wire(MailWire, imaplib.IMAP4):
     def send(self, data):
         if data == b"\r\n":
             pass
+        elif self.masking:
+            self._log_cb(">", MASK)
         elif data.endswith(b"\r\n") and len(data) < 2000 and b"\r\n" not in data[:-2]:
             self._emit(">", data[:-2])
         else:
@@ -361,6 +367,49 @@ class ImapClient(MailConnection):
                 self._wire.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
         except imaplib.IMAP4.error:
             pass
+
+    @_guard
+    def authenticate_oauth(self, user: str, access_token: str, mechanism: str | None = None) -> str:
+        """AUTHENTICATE with an OAuth2 access token: OAUTHBEARER or XOAUTH2, whichever the
+        server offers (``mechanism`` forces one). Returns the mechanism used. A refused token
+        raises TokenRejected (refresh it and try once more)."""
+        if self.security == "none":
+            raise ProtocolError(f"netgui sends sign-in tokens only over TLS; {self.where} is "
+                                "not encrypted")
+        offered = [c[5:] for c in self.capabilities if c.upper().startswith("AUTH=")]
+        chosen = sasl.choose(offered, mechanism)
+        if chosen is None:
+            raise ProtocolError(f"{self.where} does not offer OAuth2 sign-in "
+                                f"(it offers {' '.join(offered) or 'no SASL mechanism'})")
+        response = sasl.initial_response(chosen, user, access_token, self.host, self.port)
+        self._secrets.extend([access_token, base64.b64encode(response).decode()])
+        answers = []
+
+        def step(challenge: bytes) -> bytes:
+            answers.append(challenge)
+            self._wire.masking = True  # the answer goes out next
+            # the first "+" carries nothing; a later one is the server's JSON error
+            return response if len(answers) == 1 else sasl.ABORT_REPLY[chosen]
+
+        try:
+            self._wire.authenticate(chosen, step)
+        except imaplib.IMAP4.abort:
+            raise
+        except imaplib.IMAP4.error as exc:
+            why = sasl.describe_failure(answers[-1] if len(answers) > 1 else None)
+            raise TokenRejected(f"{self.where} refused the sign-in for {user}"
+                                + (f": {why}" if why else f" ({_clean(exc)})"),
+                                detail=str(exc)) from exc
+        finally:
+            self._wire.masking = False
+        self.log("*", f"Signed in as {user} with {chosen}")
+        try:  # servers may send new capabilities after authentication
+            typ, data = self._wire.capability()
+            if typ == "OK" and data and data[-1]:
+                self._wire.capabilities = tuple(data[-1].decode("ascii", "replace").upper().split())
+        except imaplib.IMAP4.error:
+            pass
+        return chosen
 
     def _goodbye(self, imap: _Wire) -> None:
         imap.sock.settimeout(3)

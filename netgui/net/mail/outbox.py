@@ -22,11 +22,11 @@ from typing import Any, Callable
 from netgui.config import atomic_write_bytes, atomic_write_text, data_dir
 from netgui.net.cancel import CancelToken
 from netgui.net.connection import Log, no_log
-from netgui.net.errors import NetError
+from netgui.net.errors import NetError, SignInError
 from netgui.net.safe_names import tolerant_local_name
 
 from . import compose
-from .smtp import SmtpSession
+from .signin import open_smtp
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _in_flight: set[str] = set()  # Outbox items being sent by this process
@@ -228,11 +228,12 @@ def deliver(item_id: str, account: dict, *, smtp_password: str | None = None,
             token: CancelToken | None = None, log: Log = no_log,
             progress: Callable[[int, int], None] | None = None,
             status: Callable[[str], None] = lambda text: None,
-            cafile: str | None = None, timeout: float = 30.0) -> Delivery:
+            cafile: str | None = None, timeout: float = 30.0, tokens=None) -> Delivery:
     """Send the Outbox item ``item_id`` with the account's SMTP server, then file it in Sent.
 
     On failure the message stays in the Outbox with the error recorded, and the
-    NetError is raised. ``account`` is a normalized profile (netgui.net.mail.accounts).
+    NetError is raised. ``account`` is a normalized profile (netgui.net.mail.accounts);
+    ``tokens`` its oauth.TokenManager when it signs in with OAuth2.
     """
     st = st or stores()
     token = token or CancelToken()
@@ -242,14 +243,14 @@ def deliver(item_id: str, account: dict, *, smtp_password: str | None = None,
         _in_flight.add(item_id)
     try:
         return _deliver(item_id, account, smtp_password, incoming_password, st, token, log,
-                        progress, status, cafile, timeout)
+                        progress, status, cafile, timeout, tokens)
     finally:
         with _in_flight_lock:
             _in_flight.discard(item_id)
 
 
 def _deliver(item_id, account, smtp_password, incoming_password, st, token, log, progress,
-             status, cafile, timeout) -> Delivery:
+             status, cafile, timeout, tokens) -> Delivery:
     try:
         data, meta = st.outbox.load(item_id)
     except (KeyError, FileNotFoundError) as exc:
@@ -264,18 +265,15 @@ def _deliver(item_id, account, smtp_password, incoming_password, st, token, log,
     wire = compose.strip_bcc(data)
     st.outbox.update(item_id, state="sending", attempts=int(meta.get("attempts", 0)) + 1,
                      last_attempt=time.time())
-    user = None
-    if account.get("smtp_auth", True):
-        user = account.get("smtp_user") or account.get("incoming_user") or account.get("email")
     try:
         status(f"Connecting to {account.get('smtp_host')}:{account.get('smtp_port')}")
-        with SmtpSession(account.get("smtp_host", ""), account.get("smtp_port"),
-                         security=account.get("smtp_security", "tls"), user=user,
-                         password=smtp_password, verify=account.get("verify_tls", True),
-                         cafile=cafile, timeout=timeout, token=token, log=log,
-                         progress=progress) as session:
+        session = open_smtp(account, smtp_password, tokens, token=token, log=log, cafile=cafile,
+                            timeout=timeout, progress=progress)
+        try:
             status(f"Sending to {len(recipients)} recipient(s)")
             session.send(wire, sender, recipients, smtputf8=smtputf8)
+        finally:
+            session.close()
     except NetError as exc:
         st.outbox.update(item_id, state="failed", error=str(exc))
         raise
@@ -292,7 +290,7 @@ def _deliver(item_id, account, smtp_password, incoming_password, st, token, log,
         try:
             folder = file_on_imap(account, incoming_password, data, "sent", token=token, log=log,
                                   cafile=cafile, timeout=timeout,
-                                  drop_draft=str(meta.get("message_id", "")))
+                                  drop_draft=str(meta.get("message_id", "")), tokens=tokens)
             st.sent.delete(item_id)
             result.sent_to = f"imap:{folder}"
         except NetError as exc:
@@ -305,7 +303,7 @@ def _deliver(item_id, account, smtp_password, incoming_password, st, token, log,
 def file_on_imap(account: dict, password: str | None, data: bytes, kind: str, *,
                  token: CancelToken | None = None, log: Log = no_log, cafile: str | None = None,
                  timeout: float = 30.0, flags: tuple[str, ...] = ("\\Seen",),
-                 replace_message_id: str = "", drop_draft: str = "") -> str:
+                 replace_message_id: str = "", drop_draft: str = "", tokens=None) -> str:
     """APPEND ``data`` to the account's special folder ``kind`` ("sent" or "drafts").
 
     With ``replace_message_id``, older copies with that Message-ID in the folder are
@@ -315,8 +313,12 @@ def file_on_imap(account: dict, password: str | None, data: bytes, kind: str, *,
     """
     from .imap import ImapClient  # the reading side's IMAP core
 
+    oauth = tokens if account.get("incoming_auth") == "oauth2" else None
+    if oauth is None and account.get("incoming_auth") == "oauth2":
+        raise SignInError(f"{account.get('email', 'This account')} signs in with OAuth2, but no "
+                          "sign-in is set up")
     client = ImapClient.from_account(account, password, token=token, log=log, cafile=cafile,
-                                     timeout=timeout)
+                                     timeout=timeout, tokens=oauth)
     try:
         folder = client.special_folder(kind)
         if folder is None:
@@ -347,9 +349,10 @@ def file_on_imap(account: dict, password: str | None, data: bytes, kind: str, *,
 
 def save_draft_to_imap(draft: compose.Draft, account: dict, password: str | None, *,
                        token: CancelToken | None = None, log: Log = no_log,
-                       cafile: str | None = None) -> str:
+                       cafile: str | None = None, tokens=None) -> str:
     """Store the draft in the account's IMAP Drafts folder (flagged \\Draft), replacing
     the copy saved there before."""
     data = draft_bytes(draft)
     return file_on_imap(account, password, data, "drafts", token=token, log=log, cafile=cafile,
-                        flags=("\\Seen", "\\Draft"), replace_message_id=draft.message_id)
+                        flags=("\\Seen", "\\Draft"), replace_message_id=draft.message_id,
+                        tokens=tokens)

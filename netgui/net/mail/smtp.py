@@ -25,9 +25,12 @@ from netgui.net.errors import (
     NetError,
     ProtocolError,
     TLSError,
+    TokenRejected,
     translate,
 )
 from netgui.net.redact import MASK, redact
+
+from . import sasl
 
 SECURITY_MODES = ("tls", "starttls", "none")
 DEFAULT_PORTS = {"tls": 465, "starttls": 587, "none": 25}
@@ -135,7 +138,8 @@ class SmtpSession:
                  cafile: str | None = None, context: ssl.SSLContext | None = None,
                  timeout: float = DEFAULT_TIMEOUT, token: CancelToken | None = None,
                  log: Log = no_log, progress: Progress | None = None,
-                 local_hostname: str | None = None):
+                 local_hostname: str | None = None, access_token: str | None = None,
+                 oauth_mechanism: str | None = None):
         if security not in SECURITY_MODES:
             raise ValueError(f"security must be one of {SECURITY_MODES}")
         self.host = host
@@ -150,7 +154,9 @@ class SmtpSession:
         self.log = log
         self.progress = progress or (lambda done, total: None)
         self.local_hostname = local_hostname or _local_name()
-        self.secrets = tuple(x for x in (self.password,) if x)
+        self.access_token = access_token or None  # OAuth2: AUTH OAUTHBEARER/XOAUTH2 with it
+        self.oauth_mechanism = oauth_mechanism
+        self.secrets = tuple(x for x in (self.password, self.access_token) if x)
         self._smtp: _WiredSMTP | None = None
         self._remove_hook = lambda: None
         self.features: dict[str, str] = {}
@@ -217,6 +223,8 @@ class SmtpSession:
             raise ProtocolError(f"{self._where()} does not offer authentication{hint}; "
                                 "turn off SMTP authentication or use TLS")
         offered = smtp.esmtp_features.get("auth", "").upper().split()
+        if self.access_token:
+            return self._login_oauth(offered)
         # in the clear, prefer the mechanism that does not send the password itself
         preference = (("CRAM-MD5",) + AUTH_PREFERENCE) if self.security == "none" else AUTH_PREFERENCE
         mechanism = next((m for m in preference if m in offered), None)
@@ -232,6 +240,33 @@ class SmtpSession:
             raise AuthError(f"{self._where()} refused the user name or password "
                             f"({exc.smtp_code} {_one_line(exc.smtp_error)})") from exc
         self.log("*", f"Authenticated as {self.user}")
+
+    def _login_oauth(self, offered: list[str]) -> None:
+        if self.security == "none":
+            raise ProtocolError(f"netgui sends sign-in tokens only over TLS; {self._where()} is "
+                                "not encrypted")
+        mechanism = sasl.choose(offered, self.oauth_mechanism)
+        if mechanism is None:
+            raise ProtocolError(f"{self._where()} does not offer OAuth2 sign-in "
+                                f"(it offers {' '.join(offered)})")
+        response = sasl.initial_response(mechanism, self.user, self.access_token, self.host,
+                                         self.port)
+        challenges = []
+
+        def step(challenge=None):
+            if challenge is None:  # the initial response, on the AUTH line
+                return response.decode()
+            challenges.append(challenge)  # the server's JSON error: end the exchange
+            return sasl.ABORT_REPLY[mechanism].decode()
+
+        try:
+            self._smtp.auth(mechanism, step)
+        except smtplib.SMTPAuthenticationError as exc:
+            why = sasl.describe_failure(challenges[-1] if challenges else None)
+            raise TokenRejected(f"{self._where()} refused the sign-in for {self.user}"
+                                + (f": {why}" if why else f" ({exc.smtp_code} "
+                                   f"{_one_line(exc.smtp_error)})")) from exc
+        self.log("*", f"Signed in as {self.user} with {mechanism}")
 
     def close(self, quit: bool = True) -> None:
         """Say QUIT (if connected) and close the socket."""

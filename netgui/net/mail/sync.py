@@ -11,7 +11,9 @@ they arrive with ``ctx.event``:
 - ``("new-mail", {"account", "folder"})`` from ``watch``: something arrived
 
 The IMAP connection is kept open between tasks (one at a time, under a lock);
-POP3 sessions are opened per task because POP3 locks the mailbox.
+POP3 sessions are opened per task because POP3 locks the mailbox. An account that signs in
+with OAuth2 logs in with its TokenManager's access token (``tokens``), refreshed before it
+expires and once more when a server refuses it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any, Callable
 
 from netgui.net.cancel import CancelToken
 from netgui.net.connection import no_log
-from netgui.net.errors import Cancelled, NetError
+from netgui.net.errors import Cancelled, NetError, SignInError
 
 from . import accounts
 from .cache import MailCache, MessageRow
@@ -71,8 +73,12 @@ class MailService:
     """Reading one account: IMAP or POP3, through the offline cache."""
 
     def __init__(self, name: str, account: dict, cache: MailCache, *, secrets=None,
-                 password: str | None = None, cafile: str | None = None):
+                 password: str | None = None, cafile: str | None = None,
+                 tokens: Callable[[], Any] | None = None):
+        """``tokens``: makes the account's oauth.TokenManager (an OAuth2 account's sign-in);
+        called in the worker, so a sign-in that is not set up is that task's error."""
         self.name = name
+        self.tokens = tokens
         self.account = accounts.normalize(account)
         self.cache = cache
         self.secrets = secrets
@@ -101,8 +107,17 @@ class MailService:
         self._password = password
         self._remember = bool(password) and remember
 
+    @property
+    def uses_oauth(self) -> bool:
+        return self.account["incoming_auth"] == "oauth2"
+
     def _login(self, client_class, ctx):
         """A new connection, logged in (and the password remembered if it was to be)."""
+        if self.uses_oauth:
+            if self.tokens is None:
+                raise SignInError(f"{self.name} signs in with OAuth2, but no sign-in is set up")
+            return client_class.from_account(self.account, None, token=ctx.token, log=ctx.log,
+                                             cafile=self.cafile, tokens=self.tokens())
         client = client_class.from_account(self.account, self.password(), token=ctx.token,
                                            log=ctx.log, cafile=self.cafile)
         if self._remember and self.secrets is not None and self._password:

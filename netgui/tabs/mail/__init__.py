@@ -16,7 +16,7 @@ from tkinter import filedialog, ttk
 
 from netgui.config import data_dir
 from netgui.desktop import CannotOpen, open_with_desktop
-from netgui.net.mail import accounts
+from netgui.net.mail import accounts, signin
 from netgui.net.mail.cache import MailCache
 from netgui.net.mail.message import Attachment, save_attachment
 from netgui.net.mail.sync import MailService
@@ -58,6 +58,8 @@ class MailTab(Tab):
         self._resets: dict[tuple[str, str], int] = {}  # UIDVALIDITY changes seen, per folder
         self.unread_counts: dict[tuple[str, str], int] = {}
         self.password_prompts: dict[str, dialogs.PasswordDialog] = {}
+        self.sign_in_prompts: dict[str, object] = {}  # account -> SignInWindow
+        self.open_browser = None  # the sign-in's browser opener (None: the system's; tests)
         self.offline: set[str] = set()  # accounts whose password prompt was cancelled
         self.password_given: dict[str, float] = {}  # account -> when a password was entered
         self._count_after = None
@@ -121,7 +123,7 @@ class MailTab(Tab):
         self.folders.bind("<<TreeviewSelect>>", self._folder_picked)
         self.welcome = ttk.Frame(left, padding=8)
         ttk.Label(self.welcome, text="No mail account yet.", wraplength=180).pack(anchor="w")
-        ttk.Button(self.welcome, text="Add an account…", command=self.manage_accounts).pack(
+        ttk.Button(self.welcome, text="Add an account…", command=self.add_account).pack(
             anchor="w", pady=(6, 0))
         outer.add(left, weight=1)
 
@@ -184,7 +186,9 @@ class MailTab(Tab):
                 self._drop_service(name, forget_cache=name not in profiles)
         for name, profile in profiles.items():
             if name not in self.services:
-                self.services[name] = MailService(name, profile, self.cache, secrets=self.app.secrets)
+                self.services[name] = MailService(name, profile, self.cache,
+                                                  secrets=self.app.secrets,
+                                                  tokens=self._tokens_for(name, profile))
             if name not in self.transcripts:
                 pane = TranscriptPane(self.transcript_page, palette=self.app.theme)
                 self.transcripts[name] = pane
@@ -193,7 +197,7 @@ class MailTab(Tab):
             self.welcome.pack(side="top", fill="x")
             self.current = None
             self.list.clear()
-            self.viewer.clear("Add a mail account to start: Accounts… at the top right.")
+            self.viewer.clear("Add a mail account to start: Add an account… on the left.")
             self.set_status("No mail account yet.")
             return
         self.welcome.pack_forget()
@@ -227,11 +231,31 @@ class MailTab(Tab):
             if self.current and self.current[0] == name:
                 self.current = None
 
+    def _tokens_for(self, name: str, profile: dict):
+        """How the account's service gets its TokenManager (made in the worker)."""
+        settings, secrets = self.app.settings, self.app.secrets
+        return lambda: signin.token_manager(settings, secrets, name, profile)
+
+    def add_account(self):
+        """The account wizard: from a name and an address to a working account."""
+        from .wizard import AccountWizard
+        self.wizard = AccountWizard(self, self.app, on_saved=self._accounts_changed,
+                                    open_browser=self.open_browser, on_manual=self._manual_account)
+        return self.wizard
+
+    def _manual_account(self, values: dict) -> None:
+        dialog = self.manage_accounts()
+        dialog.new()
+        dialog.form.set_values({"name": values["email"], "email": values["email"],
+                                "display_name": values["display_name"],
+                                "incoming_password": values["password"]})
+
     def manage_accounts(self):
         from .account_dialog import AccountDialog
         select = self.current[0] if self.current else None
         self.account_dialog = AccountDialog(self, self.app, on_change=self._accounts_changed,
-                                            select=select)
+                                            select=select, on_add=self.add_account,
+                                            open_browser=self.open_browser)
         return self.account_dialog
 
     def _accounts_changed(self, name: str | None) -> None:
@@ -426,11 +450,41 @@ class MailTab(Tab):
         if not quiet:
             self.set_status(f"Checking {folder}…", busy=True)
 
+    def ask_sign_in(self, account: str, error=None):
+        """The "Sign in again" window for an OAuth2 account (one per account); after a new
+        sign-in the account connects again, Cancel leaves it offline until Get mail."""
+        from .signin_window import SignInWindow
+        if account in self.sign_in_prompts:
+            return self.sign_in_prompts[account]
+        service = self.services.get(account)
+        if service is None or account in self.offline:
+            self.set_status(_offline_text(account, signed_out=True), busy=False)
+            return None
+
+        def answered(ok: bool):
+            self.sign_in_prompts.pop(account, None)
+            if self.services.get(account) is not service:
+                return
+            if not ok:
+                self.offline.add(account)
+                self.set_status(_offline_text(account, signed_out=True), busy=False)
+                return
+            self.password_given[account] = time.monotonic()
+            self.refresh_account(account)
+
+        window = SignInWindow(self, self.app, account, service.account, answered,
+                              problem=str(error or ""), open_browser=self.open_browser)
+        self.sign_in_prompts[account] = window
+        self.set_status(f"{account}: waiting for you to sign in again", busy=False)
+        return window
+
     def _failed(self, task, account: str | None = None) -> None:
-        if account is not None and task.state == "failed" and accounts.needs_password(task.error):
+        sign_in = accounts.needs_sign_in(task.error)
+        if account is not None and task.state == "failed" and (
+                sign_in or accounts.needs_password(task.error)):
             if task.started >= self.password_given.get(account, -1.0):
-                self.ask_password(account, task.error)
-            else:  # it started with the password before the one just entered: its retry runs
+                (self.ask_sign_in if sign_in else self.ask_password)(account, task.error)
+            else:  # it started with the password (or sign-in) before the new one: its retry runs
                 self.set_status(self.status.cget("text"), busy=False)
         elif task.state == "cancelled":
             self.set_status("Cancelled.", busy=False)
@@ -694,7 +748,9 @@ def _waiting_text(account: str) -> str:
     return f"{account}: waiting for the password"
 
 
-def _offline_text(account: str) -> str:
+def _offline_text(account: str, signed_out: bool = False) -> str:
+    if signed_out:
+        return f"{account} is offline: not signed in (Get mail to try again)."
     return f"{account} is offline: no password was given (Get mail to try again)."
 
 

@@ -286,8 +286,8 @@ class ComposeWindow(tk.Toplevel):
         self.form.set_busy(True, "Saving the draft")
         self.cancel_button.state(["!disabled"])
         self._save_task = self.app.runner.submit(
-            save_draft_everywhere, draft, profile, self.app.secrets, name="Save draft",
-            on_result=lambda text: self._saved(text), on_error=self._save_failed,
+            save_draft_everywhere, draft, profile, self.app.settings, self.app.secrets,
+            name="Save draft", on_result=lambda text: self._saved(text), on_error=self._save_failed,
             on_log=self.transcript.append, on_done=lambda t: self._idle())
         return self._save_task
 
@@ -361,8 +361,8 @@ class ComposeWindow(tk.Toplevel):
         self.progress.pack(side="left", fill="x", expand=True, before=self.saved_label)
         self.transcript.append("*", f"Sending “{draft.subject}” from {draft.account}")
         self.send_task = self.app.runner.submit(
-            send_draft, draft, profile, self.app.secrets, self._smtp_password, remember,
-            name=f"Send “{draft.subject[:40]}”",
+            send_draft, draft, profile, self.app.settings, self.app.secrets, self._smtp_password,
+            remember, name=f"Send “{draft.subject[:40]}”",
             on_result=self._sent, on_error=self._send_failed, on_progress=self.progress.update,
             on_log=self.transcript.append, on_status=self.form.set_status,
             on_done=lambda t: self._idle())
@@ -386,15 +386,15 @@ class ComposeWindow(tk.Toplevel):
         self.form.set_status(f"{err}.{tail}" if not str(err).endswith(".") else f"{err}{tail}",
                              "error")
         self.progress.pack_forget()
-        if queued and accounts.needs_password(err):
+        if queued and (accounts.needs_password(err) or accounts.needs_sign_in(err)):
             self.ask_password(err)
         elif not self.show_log.get() and not isinstance(err, ComposeError):
             self.show_log.set(True)
             self._toggle_log()
 
-    def ask_password(self, error=None) -> dialogs.PasswordDialog:
-        """Ask for the SMTP password, then send again with it; Cancel leaves the message
-        in the Outbox (the status line says so)."""
+    def ask_password(self, error=None):
+        """Ask for the SMTP password (or, for an OAuth2 account, to sign in again), then send
+        again; Cancel leaves the message in the Outbox (the status line says so)."""
         def answered(password, remember):
             self.password_prompt = None
             if password is not None and not self._closed:
@@ -402,7 +402,8 @@ class ComposeWindow(tk.Toplevel):
                 self._start_send(self.current_draft(), remember)
 
         name = self.draft.account
-        self.password_prompt = ask_smtp_password(self, name, self.accounts[name], error, answered)
+        self.password_prompt = ask_smtp_password(self, name, self.accounts[name], error, answered,
+                                                 self.app)
         return self.password_prompt
 
     def _idle(self) -> None:
@@ -456,8 +457,15 @@ class ComposeWindow(tk.Toplevel):
         super().destroy()
 
 
-def ask_smtp_password(parent, name: str, profile: dict, error, answered) -> dialogs.PasswordDialog:
-    """The password dialog for sending with account ``name`` (``error``: why it is asked)."""
+def ask_smtp_password(parent, name: str, profile: dict, error, answered, app=None):
+    """The password dialog for sending with account ``name`` (``error``: why it is asked);
+    for an account that sends with OAuth2, the "Sign in again" window, whose success answers
+    ``answered(None, False)`` (the new sign-in is in the keyring, no password is involved)."""
+    if profile.get("smtp_auth_method") == "oauth2" and app is not None:
+        from .signin_window import SignInWindow
+        return SignInWindow(parent, app, name, profile,
+                            lambda ok: answered(None if not ok else "", False),
+                            problem=str(error or ""))
     user = profile["smtp_user"] or profile["incoming_user"] or profile["email"]
     problem = "" if isinstance(error, accounts.PasswordNeeded) else str(error or "")
     return dialogs.PasswordDialog(

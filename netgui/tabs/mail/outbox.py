@@ -194,7 +194,7 @@ class OutboxWindow(tk.Toplevel):
                 self._deliver([(i, n) for i, n in items if i in outbox.stores().outbox],
                               {name: (password, remember)})
 
-        self.password_prompt = ask_smtp_password(self, name, profile, error, answered)
+        self.password_prompt = ask_smtp_password(self, name, profile, error, answered, self.app)
         return self.password_prompt
 
     def _toggle_log(self) -> None:
