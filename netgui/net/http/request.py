@@ -253,8 +253,8 @@ def to_curl(request: Request) -> str:
     if request.username:
         args += ["-u", request.username]
     for name, value in request.headers:
-        if name:
-            args += ["-H", f"{name}: {value}"]
+        if name:  # curl drops "Name:" (no value); "Name;" sends it empty
+            args += ["-H", f"{name}: {value}" if value.strip() else f"{name};"]
     if request.body_kind == "form":
         for name, value in request.form:
             args += ["--data-urlencode", f"{name}={value}"]
