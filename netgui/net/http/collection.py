@@ -29,9 +29,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import urlsplit
 
-from .request import Request, split_query, split_userinfo
+from netgui.config import atomic_write_text
+from netgui.net.errors import LocalFileError
+
+from .request import Request, encode_pairs, split_query, split_userinfo
 from .variables import ENV_FILE, Environment, load_environments
 
 HTTP_SUFFIXES = (".http", ".rest")
@@ -260,14 +263,6 @@ def remove_entry(text: str, index: int) -> str:
 
 # -- requests <-> entries -------------------------------------------------------------------
 
-def encode_pairs(pairs: list[tuple[str, str]]) -> str:
-    """``a=1&b=x+y``, leaving ``{{variables}}`` as they are."""
-    def part(text: str) -> str:
-        pieces = re.split(r"(\{\{.*?\}\})", text)
-        return "".join(p if p.startswith("{{") and p.endswith("}}") else quote_plus(p) for p in pieces)
-    return "&".join(f"{part(name)}={part(value)}" for name, value in pairs if name)
-
-
 def multipart_text(fields: list[tuple[str, str]], files: list[tuple[str, str]],
                    boundary: str = MULTIPART_BOUNDARY) -> str:
     """A multipart/form-data body as REST Client writes it: files as ``< path`` lines."""
@@ -481,7 +476,6 @@ def load_collection(root: str | os.PathLike) -> Collection:
     """Read every ``.http``/``.rest`` file under ``root`` (hidden folders skipped)."""
     root = Path(root)
     if not root.is_dir():
-        from netgui.net.errors import LocalFileError
         raise LocalFileError(f"{root} is not a folder")
     collection = Collection(root)
     count = 0
@@ -554,3 +548,47 @@ def file_stem(text: str) -> str:
     stem = re.sub(r"[^\w.-]+", "-", text, flags=re.UNICODE).strip("-.")[:60]
     return stem or "request"
 
+
+
+class ChangedOnDisk(LocalFileError):
+    """The file changed since netgui read it (saving would overwrite someone's edit)."""
+
+
+def save_text(root: str | os.PathLike, path: str, text: str, expected: str | None) -> None:
+    """Write ``text`` to the collection file ``path`` (atomically). With ``expected`` (the
+    text netgui read, or "" for a new file), refuse if the file no longer holds it."""
+    target = Path(root) / path
+    if expected is not None:
+        try:
+            current = target.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            current = ""
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LocalFileError(f"Cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+        if current != expected:
+            raise ChangedOnDisk(f"{path} changed on disk since netgui read it")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(target, text)
+    except OSError as exc:
+        raise LocalFileError(f"Cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def save_entry(root: str | os.PathLike, path: str, index: int | None, entry: HttpEntry,
+               expected: str | None) -> str:
+    """Write ``entry`` as request ``index`` of ``path`` (None: add it at the end, creating
+    the file if needed); ``expected`` as for ``save_text``. Returns the new text."""
+    target = Path(root) / path
+    if expected is None:
+        try:
+            expected = target.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            expected = ""
+        except (OSError, UnicodeDecodeError) as exc:
+            raise LocalFileError(f"Cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+    if index is None or index >= len(parse_http(expected).entries):
+        text = append_entry(expected, entry)
+    else:
+        text = replace_entry(expected, index, entry)
+    save_text(root, path, text, expected)
+    return text

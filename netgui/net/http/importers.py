@@ -22,7 +22,7 @@ from netgui.config import atomic_write_text
 
 from .collection import HttpEntry, file_stem, format_http, HttpFile, request_to_entry, unique_path
 from .request import BadRequest, Request
-from .variables import ENV_FILE, SHARED, Environment, Variable, format_environments, load_environments
+from .variables import SHARED, declare_variables, load_environments
 
 
 class ImportProblem(BadRequest):
@@ -686,14 +686,5 @@ def write_import(root: str | Path, folder: str, imported: Imported, environment:
         atomic_write_text(path, format_http(HttpFile(entries=entries)))
         written.append(path.relative_to(root).as_posix())
     if namer.found or imported.variables:
-        env = environments.setdefault(env_name, Environment(env_name))
-        for name in namer.found:
-            if env.get(name) is None:
-                env.variables.append(Variable(name, "", True))
-        if imported.variables:
-            shared = environments.setdefault(SHARED, Environment(SHARED))
-            for name, value in imported.variables:
-                if shared.get(name) is None:
-                    shared.variables.append(Variable(name, value))
-        atomic_write_text(root / ENV_FILE, format_environments(environments.values()))
+        declare_variables(root, env_name, namer.found, imported.variables)
     return Written(written, dict(namer.found), env_name, list(imported.warnings))

@@ -113,6 +113,34 @@ def load_environments(folder: str | os.PathLike) -> dict[str, Environment]:
         raise ValueError(f"{ENV_FILE} is not valid: {exc}") from exc
 
 
+def save_environments(folder: str | os.PathLike, environments: Iterable[Environment]) -> None:
+    """Write ``http-client.env.json`` (atomically; secret values are never written)."""
+    from netgui.config import atomic_write_text
+    atomic_write_text(Path(folder) / ENV_FILE, format_environments(environments))
+
+
+def declare_variables(folder: str | os.PathLike, env_name: str, secret_names: Iterable[str] = (),
+                      shared: Iterable[tuple[str, str]] = ()) -> None:
+    """Add secret variables to an environment and plain ones to ``$shared`` (existing
+    names are left as they are) and write the file if anything was added."""
+    environments = load_environments(folder)
+    changed = False
+    env = environments.setdefault(env_name, Environment(env_name))
+    for name in secret_names:
+        if env.get(name) is None:
+            env.variables.append(Variable(name, "", True))
+            changed = True
+    shared = list(shared)
+    if shared:
+        common = environments.setdefault(SHARED, Environment(SHARED))
+        for name, value in shared:
+            if common.get(name) is None:
+                common.variables.append(Variable(name, value))
+                changed = True
+    if changed:
+        save_environments(folder, environments.values())
+
+
 def secret_account(folder: str | os.PathLike, env: str, name: str) -> str:
     """The keyring account of a secret variable: per collection folder, environment and name."""
     return f"web-env/{Path(folder).resolve()}/{env}/{name}"
