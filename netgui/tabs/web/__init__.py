@@ -344,6 +344,9 @@ class WebTab(Tab):
     def _url_changed(self) -> None:
         if self._syncing:
             return
+        if self.form.variables["url"].get().lstrip().startswith("curl "):
+            self.after_idle(self.collections.paste_curl, self.form.variables["url"].get())
+            return  # a pasted curl command: it fills the whole form
         self._syncing = True
         try:
             self.params.set_rows(split_query(self.form.variables["url"].get())[1])
@@ -661,7 +664,7 @@ class WebTab(Tab):
             return
         self._sashes_placed = True
         if str(self.sidebar) in self.paned.panes():
-            side = min(max(self.sidebar.winfo_reqwidth(), 200), width // 5 + 40)
+            side = min(max(self.sidebar.winfo_reqwidth(), 200), max(270, width // 5))
             self.paned.sashpos(0, side)
             self.paned.sashpos(1, side + (width - side) // 2)
 

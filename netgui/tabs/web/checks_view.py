@@ -70,10 +70,10 @@ class ChecksView(ttk.Frame):
             self._title("")
         elif failed:
             self.summary.configure(text=f"{failed} of {len(results)} checks failed")
-            self._title(f" {FAIL} {failed}")
+            self._title(f" {FAIL}{failed}")
         else:
             self.summary.configure(text=f"All {len(results)} checks passed")
-            self._title(f" {PASS} {len(results)}")
+            self._title(f" {PASS}{len(results)}")
 
     def rows(self) -> list[tuple[str, str, str]]:
         return [(self.results.item(i, "text"),) + tuple(str(v) for v in self.results.item(i, "values"))

@@ -24,6 +24,7 @@ from netgui.net.http.collection import (
     items_under,
     request_to_entry,
 )
+from netgui.net.http.importers import ImportProblem, parse_curl
 from netgui.net.http.request import Request
 from netgui.net.http.variables import (
     environment_names,
@@ -373,6 +374,23 @@ class CollectionPanel(ttk.Frame):
         self.tab.load_request(Request(url="{{host}}/" if self._has_host() else "https://"))
         self.tab.checks_view.set_lines(["status == 200"])
         self.where.configure(text="New request (not saved yet)")
+
+    def paste_curl(self, command: str, quiet: bool = True) -> None:
+        """Fill the form from a curl command (pasted into the URL field, or imported).
+        A command that cannot be read leaves the form alone and says why (or raises
+        ImportProblem when not ``quiet``)."""
+        try:
+            request, warnings = parse_curl(command)
+        except ImportProblem as exc:
+            if not quiet:
+                raise
+            self.tab.form.set_status(f"Not imported: {exc}", "error")
+            return
+        self.tab.load_request(request, request.password)
+        self.current = self.current_entry = self.expected = None
+        self.where.configure(text="Imported from curl (not saved yet)")
+        self.tab.form.set_status("Imported the curl command" + (f" ({warnings[0]})" if warnings else ""),
+                                 "ok")
 
     def _has_host(self) -> bool:
         return self.collection is not None and "host" in self.resolver().names()

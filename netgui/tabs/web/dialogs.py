@@ -13,6 +13,15 @@ from netgui.ui.theme import monospace, style_text
 ROOT_FOLDER = "(top level)"
 
 
+def drop_variables(owner) -> None:
+    """Let go of ``owner``'s Tk variables now, on the Tk thread. A closed window is cyclic
+    garbage (its widgets point back at it), which the collector may free later in any
+    thread, and a Tk variable must not be freed outside the Tk thread."""
+    for name, value in list(vars(owner).items()):
+        if isinstance(value, tk.Variable):
+            setattr(owner, name, None)
+
+
 class SaveAsDialog(tk.Toplevel):
     """Ask for a request's name and folder; ``on_done(name, folder)`` on Save."""
 
@@ -36,6 +45,10 @@ class SaveAsDialog(tk.Toplevel):
         self.form.add_button("Cancel", self.destroy)
         self.bind("<Escape>", lambda e: self.destroy())
         self.form.widgets["name"].focus_set()
+
+    def destroy(self) -> None:
+        super().destroy()
+        self.form.variables.clear()
 
     def answer(self, name: str, folder: str = "") -> None:
         self.form.set_values({"name": name, "folder": folder or ROOT_FOLDER})

@@ -14,6 +14,7 @@ from typing import Callable
 from netgui.net.http.variables import SHARED, Environment, Variable, valid_name
 
 from . import collection_work as work
+from .dialogs import drop_variables
 
 SHARED_LABEL = "Shared (every environment)"
 HIDDEN = "••••••"
@@ -44,6 +45,14 @@ class EnvironmentEditor(tk.Toplevel):
         self.loaded = dict(self.secrets)
         self.selected_env: str | None = None
 
+        bottom = ttk.Frame(self, padding=(10, 0, 10, 10))
+        bottom.pack(side="bottom", fill="x")
+        self.status = ttk.Label(bottom, text="", style="Error.TLabel")
+        self.status.pack(side="left", fill="x", expand=True)
+        ttk.Button(bottom, text="Cancel", command=self.destroy).pack(side="right")
+        self.save_button = ttk.Button(bottom, text="Save", command=self.save,
+                                      style="Accent.TButton")
+        self.save_button.pack(side="right", padx=(0, 6))
         body = ttk.Frame(self, padding=10)
         body.pack(fill="both", expand=True)
         body.columnconfigure(1, weight=1)
@@ -76,30 +85,24 @@ class EnvironmentEditor(tk.Toplevel):
         self.table.bind("<<TreeviewSelect>>", lambda e: self._var_selected())
         self.name_var, self.value_var = tk.StringVar(self), tk.StringVar(self)
         self.secret_var = tk.BooleanVar(self, value=False)
-        ttk.Entry(right, textvariable=self.name_var, width=14).grid(row=1, column=0, sticky="ew",
-                                                                    pady=(6, 0))
+        ttk.Label(right, text="Name", style="Muted.TLabel").grid(row=1, column=0, sticky="w", pady=(6, 0))
+        ttk.Label(right, text="Value", style="Muted.TLabel").grid(row=1, column=1, sticky="w", padx=(4, 0),
+                                                                 pady=(6, 0))
+        ttk.Entry(right, textvariable=self.name_var, width=14).grid(row=2, column=0, sticky="ew")
         self.value_entry = ttk.Entry(right, textvariable=self.value_var, width=24)
-        self.value_entry.grid(row=1, column=1, sticky="ew", padx=(4, 0), pady=(6, 0))
+        self.value_entry.grid(row=2, column=1, sticky="ew", padx=(4, 0))
         ttk.Checkbutton(right, text="Secret", variable=self.secret_var,
-                        command=self._secret_toggled).grid(row=1, column=2, padx=(4, 0), pady=(6, 0))
-        ttk.Button(right, text="Set", width=5, command=self.set_variable).grid(row=1, column=3, padx=(4, 0),
-                                                                               pady=(6, 0))
-        ttk.Button(right, text="Remove", width=7, command=self.remove_variable).grid(
-            row=1, column=4, padx=(4, 0), pady=(6, 0))
+                        command=self._secret_toggled).grid(row=2, column=2, padx=(4, 0))
+        ttk.Button(right, text="Set", width=5, command=self.set_variable).grid(row=2, column=3, padx=(4, 0))
+        ttk.Button(right, text="Remove", width=7, command=self.remove_variable).grid(row=2, column=4,
+                                                                                     padx=(4, 0))
         right.columnconfigure(1, weight=2)
         ttk.Label(right, style="Muted.TLabel", wraplength=460, justify="left",
                   text="Use a variable as {{name}} in the URL, headers and body. Secret values are "
                        "kept in the system keyring, never in http-client.env.json. The selected "
                        "environment wins over Shared, Shared over a file's @variables.").grid(
-            row=2, column=0, columnspan=6, sticky="w", pady=(6, 0))
+            row=3, column=0, columnspan=6, sticky="w", pady=(6, 0))
 
-        bottom = ttk.Frame(self, padding=(10, 0, 10, 10))
-        bottom.pack(side="bottom", fill="x")
-        self.status = ttk.Label(bottom, text="", style="Error.TLabel")
-        self.status.pack(side="left", fill="x", expand=True)
-        ttk.Button(bottom, text="Cancel", command=self.destroy).pack(side="right")
-        self.save_button = ttk.Button(bottom, text="Save", command=self.save)
-        self.save_button.pack(side="right", padx=(0, 6))
         self.bind("<Escape>", lambda e: self.destroy())
         self._fill_envs(current or next((n for n in self.envs if n != SHARED), SHARED))
 
@@ -236,5 +239,11 @@ class EnvironmentEditor(tk.Toplevel):
         self.destroy()
 
     def _failed(self, err) -> None:
+        if not self.winfo_exists():
+            return
         self.save_button.state(["!disabled"])
         self.status.configure(text=str(err))
+
+    def destroy(self) -> None:
+        super().destroy()
+        drop_variables(self)

@@ -10,10 +10,11 @@ import tkinter as tk
 from pathlib import Path
 from tkinter import filedialog, ttk
 
-from netgui.net.http.importers import ImportProblem, parse_curl
+from netgui.net.http.importers import ImportProblem
 from netgui.ui.theme import monospace, style_text
 
 from . import collection_work as work
+from .dialogs import drop_variables
 
 ROOT_FOLDER = "(top level)"
 
@@ -67,7 +68,7 @@ class ImportDialog(tk.Toplevel):
         self.status = ttk.Label(bottom, text="", style="Muted.TLabel", wraplength=440, justify="left")
         self.status.pack(side="left", fill="x", expand=True)
         ttk.Button(bottom, text="Close", command=self.destroy).pack(side="right")
-        self.import_button = ttk.Button(bottom, text="Import", command=self.do_import)
+        self.import_button = ttk.Button(bottom, text="Import", command=self.do_import, style="Accent.TButton")
         self.import_button.pack(side="right", padx=(0, 6))
         self.bind("<Escape>", lambda e: self.destroy())
         self.text.focus_set()
@@ -110,15 +111,10 @@ class ImportDialog(tk.Toplevel):
                           "error")
                 return
             try:
-                request, warnings = parse_curl(text)
+                self.panel.paste_curl(text, quiet=False)
             except ImportProblem as exc:
                 self._say(str(exc), "error")
                 return
-            self.panel.tab.load_request(request, request.password)
-            self.panel.current = self.panel.current_entry = self.panel.expected = None
-            self.panel.where.configure(text="Imported from curl (not saved yet)")
-            self.panel.tab.form.set_status("Imported the curl command into the form" +
-                                           (f" ({warnings[0]})" if warnings else ""), "ok")
             self.destroy()
             return
         self.import_button.state(["disabled"])
@@ -128,6 +124,8 @@ class ImportDialog(tk.Toplevel):
 
     def _read(self, imported) -> None:
         panel = self.panel
+        if not self.winfo_exists():
+            return  # closed meanwhile: nothing is imported
         if panel.collection is None:
             self._failed(ImportProblem("Open a collection folder first"))
             return
@@ -150,12 +148,21 @@ class ImportDialog(tk.Toplevel):
         panel.tab.form.set_status(message, "ok")
         panel.reload()
         self.result = written
+        if not self.winfo_exists():
+            return
         warnings = "\n".join(written.warnings[:5])
         self.import_button.state(["!disabled"])
         self._say(message + (f"\n{warnings}" if warnings else ""), "ok")
 
     def _failed(self, err) -> None:
+        if not self.winfo_exists():
+            self.panel.tab.form.set_status(str(err), "error")
+            return
         self.import_button.state(["!disabled"])
         self._say(str(err), "error")
 
     result = None
+
+    def destroy(self) -> None:
+        super().destroy()
+        drop_variables(self)

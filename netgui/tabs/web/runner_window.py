@@ -11,6 +11,7 @@ from netgui.net.http.runner import ERROR, FAILED, PASSED, SKIPPED, junit_xml, ta
 from netgui.ui.theme import monospace, style_text
 
 from . import collection_work as work
+from .dialogs import drop_variables
 
 MARKS = {PASSED: "✔ pass", FAILED: "✘ fail", ERROR: "⚠ error", SKIPPED: "– skipped"}
 
@@ -59,6 +60,8 @@ class RunnerWindow(tk.Toplevel):
         self.junit_button = ttk.Button(options, text="Save JUnit…", command=self.save_junit, state="disabled")
         self.junit_button.pack(side="right", padx=(0, 6))
 
+        self.summary = ttk.Label(self, text="Press Run.", anchor="w", padding=(10, 0, 10, 10))
+        self.summary.pack(side="bottom", fill="x")
         self.bar = ttk.Progressbar(self, mode="determinate", maximum=max(1, len(self.items)))
         self.bar.pack(side="top", fill="x", padx=10, pady=(8, 0))
         paned = ttk.PanedWindow(self, orient="vertical")
@@ -83,8 +86,6 @@ class RunnerWindow(tk.Toplevel):
                               pady=4)
         self.detail.pack(fill="both", expand=True)
         paned.add(detail, weight=1)
-        self.summary = ttk.Label(self, text="Press Run.", anchor="w", padding=(10, 0, 10, 10))
-        self.summary.pack(side="bottom", fill="x")
         self._recolour(self.app.theme)
         self.app.follow_theme(self, self._recolour)
         self._fill()
@@ -127,7 +128,11 @@ class RunnerWindow(tk.Toplevel):
         self.task = self.panel.tab.track(self.app.runner.submit(
             work.run_collection, self.items, self.panel.run_resolver(), self.panel.collection.folder_of,
             count, name=f"Run {self.where or 'collection'}", on_event=self._event, on_done=self._done,
-            on_error=lambda err: self.summary.configure(text=str(err))))
+            on_error=self._failed))
+
+    def _failed(self, err) -> None:
+        if self.winfo_exists():
+            self.summary.configure(text=str(err))
 
     def cancel(self) -> None:
         if self.task is not None:
@@ -137,7 +142,13 @@ class RunnerWindow(tk.Toplevel):
         self.cancel()
         self.destroy()
 
+    def destroy(self) -> None:
+        super().destroy()
+        drop_variables(self)
+
     def _event(self, kind: str, payload) -> None:
+        if not self.winfo_exists():
+            return  # closed while the run was stopping
         if kind == "started":
             iid = str(payload)
             values = list(self.table.item(iid, "values"))
@@ -157,6 +168,8 @@ class RunnerWindow(tk.Toplevel):
             self._show_detail()
 
     def _done(self, task) -> None:
+        if not self.winfo_exists():
+            return
         self.seconds = time.monotonic() - self.started
         self.start_button.state(["!disabled"])
         self.cancel_button.state(["disabled"])

@@ -99,7 +99,7 @@ def test_a_request_opens_resolves_sends_and_checks(tab, http_app):
     assert tab.checks_view.rows() == [
         ("✘", "status == 201", "status is 200"),
         ("✔", 'json $.headers.Authorization == "Bearer {{token}}"', "$.headers.Authorization is Bearer ****")]
-    assert tab.request_book.tab(tab.checks_view, "text") == "Checks ✘ 1"
+    assert tab.request_book.tab(tab.checks_view, "text") == "Checks ✘1"
     transcript = tab.transcript.contents()
     assert f"POST {http_app.url('/echo?who=local')}" in transcript
     assert "Authorization: Bearer ****" in transcript and "tok-SECRET-42" not in transcript
@@ -322,17 +322,18 @@ def test_the_runner_runs_a_collection_with_a_results_table(tab, collection, tmp_
 
 
 def test_the_runner_runs_one_folder_and_can_be_cancelled(tab, collection, http_app):
-    (collection / "users" / "slow.http").write_text(
+    (collection / "users" / "zz-slow.http").write_text(
         f"GET {http_app.url('/slow-head?for=5')}\n\n###\nGET {{{{host}}}}/json\n")
     panel = tab.collections
     panel.reload()
-    pump(tab.app.root, until=lambda: panel.tree.exists("f:users/slow.http"), timeout=10)
+    pump(tab.app.root, until=lambda: panel.tree.exists("f:users/zz-slow.http"), timeout=10)
     panel.tree.selection_set("d:users")
     window = panel.run()
     assert len(window.items) == 4 and all(i.path.startswith("users/") for i in window.items)
     window.start("order")
-    pump(tab.app.root, until=lambda: len(window.results) == 2, timeout=20, message="two results")
-    pump(tab.app.root, until=lambda: window.rows()[2][5] == "running…", timeout=10)
+    pump(tab.app.root, until=lambda: window.rows()[2][5] == "running…", timeout=20,
+         message="the slow request to start")
+    assert [r[5] for r in window.rows()][:2] == ["✔ pass", "✘ fail"]
     window.cancel()
     pump(tab.app.root, until=lambda: not window.task.running, timeout=10, message="the cancel")
     assert window.summary.cget("text").startswith("Cancelled")
@@ -346,3 +347,18 @@ def test_the_sidebar_hides_and_comes_back(tab):
     assert tab.app.settings.get("web.sidebar") is False
     tab.sidebar_button.invoke()
     assert str(tab.sidebar) in tab.paned.panes() and not tab.sidebar_button.winfo_manager()
+
+
+def test_a_curl_command_pasted_into_the_url_fills_the_form(tab, http_app):
+    tab.form.set("url", f"curl -X PUT {http_app.url('/echo')} -H 'X-Pasted: yes' --data-raw 'hello' -L")
+    pump(tab.app.root, timeout=0.1)
+    values = tab.form.values()
+    assert (values["method"], values["url"], values["follow"]) == ("PUT", http_app.url("/echo"), True)
+    assert ("X-Pasted", "yes") in tab.headers.rows() and tab.raw_text.get("1.0", "end-1c") == "hello"
+    assert tab.form.status.cget("text") == "Imported the curl command"
+    send(tab)
+    echoed = body_json(tab)
+    assert echoed["method"] == "PUT" and echoed["body"] == "hello" and echoed["headers"]["X-Pasted"] == "yes"
+    tab.form.set("url", "curl 'unclosed")
+    pump(tab.app.root, timeout=0.1)
+    assert tab.form.status.cget("text").startswith("Not imported: The command cannot be read")
