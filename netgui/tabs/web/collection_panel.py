@@ -19,9 +19,11 @@ from netgui.net.http.collection import (
     ChangedOnDisk,
     Collection,
     HttpEntry,
+    anchor_files,
     entry_to_request,
     file_stem,
     items_under,
+    parse_http,
     request_to_entry,
 )
 from netgui.net.http.importers import ImportProblem, parse_curl
@@ -327,7 +329,6 @@ class CollectionPanel(ttk.Frame):
         """The request to send, the same to show, and its secret values (raises BadRequest)."""
         resolved = resolve_for_sending(request, self.resolver)
         if self.current is not None and self.root_path is not None:
-            from netgui.net.http.collection import anchor_files
             resolved.wire = anchor_files(resolved.wire, self.collection.folder_of(self.current[0]))
         return resolved
 
@@ -425,23 +426,17 @@ class CollectionPanel(ttk.Frame):
         entry = self._entry_from_form()
         entry.name = name.strip()
         stem = file_stem(name)
-        path = f"{folder}/{stem}.http" if folder else f"{stem}.http"
-        number = 2
-        while path in self.collection.files or (self.root_path / path).exists():
-            path = f"{folder}/{stem}-{number}.http" if folder else f"{stem}-{number}.http"
-            number += 1
-        self._save(path, None, entry, "")
+        self._save(f"{folder}/{stem}.http" if folder else f"{stem}.http", None, entry, "")
 
     def _save(self, path: str, index: int | None, entry: HttpEntry, expected: str | None) -> None:
         self.tab.track(self.app.runner.submit(
             work.save_request, self.app.secrets, self.root_path, path, index, entry, expected,
             self.env_name, dict(self.secret_values), name=f"Save {path}",
-            on_result=lambda result: self._saved(path, index, entry, result),
+            on_result=lambda result: self._saved(index, result),
             on_error=lambda err: self._save_failed(err, path)))
 
-    def _saved(self, path: str, index: int | None, entry: HttpEntry, result) -> None:
-        text, found, env_name = result
-        from netgui.net.http.collection import parse_http
+    def _saved(self, index: int | None, result) -> None:
+        path, text, found, env_name = result
         parsed = parse_http(text)
         if index is None:
             index = len(parsed.entries) - 1
@@ -517,7 +512,7 @@ class CollectionPanel(ttk.Frame):
     def _look(self) -> None:
         self._look_id = None
         try:
-            if self.root_path is not None and not self._looking and self.winfo_viewable():
+            if self.root_path is not None and not self._looking and self.tab.winfo_viewable():
                 self._looking = True
                 root = self.root_path
                 self.app.runner.submit(work.look, root, name="Look for changes",

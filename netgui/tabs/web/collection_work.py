@@ -15,6 +15,7 @@ from netgui.net.http.collection import (
     save_entry,
     save_text,
     snapshot,
+    unique_path,
 )
 from netgui.net.http.importers import SecretNamer, detect, extract_secrets, write_import
 from netgui.net.http.runner import run_items
@@ -59,10 +60,14 @@ def load_secrets(ctx, secrets, root: Path, environments: dict[str, Environment],
 
 def save_request(ctx, secrets, root: Path, path: str, index: int | None, entry: HttpEntry,
                  expected: str | None, env_name: str | None, known: dict[str, str]):
-    """Write a request into its file, its credentials into secret variables first.
+    """Write a request into its file, its credentials into secret variables first. With
+    ``index`` None the request goes into a new file: ``path``, or ``name-2.http``… if taken.
 
-    Returns (new text of the file, {name: value} of secrets taken out, environment name).
+    Returns (path, new text of the file, {name: value} of secrets taken out, environment).
     """
+    if index is None:
+        target = unique_path((root / path).parent, Path(path).stem, Path(path).suffix)
+        path, expected = target.relative_to(root).as_posix(), ""
     environments = load_environments(root)
     taken = {v.name for env in environments.values() for v in env.variables}
     namer = SecretNamer({value: name for name, value in known.items()}, taken)
@@ -72,7 +77,7 @@ def save_request(ctx, secrets, root: Path, path: str, index: int | None, entry: 
         _store(secrets, root, env_name, namer.found)
         declare_variables(root, env_name, namer.found)
     text = save_entry(root, path, index, entry, expected)
-    return text, dict(namer.found), env_name
+    return path, text, dict(namer.found), env_name
 
 
 def _store(secrets, root: Path, env_name: str, values: dict[str, str]) -> None:

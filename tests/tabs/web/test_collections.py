@@ -362,3 +362,20 @@ def test_a_curl_command_pasted_into_the_url_fills_the_form(tab, http_app):
     tab.form.set("url", "curl 'unclosed")
     pump(tab.app.root, timeout=0.1)
     assert tab.form.status.cget("text").startswith("Not imported: The command cannot be read")
+
+
+def test_a_file_edited_as_text_and_a_name_taken_twice(tab, collection):
+    panel = tab.collections
+    editor = panel.edit_text("health.http")
+    assert editor.text.get("1.0", "end-1c").startswith("# @check status == 200")
+    editor.text.insert("end", "\n###\n@who = text-editor\nGET {{host}}/echo?who={{who}}\n")
+    editor.save_button.invoke()
+    pump(tab.app.root, until=lambda: not editor.winfo_exists(), timeout=10, message="the editor to save")
+    pump(tab.app.root, until=lambda: panel.tree.exists("r:health.http#1"), timeout=10)
+    assert len(parse_http((collection / "health.http").read_text()).entries) == 2
+    for _ in range(2):
+        panel.new_request()
+        panel.save_as("Same name")
+        wait_idle(tab)
+    assert (collection / "Same-name.http").exists() and (collection / "Same-name-2.http").exists()
+    assert panel.current == ("Same-name-2.http", 0)
