@@ -13,7 +13,8 @@ COMMAND = "http-run"
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        COMMAND, help="run a collection of .http requests and their checks (also: http run)",
+        COMMAND, prog="netgui http run",
+        help="run a collection of .http requests and their checks (also: http run)",
         description="Send every request of a collection folder (or of one of its folders or "
                     ".http files) and evaluate its # @check lines. Exit status 0 when every "
                     "check passed, 1 when any failed or a request could not be sent, 2 for "

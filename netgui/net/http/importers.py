@@ -448,7 +448,8 @@ def _postman_request(item: dict, inherited_auth, warnings: list[str]) -> HttpEnt
         request.content_type = "" if has_type else _RAW_TYPES.get(language, "text/plain")
     elif mode == "urlencoded":
         request.body_kind = "form"
-        request.form = [(str(p.get("key", "")), str(p.get("value", ""))) for p in _enabled(body.get("urlencoded"))]
+        request.form = [(str(p.get("key", "")), str(p.get("value", "")))
+                        for p in _enabled(body.get("urlencoded"))]
     elif mode == "formdata":
         request.body_kind = "multipart"
         request.headers = [(n, v) for n, v in request.headers if n.lower() != "content-type"]
@@ -478,7 +479,8 @@ def _postman_request(item: dict, inherited_auth, warnings: list[str]) -> HttpEnt
             values = _auth_values(auth, "basic")
             request.username, request.password = values.get("username", ""), values.get("password", "")
         elif kind == "bearer":
-            request.headers.insert(0, ("Authorization", f"Bearer {_auth_values(auth, 'bearer').get('token', '')}"))
+            token = _auth_values(auth, "bearer").get("token", "")
+            request.headers.insert(0, ("Authorization", f"Bearer {token}"))
         elif kind == "apikey":
             values = _auth_values(auth, "apikey")
             if values.get("in") == "query":
@@ -638,7 +640,8 @@ def extract_secrets(entry: HttpEntry, namer: SecretNamer) -> HttpEntry:
                 else urlencode([(k, v)]) for k, v in pairs)
             url = urlunsplit(parts._replace(query=query))
     if parts is not None and parts.password and not _templated(parts.password):
-        netloc = parts.netloc.replace(f":{parts.password}@", f":{{{{{namer.name('password', parts.password)}}}}}@")
+        name = namer.name("password", parts.password)
+        netloc = parts.netloc.replace(f":{parts.password}@", f":{{{{{name}}}}}@")
         url = urlunsplit(urlsplit(url)._replace(netloc=netloc))
     return HttpEntry(entry.method, url, headers, entry.body, entry.name, list(entry.comments),
                      list(entry.checks), list(entry.options))

@@ -163,7 +163,9 @@ class CollectionPanel(ttk.Frame):
         envs = dict(remembered.get("envs") or {})
         envs[str(root)] = self.env_name
         self.app.settings.set(SETTINGS_KEY, {"folder": str(root), "envs": envs})
-        problems = list(collection.problems.values()) + ([collection.env_problem] if collection.env_problem else [])
+        problems = list(collection.problems.values())
+        if collection.env_problem:
+            problems.append(collection.env_problem)
         if problems:
             self.tab.form.set_status(problems[0], "error")
         elif first:

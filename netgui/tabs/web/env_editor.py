@@ -180,7 +180,7 @@ class EnvironmentEditor(tk.Toplevel):
         value = self.value_var.get() if value is None else value
         secret = self.secret_var.get() if secret is None else secret
         if not valid_name(name):
-            self.status.configure(text="A variable name is letters, digits, _ . - (not starting with a digit)")
+            self.status.configure(text="A name is letters, digits, _ . - (not starting with a digit)")
             return
         env = self.envs[self.selected_env]
         var = env.get(name)

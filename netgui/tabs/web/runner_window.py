@@ -51,13 +51,15 @@ class RunnerWindow(tk.Toplevel):
         ttk.Radiobutton(options, text="In parallel, up to", value="parallel", variable=self.mode).pack(
             side="left", padx=(10, 0))
         self.workers = tk.StringVar(self, value="4")
-        ttk.Spinbox(options, from_=2, to=32, textvariable=self.workers, width=4).pack(side="left", padx=(4, 0))
+        ttk.Spinbox(options, from_=2, to=32, textvariable=self.workers, width=4).pack(side="left",
+                                                                                    padx=(4, 0))
         ttk.Label(options, text="at once").pack(side="left", padx=(4, 0))
         self.start_button = ttk.Button(options, text="Run", command=self.start, style="Accent.TButton")
         self.start_button.pack(side="right")
         self.cancel_button = ttk.Button(options, text="Cancel", command=self.cancel, state="disabled")
         self.cancel_button.pack(side="right", padx=(0, 6))
-        self.junit_button = ttk.Button(options, text="Save JUnit…", command=self.save_junit, state="disabled")
+        self.junit_button = ttk.Button(options, text="Save JUnit…", command=self.save_junit,
+                                       state="disabled")
         self.junit_button.pack(side="right", padx=(0, 6))
 
         self.summary = ttk.Label(self, text="Press Run.", anchor="w", padding=(10, 0, 10, 10))
@@ -69,9 +71,10 @@ class RunnerWindow(tk.Toplevel):
         box = ttk.Frame(paned)
         self.table = ttk.Treeview(box, columns=("request", "method", "status", "time", "checks", "result"),
                                   show="headings", selectmode="browse")
-        for column, text, width, stretch in (("request", "Request", 300, True), ("method", "Method", 70, False),
-                                             ("status", "Status", 110, False), ("time", "Time", 70, False),
-                                             ("checks", "Checks", 70, False), ("result", "Result", 90, False)):
+        for column, text, width, stretch in (
+                ("request", "Request", 300, True), ("method", "Method", 70, False),
+                ("status", "Status", 110, False), ("time", "Time", 70, False),
+                ("checks", "Checks", 70, False), ("result", "Result", 90, False)):
             self.table.heading(column, text=text, anchor="w")
             self.table.column(column, width=width, stretch=stretch, anchor="e" if column == "time" else "w")
         scroll = ttk.Scrollbar(box, orient="vertical", command=self.table.yview)
@@ -103,7 +106,8 @@ class RunnerWindow(tk.Toplevel):
     def _fill(self) -> None:
         self.table.delete(*self.table.get_children())
         for index, item in enumerate(self.items):
-            self.table.insert("", "end", iid=str(index), values=(item.label, item.entry.method, "", "", "", ""))
+            self.table.insert("", "end", iid=str(index),
+                              values=(item.label, item.entry.method, "", "", "", ""))
 
     # -- running -----------------------------------------------------------------------------
     def start(self, mode: str | None = None, workers: int | None = None) -> None:
@@ -159,9 +163,9 @@ class RunnerWindow(tk.Toplevel):
         self.results[index] = result
         status = f"{result.status} {result.reason}".strip() if result.status is not None else "—"
         checks = f"{len(result.checks) - len(result.failures)}/{len(result.checks)}" if result.checks else ""
-        self.table.item(str(index), values=(result.label, result.method, status,
-                                            f"{result.elapsed_ms:.0f} ms" if result.status is not None else "",
-                                            checks, MARKS[result.outcome]), tags=(result.outcome,))
+        took = f"{result.elapsed_ms:.0f} ms" if result.status is not None else ""
+        self.table.item(str(index), values=(result.label, result.method, status, took, checks,
+                                            MARKS[result.outcome]), tags=(result.outcome,))
         self.bar["value"] = len(self.results)
         selected = self.table.selection()
         if selected and selected[0] == str(index):
