@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -41,6 +42,18 @@ def find_root(target: Path) -> Path:
         if (folder / ENV_FILE).is_file():
             return folder
     return start
+
+
+def _describe(result) -> str:
+    """A result's line, and the lines of its error or failed checks."""
+    from netgui.net.http.runner import ERROR, FAILED, PASSED
+    word = {PASSED: "PASS ", FAILED: "FAIL ", ERROR: "ERROR"}.get(result.outcome, "SKIP ")
+    status = f"{result.status} {result.reason}".strip() if result.status is not None else "-"
+    lines = [f"{word} {result.label}  {status}  {result.elapsed_ms:.0f} ms"]
+    if result.error:
+        lines.append(f"      {result.error}")
+    lines += [f"      ✗ {check.text}: {check.detail}" for check in result.failures]
+    return "\n".join(lines) + "\n"
 
 
 def _fail(message: str) -> int:
@@ -99,14 +112,18 @@ def run(args) -> int:
     def log(direction, text):
         print(f"{direction} {text}", file=sys.stderr)
 
+    lock = threading.Lock()
+    waiting: dict[int, object] = {}
+    shown = [0]
+
     def finished(index, result):
-        word = {PASSED: "PASS ", FAILED: "FAIL ", ERROR: "ERROR"}.get(result.outcome, "SKIP ")
-        status = f"{result.status} {result.reason}".strip() if result.status is not None else "-"
-        print(f"{word} {result.label}  {status}  {result.elapsed_ms:.0f} ms", flush=True)
-        if result.error:
-            print(f"      {result.error}", flush=True)
-        for check in result.failures:
-            print(f"      ✗ {check.text}: {check.detail}", flush=True)
+        """Print results in the collection's order, each in one piece, whatever finishes first."""
+        with lock:
+            waiting[index] = result
+            while shown[0] in waiting:
+                sys.stdout.write(_describe(waiting.pop(shown[0])))
+                sys.stdout.flush()
+                shown[0] += 1
 
     session = HttpSession()
     started = time.monotonic()

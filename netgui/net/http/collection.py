@@ -554,19 +554,22 @@ class ChangedOnDisk(LocalFileError):
     """The file changed since netgui read it (saving would overwrite someone's edit)."""
 
 
+def _current_text(target: Path, path: str) -> str:
+    """What the file holds now ("" if it does not exist)."""
+    try:
+        return target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LocalFileError(f"Cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+
+
 def save_text(root: str | os.PathLike, path: str, text: str, expected: str | None) -> None:
     """Write ``text`` to the collection file ``path`` (atomically). With ``expected`` (the
     text netgui read, or "" for a new file), refuse if the file no longer holds it."""
     target = Path(root) / path
-    if expected is not None:
-        try:
-            current = target.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            current = ""
-        except (OSError, UnicodeDecodeError) as exc:
-            raise LocalFileError(f"Cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
-        if current != expected:
-            raise ChangedOnDisk(f"{path} changed on disk since netgui read it")
+    if expected is not None and _current_text(target, path) != expected:
+        raise ChangedOnDisk(f"{path} changed on disk since netgui read it")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(target, text)
@@ -578,14 +581,8 @@ def save_entry(root: str | os.PathLike, path: str, index: int | None, entry: Htt
                expected: str | None) -> str:
     """Write ``entry`` as request ``index`` of ``path`` (None: add it at the end, creating
     the file if needed); ``expected`` as for ``save_text``. Returns the new text."""
-    target = Path(root) / path
     if expected is None:
-        try:
-            expected = target.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            expected = ""
-        except (OSError, UnicodeDecodeError) as exc:
-            raise LocalFileError(f"Cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from exc
+        expected = _current_text(Path(root) / path, path)
     if index is None or index >= len(parse_http(expected).entries):
         text = append_entry(expected, entry)
     else:

@@ -129,7 +129,7 @@ class WebTab(Tab):
         self.sidebar_button = self.form.add_button("Collection ▸", self.show_sidebar)
         self.sidebar_button.pack_forget()  # shown while the sidebar is hidden
         if not self.app.settings.get(SIDEBAR_KEY, self.winfo_screenwidth() >= 1024):
-            self.hide_sidebar()
+            self.hide_sidebar(remember=False)  # a small screen, or the user's choice
         self._sashes_placed = False
         self.bind("<Map>", self._place_sashes, add="+")
 
@@ -668,11 +668,12 @@ class WebTab(Tab):
             self.paned.sashpos(0, side)
             self.paned.sashpos(1, side + (width - side) // 2)
 
-    def hide_sidebar(self) -> None:
+    def hide_sidebar(self, remember: bool = True) -> None:
         if str(self.sidebar) in self.paned.panes():
             self.paned.forget(self.sidebar)
         self.sidebar_button.pack(side="left", padx=(6, 0), before=self.form.spinner)
-        self.app.settings.set(SIDEBAR_KEY, False)
+        if remember:
+            self.app.settings.set(SIDEBAR_KEY, False)
 
     def show_sidebar(self) -> None:
         if str(self.sidebar) not in self.paned.panes():

@@ -150,8 +150,12 @@ def test_cli_runs_a_collection_and_writes_junit(http_app, tmp_path):
     assert out.returncode == 1, out.stderr
     lines = out.stdout.splitlines()
     assert "PASS  smoke.http › Echo with variables  200 OK" in out.stdout
-    assert any(line.startswith("FAIL  more/failing.http › Missing page  404") for line in lines)
+    assert any(line.startswith("FAIL  more/failing.http › Missing page  404") for line in lines), out.stdout
     assert "      ✗ status == 200: status is 404" in lines
+    printed = [line[6:].split("  ")[0] for line in lines if line[:5] in ("PASS ", "FAIL ", "ERROR")]
+    assert printed == ["smoke.http › Echo with variables", "smoke.http › Post JSON",  # in order,
+                       "more/failing.http › Missing page", "more/failing.http › Undefined variable",
+                       "more/json.http › GET /json"]  # though 3 ran at once
     assert lines[-1].startswith("5 requests: 3 passed, 1 failed, 1 error in") and "(environment Local)" in lines[-1]
     assert ET.parse(report).getroot().get("tests") == "5"
     assert "tok-999999" not in out.stdout + report.read_text()
@@ -186,3 +190,17 @@ def test_cli_usage_problems_exit_2(tmp_path):
     out = netgui(str(tmp_path))
     assert out.returncode == 2 and "no requests" in out.stderr
     assert netgui(str(tmp_path), "--var", "1bad=x").returncode == 2
+
+
+def test_hostile_answers_are_errors_of_one_line_and_the_run_goes_on(http_app, tmp_path):
+    host = http_app.url("").rstrip("/")
+    (tmp_path / "bad.http").write_text(
+        "# @timeout 1\nGET {{host}}/stall?for=3\n\n###\nGET {{host}}/truncated\n\n###\n"
+        "GET {{host}}/bigheaders\n\n###\n# @check status == 200\nGET {{host}}/json\n")
+    collection = load_collection(tmp_path)
+    results, _ = run(collection, env=None, host=host, workers=2)
+    assert [r.outcome for r in results] == [ERROR, ERROR, ERROR, PASSED]
+    assert "stopped sending" in results[0].error
+    assert results[1].error.startswith("The body is truncated") and results[1].status == 200
+    assert "oversized headers" in results[2].error
+    assert all("\n" not in r.error for r in results)
