@@ -256,11 +256,6 @@ class Resolver:
         return text
 
 
-def references(text: str) -> list[str]:
-    """The names ``text`` refers to (dynamic ``$…`` ones included), in order."""
-    return [m.group(1) for m in _REFERENCE.finditer(text)]
-
-
 def make_resolver(environments: Mapping[str, Environment], env_name: str | None,
                   file_variables: Iterable[tuple[str, str]] = (), secret_values: Mapping[str, str] = (),
                   overrides: Mapping[str, str] = (), environ: Mapping[str, str] | None = None,
