@@ -16,6 +16,7 @@ from netgui import __version__
 COMMAND_MODULES: list[str] = [
     "netgui.cli.getfile",
     "netgui.cli.http",
+    "netgui.cli.http_run",
     "netgui.cli.chat",
     "netgui.cli.desktop",
     "netgui.cli.dns",
@@ -26,6 +27,9 @@ COMMAND_MODULES: list[str] = [
 
 ALIASES = {"--self-test": "self-test"}
 """Options that name a command (``netgui --self-test`` is what packagers and CI call)."""
+
+SUBCOMMANDS = {("http", "run"): "http-run"}
+"""Two words that name one command (``netgui http run DIR``; ``netgui http URL`` stays)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_window()
     if argv[0] in ALIASES:
         argv[0] = ALIASES[argv[0]]
+    if tuple(argv[:2]) in SUBCOMMANDS:
+        argv[:2] = [SUBCOMMANDS[tuple(argv[:2])]]
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

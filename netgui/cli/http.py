@@ -7,7 +7,9 @@ import sys
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("http", help="make an HTTP(S) request (headless Web tab)",
-                                   description="Send one HTTP request and print or save the body.")
+                                   description="Send one HTTP request and print or save the body.",
+                                   epilog="To run a collection of .http files and their checks: "
+                                          "netgui http run DIR (netgui http run --help).")
     parser.add_argument("url")
     parser.add_argument("-X", "--method", default=None, help="GET, POST, … (POST with -d)")
     parser.add_argument("-H", "--header", action="append", default=[], metavar="'NAME: VALUE'")

@@ -8,11 +8,12 @@ from __future__ import annotations
 import base64
 import mimetypes
 import os
+import re
 import shlex
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlencode, urlsplit, urlunsplit
 
 from netgui.net.errors import ProtocolError
 
@@ -114,9 +115,18 @@ def join_query(url: str, pairs: list[tuple[str, str]]) -> str:
 
 
 def with_query(base: str, pairs: list[tuple[str, str]]) -> str:
-    """``base`` (no query) with exactly ``pairs`` as its query string."""
+    """``base`` (no query) with exactly ``pairs`` as its query string (``{{variables}}`` kept)."""
     base = base.split("?", 1)[0]
-    return join_query(base, pairs)
+    query = encode_pairs(pairs)
+    return base + "?" + query if query else base
+
+
+def encode_pairs(pairs: list[tuple[str, str]]) -> str:
+    """``a=1&b=x+y`` as urlencode writes it, leaving ``{{variables}}`` as they are."""
+    def part(text: str) -> str:
+        pieces = re.split(r"(\{\{.*?\}\})", text)
+        return "".join(p if p.startswith("{{") and p.endswith("}}") else quote_plus(p) for p in pieces)
+    return "&".join(f"{part(name)}={part(value)}" for name, value in pairs if name)
 
 
 def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -253,8 +263,8 @@ def to_curl(request: Request) -> str:
     if request.username:
         args += ["-u", request.username]
     for name, value in request.headers:
-        if name:
-            args += ["-H", f"{name}: {value}"]
+        if name:  # curl drops "Name:" (no value); "Name;" sends it empty
+            args += ["-H", f"{name}: {value}" if value.strip() else f"{name};"]
     if request.body_kind == "form":
         for name, value in request.form:
             args += ["--data-urlencode", f"{name}={value}"]

@@ -38,10 +38,13 @@ from netgui.ui.progress import ProgressRow
 from netgui.ui.theme import monospace, style_text
 from netgui.ui.transcript import TranscriptPane
 
+from .checks_view import ChecksView
+from .collection_panel import CollectionPanel
 from .views import BodyViews, ResponseSummary, describe_details, scrolled_text
 from .widgets import KeyValueTable
 
 HISTORY_KEY = "web.history"
+SIDEBAR_KEY = "web.sidebar"
 HISTORY_SIZE = 50
 PROFILE_KIND = "web"
 RAW_TYPES = ("application/json", "text/plain; charset=utf-8", "application/xml",
@@ -87,6 +90,8 @@ def decode_image(ctx, data: bytes, box: tuple[int, int]):
 
 
 def _url_problem(value: str) -> str | None:
+    if "{{" in value:
+        return None  # {{variables}} are checked when they are filled in
     try:
         check_url(value)
     except BadRequest as exc:
@@ -109,18 +114,30 @@ class WebTab(Tab):
 
         paned = ttk.PanedWindow(self, orient="horizontal")
         paned.pack(fill="both", expand=True)
-        left = ttk.Frame(paned, padding=(0, 0, 8, 0))
+        self.paned = paned
+        self.sidebar = ttk.Notebook(paned)  # the collection, history and saved requests
+        left = ttk.Frame(paned, padding=(8, 0, 8, 0))
         right = ttk.Frame(paned, padding=(8, 0, 0, 0))
+        paned.add(self.sidebar, weight=1)
         paned.add(left, weight=2)
         paned.add(right, weight=3)
         self._build_request_side(left)
         self._build_response_side(right)
+        self.collections = CollectionPanel(self.sidebar, self)
+        self.sidebar.insert(0, self.collections, text="Collection", padding=4)
+        self.sidebar.select(0)
+        self.sidebar_button = self.form.add_button("Collection ▸", self.show_sidebar)
+        self.sidebar_button.pack_forget()  # shown while the sidebar is hidden
+        if not self.app.settings.get(SIDEBAR_KEY, self.winfo_screenwidth() >= 1024):
+            self.hide_sidebar(remember=False)  # a small screen, or the user's choice
+        self._sashes_placed = False
+        self.bind("<Map>", self._place_sashes, add="+")
 
     # -- building: request ------------------------------------------------------------------
     def _build_request_side(self, parent) -> None:
         self.form = Form(parent, [
             Field("method", "Method", kind="choice", choices=METHODS, default="GET", width=10),
-            Field("url", "URL", required=True, validator=_url_problem, width=56,
+            Field("url", "URL", required=True, validator=_url_problem, width=28,
                   default="https://example.com/"),
             Field("username", "Basic auth user", width=24),
             Field("password", "Password", kind="password", width=24),
@@ -147,8 +164,11 @@ class WebTab(Tab):
         self.request_book.add(self.params, text="Params", padding=4)
         self.request_book.add(self.headers, text="Headers", padding=4)
         self.request_book.add(self._build_body_editor(self.request_book), text="Body", padding=4)
-        self.request_book.add(self._build_history(self.request_book), text="History", padding=4)
-        self.request_book.add(self._build_saved(self.request_book), text="Saved", padding=4)
+        self.checks_view = ChecksView(self.request_book, self.app.theme, on_title=lambda text: (
+            self.request_book.tab(self.checks_view, text=text)))
+        self.request_book.add(self.checks_view, text="Checks", padding=4)
+        self.sidebar.add(self._build_history(self.sidebar), text="History", padding=4)
+        self.sidebar.add(self._build_saved(self.sidebar), text="Saved", padding=4)
         self._url_changed()
 
     def _build_body_editor(self, parent) -> ttk.Frame:
@@ -173,7 +193,7 @@ class WebTab(Tab):
         self.raw_type = tk.StringVar(self, value=RAW_TYPES[0])
         ttk.Combobox(row, textvariable=self.raw_type, values=RAW_TYPES, width=34).pack(
             side="left", padx=(6, 0))
-        self.raw_text = tk.Text(raw, height=6, wrap="word", undo=True, font=monospace(self),
+        self.raw_text = tk.Text(raw, height=6, width=40, wrap="word", undo=True, font=monospace(self),
                                 padx=4, pady=4)
         style_text(self.raw_text, self.app.theme)
         self.raw_text.pack(side="top", fill="both", expand=True, pady=(4, 0))
@@ -198,8 +218,8 @@ class WebTab(Tab):
         frame = ttk.Frame(parent)
         self.history = ttk.Treeview(frame, columns=("when", "method", "url", "status"),
                                     show="headings", height=5, selectmode="browse")
-        for column, text, width in (("when", "Time", 70), ("method", "Method", 70),
-                                    ("url", "URL", 260), ("status", "Status", 60)):
+        for column, text, width in (("when", "Time", 64), ("method", "Method", 56),
+                                    ("url", "URL", 160), ("status", "Status", 44)):
             self.history.heading(column, text=text, anchor="w")
             self.history.column(column, width=width, stretch=column == "url")
         self.history.pack(side="top", fill="both", expand=True)
@@ -218,20 +238,24 @@ class WebTab(Tab):
         self.saved.heading("#0", text="Name", anchor="w")
         self.saved.heading("method", text="Method", anchor="w")
         self.saved.heading("url", text="URL", anchor="w")
-        self.saved.column("#0", width=120, stretch=False)
-        self.saved.column("method", width=70, stretch=False)
+        self.saved.column("#0", width=90, stretch=False)
+        self.saved.column("method", width=56, stretch=False)
         self.saved.pack(side="top", fill="both", expand=True)
         self.saved.bind("<Double-1>", lambda e: self.open_saved())
         row = ttk.Frame(frame)
         row.pack(side="top", fill="x", pady=(4, 0))
         self.save_name = tk.StringVar(self)
-        ttk.Entry(row, textvariable=self.save_name, width=18).pack(side="left")
-        ttk.Button(row, text="Save current", command=self.save_current).pack(side="left", padx=4)
+        ttk.Entry(row, textvariable=self.save_name, width=12).pack(side="left", fill="x", expand=True)
+        ttk.Button(row, text="Save current", command=self.save_current).pack(side="left", padx=(4, 0))
+        row = ttk.Frame(frame)
+        row.pack(side="top", fill="x", pady=(4, 0))
         ttk.Button(row, text="Open", command=self.open_saved).pack(side="left")
         ttk.Button(row, text="Delete", command=self.delete_saved).pack(side="left", padx=4)
         self.save_cookies = tk.BooleanVar(self, value=False)
-        ttk.Checkbutton(frame, text="Save the cookie jar with it (kept in the keyring)",
+        ttk.Checkbutton(frame, text="Save the cookie jar with it",
                         variable=self.save_cookies).pack(side="top", anchor="w", pady=(4, 0))
+        ttk.Label(frame, text="(the cookies are kept in the keyring)", style="Muted.TLabel").pack(
+            side="top", anchor="w")
         self._refresh_saved()
         return frame
 
@@ -320,6 +344,9 @@ class WebTab(Tab):
     def _url_changed(self) -> None:
         if self._syncing:
             return
+        if self.form.variables["url"].get().lstrip().startswith("curl "):
+            self.after_idle(self.collections.paste_curl, self.form.variables["url"].get())
+            return  # a pasted curl command: it fills the whole form
         self._syncing = True
         try:
             self.params.set_rows(split_query(self.form.variables["url"].get())[1])
@@ -349,20 +376,27 @@ class WebTab(Tab):
         self.start(request, save_to=save_to)
 
     def start(self, request: Request, save_to: str | None = None) -> None:
+        """Send ``request`` (its {{variables}} filled in from the collection's environment)."""
         if self.task is not None and self.task.running:
             return
-        self.last_request = request
+        try:
+            resolved = self.collections.resolve(request)
+        except BadRequest as exc:
+            self.form.set_status(str(exc), "error")
+            return
+        self.last_request = request  # as written: history and retries keep the {{variables}}
+        shown, request = resolved.shown, resolved.wire
         self.insecure_button.pack_forget()
-        self.form.set_busy(True, f"{request.method} {request.url}")
+        self.form.set_busy(True, f"{shown.method} {shown.url}")
         self.cancel_button.state(["!disabled"])
-        if request.password:
-            self.transcript.secrets = [request.password]
-        self.transcript.append("*", f"{request.method} {request.url}"
+        self.transcript.secrets = resolved.secrets
+        self.transcript.append("*", f"{shown.method} {shown.url}"
                                + ("" if request.verify else " (TLS not verified)"))
         self.progress.pack(side="top", fill="x", pady=(4, 0), after=self.summary)
         self.progress.finish("")
+        self.checks_view.clear_results("Waiting for the response…" if self.checks_view.lines() else "")
         self.task = self.track(self.app.runner.submit(
-            fetch, self.session, request, save_to, name=f"{request.method} {request.url}",
+            fetch, self.session, request, save_to, name=f"{shown.method} {shown.url}",
             on_result=self._on_result, on_error=self._on_error, on_done=self._on_done,
             on_progress=self.progress.update_progress, on_log=self.transcript.append,
             on_status=lambda text: self.form.set_status(text)))
@@ -388,10 +422,12 @@ class WebTab(Tab):
                              f" in {response.timing.total * 1000:.0f} ms{saved}", kind)
         self.progress.finish(human_bytes(response.body_size))
         self._add_history(self.last_request, response.status)
+        self.collections.check_response(response, rendered)
 
     def _on_error(self, err: NetError) -> None:
         self.last_error = err
         self.form.set_status(str(err), "error")
+        self.checks_view.clear_results("No response to check." if self.checks_view.lines() else "")
         partial = getattr(err, "response", None)
         if partial is not None:
             self.show_response(partial, err.rendered, note="Incomplete body: " + str(err))
@@ -495,8 +531,9 @@ class WebTab(Tab):
 
     # -- curl, cookies ------------------------------------------------------------------------------
     def copy_curl(self) -> str:
+        """The request as curl would send it: {{variables}} filled in, secrets as ****."""
         try:
-            command = to_curl(self.build_request())
+            command = to_curl(self.collections.resolve(self.build_request()).shown)
         except BadRequest as exc:
             self.form.set_status(str(exc), "error")
             return ""
@@ -616,12 +653,41 @@ class WebTab(Tab):
         self.app.secrets.delete(self._secret_account(name, "cookies"))
         self._refresh_saved()
 
+    # -- the sidebar -----------------------------------------------------------------------------------
+    def _place_sashes(self, event=None) -> None:
+        """The first time the tab shows: the sidebar as wide as its tabs, the rest shared."""
+        if self._sashes_placed or event is not None and event.widget is not self:
+            return
+        self.update_idletasks()
+        width = self.paned.winfo_width()
+        if width < 100:
+            return
+        self._sashes_placed = True
+        if str(self.sidebar) in self.paned.panes():
+            side = min(max(self.sidebar.winfo_reqwidth(), 200), max(270, width // 5))
+            self.paned.sashpos(0, side)
+            self.paned.sashpos(1, side + (width - side) // 2)
+
+    def hide_sidebar(self, remember: bool = True) -> None:
+        if str(self.sidebar) in self.paned.panes():
+            self.paned.forget(self.sidebar)
+        self.sidebar_button.pack(side="left", padx=(6, 0), before=self.form.spinner)
+        if remember:
+            self.app.settings.set(SIDEBAR_KEY, False)
+
+    def show_sidebar(self) -> None:
+        if str(self.sidebar) not in self.paned.panes():
+            self.paned.insert(0, self.sidebar, weight=1)
+        self.sidebar_button.pack_forget()
+        self.app.settings.set(SIDEBAR_KEY, True)
+
     # -- the tab's life ----------------------------------------------------------------------------------
     def on_theme_changed(self, palette) -> None:
         self.body_views.set_palette(palette)
         self.transcript.set_palette(palette)
         style_text(self.details, palette)
         style_text(self.raw_text, palette)
+        self.checks_view.set_palette(palette)
 
     def destroy(self) -> None:
         self.session.close()
