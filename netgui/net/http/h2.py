@@ -33,12 +33,12 @@ import hyperframe.frame
 from netgui.fmt import human_bytes
 from netgui.net.cancel import CancelToken
 from netgui.net.connection import Log, no_log
-from netgui.net.errors import Cancelled, ConnectionLost, NetTimeout, ProtocolError
+from netgui.net.errors import Cancelled, ConnectionLost, NetError, NetTimeout, ProtocolError
 
 from .dial import Dialled
 
 STREAM_WINDOW = 8 * 1024 * 1024
-CONNECTION_WINDOW = 16 * 1024 * 1024
+CONNECTION_WINDOW = 1 << 30   # as curl: stream windows bound memory; a batch read by one thread cannot stall
 MAX_FRAME = 1 << 20           # we accept frames up to 1 MiB (servers mostly send 16 KiB)
 MAX_HEADER_LIST = 256 * 1024  # decoded header block limit we announce and enforce
 RECV = 512 * 1024
@@ -165,6 +165,7 @@ class DataCoalescer:
         self.frames.pop(sid, None)
 
 
+_QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux
 _HOP_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
                 "host", "te"}
 
@@ -187,10 +188,14 @@ class Unprocessed(ConnectionResetError):
 
 
 class H2Stream:
-    def __init__(self, sid: int, log: Log, lock):
+    """One request/response on the connection, as the reader files it. Streams opened in one
+    batch share one Condition (whoever waits for the batch wakes on any of them)."""
+
+    def __init__(self, sid: int, log: Log, lock, cond: threading.Condition | None = None):
         self.id = sid
-        self.cond = threading.Condition(lock)
+        self.cond = cond or threading.Condition(lock)
         self.log = log
+        self.head_at = 0.0
         self.headers: list[tuple[str, str]] | None = None
         self.status = 0
         self.chunks: deque = deque()
@@ -211,6 +216,7 @@ class H2Connection:
 
     def __init__(self, dialled: Dialled, where: str, *, log: Log = no_log, timeout: float = 30.0):
         self.sock = dialled.sock
+        self._tls = isinstance(dialled.sock, ssl.SSLSocket)
         self.remote = dialled.remote
         self.timing = dialled.timing
         self.tls_info = dialled.tls
@@ -351,27 +357,33 @@ class H2Connection:
         if data and self.sock is not None:
             self.sock.sendall(data)
 
-    def open_stream(self, headers: list[tuple[str, str]], body, *, token: CancelToken, log: Log,
-                    timeout: float, progress=None) -> "H2Response":
-        """Send a request; returns once the response head has arrived."""
+    def _start(self, headers: list[tuple[str, str]], end: bool, log: Log, cond=None) -> H2Stream:
+        """Open a stream with HEADERS (queued, not yet sent; lock held)."""
+        self._check_dead()
+        if self.goaway is not None:
+            raise Unprocessed("the server sent GOAWAY")
         encoded = [(n.encode("utf-8") if n.startswith(":") else n.lower().encode("utf-8"),
                     v.encode("utf-8")) for n, v in headers
                    if n.startswith(":") or n.lower() not in _HOP_HEADERS]
+        sid = self.h2.get_next_available_stream_id()
+        try:
+            self.h2.send_headers(sid, encoded, end_stream=end)
+        except h2.exceptions.TooManyStreamsError:
+            raise Unprocessed("too many streams open") from None
+        stream = self._streams[sid] = H2Stream(sid, log, self._cond, cond)
+        return stream
+
+    def open_stream(self, headers: list[tuple[str, str]], body, *, token: CancelToken, log: Log,
+                    timeout: float, progress=None) -> "H2Response":
+        """Send a request; returns once the response head has arrived."""
         with self._cond:
-            self._check_dead()
-            if self.goaway is not None:
-                raise Unprocessed("the server sent GOAWAY")
-            sid = self.h2.get_next_available_stream_id()
-            stream = self._streams[sid] = H2Stream(sid, log, self._cond)
+            stream = self._start(headers, body is None, log)
             try:
-                self.h2.send_headers(sid, encoded, end_stream=body is None)
                 self._flush()
-            except h2.exceptions.TooManyStreamsError:
-                del self._streams[sid]
-                raise Unprocessed("too many streams open") from None
             except OSError:
-                del self._streams[sid]
+                del self._streams[stream.id]
                 raise
+        sid = stream.id
         log("*", f"HTTP/2 stream {sid}: HEADERS" + (" (END_STREAM)" if body is None else ""))
         remove = token.add_hook(self._wake)
         try:
@@ -382,10 +394,83 @@ class H2Connection:
             first_byte = time.monotonic() - sent
         except BaseException:
             remove()
-            self._abandon(stream)
+            self.abandon(stream)
             raise
         remove()
         return H2Response(self, stream, first_byte)
+
+    # -- many requests at once ----------------------------------------------------------
+    def room(self) -> int:
+        """How many more streams the server lets us open now."""
+        with self._cond:
+            return max(0, self.h2.remote_settings.max_concurrent_streams
+                       - self.h2.open_outbound_streams)
+
+    def fits(self, size: int) -> bool:
+        """Whether a body of ``size`` bytes can go out at once with its HEADERS."""
+        with self._cond:
+            return size <= min(self.h2.outbound_flow_control_window,
+                               self.h2.remote_settings.initial_window_size,
+                               self.h2.max_outbound_frame_size)
+
+    def start_streams(self, requests: list[tuple[list[tuple[str, str]], bytes | None]],
+                      log: Log) -> tuple[list[H2Stream | BaseException], float]:
+        """Open one stream per (headers, body) and send them all in one write; each body
+        must ``fit``. Returns the streams (or why one could not be opened) and the time
+        they went out."""
+        group = threading.Condition(self._cond)
+        started: list[H2Stream | BaseException] = []
+        with self._cond:
+            for headers, data in requests:
+                try:
+                    stream = self._start(headers, data is None, log, group)
+                    if data is not None:
+                        self.h2.send_data(stream.id, data, end_stream=True)
+                except (NetError, Unprocessed, h2.exceptions.H2Error) as exc:
+                    stream = exc if not isinstance(exc, h2.exceptions.H2Error) else \
+                        Unprocessed(f"could not open a stream ({exc})")
+                started.append(stream)
+            self._flush()
+            sent = time.monotonic()
+        if log is not no_log:
+            opened = [s.id for s in started if isinstance(s, H2Stream)]
+            if opened:
+                log("*", f"HTTP/2 streams {opened[0]}-{opened[-1]}: HEADERS in one write "
+                         f"({len(opened)} requests)")
+        return started, sent
+
+    def wait_heads(self, streams: list[H2Stream], token: CancelToken, timeout: float) -> None:
+        """Read until every stream has its response head, has ended or was reset (one
+        thread reads for all of them). Raises the connection's error, Cancelled or
+        socket.timeout."""
+        if not streams:
+            return
+        group = H2Stream(0, no_log, self._cond, streams[0].cond)
+
+        def ready():
+            return all(s.headers is not None or s.ended or s.reset is not None for s in streams)
+
+        remove = token.add_hook(self._wake)
+        try:
+            self._wait(group, ready, token, timeout, "head")
+        finally:
+            remove()
+
+    def response(self, stream: H2Stream, sent: float, timeout: float) -> "H2Response":
+        """The response head of a stream from ``start_streams`` (after ``wait_heads``), or
+        the stream's error (StreamReset, Unprocessed, the connection's, NetTimeout)."""
+        with self._cond:
+            if stream.headers is not None:
+                return H2Response(self, stream, stream.head_at - sent)
+        try:
+            with self._cond:
+                self._check_stream(stream)
+            if stream.ended:
+                raise ProtocolError(f"{self.where} ended HTTP/2 stream {stream.id} without a "
+                                    "response")
+            raise NetTimeout(f"{self.where} sent no response within {timeout:g} s")
+        finally:
+            self.abandon(stream)
 
     def _send_body(self, stream, body, token, log, timeout, progress) -> None:
         sid, done, frames, last = stream.id, 0, 0, 0.0
@@ -515,7 +600,14 @@ class H2Connection:
                 raise socket.timeout()
         view = self._view
         n = sock.recv_into(view)
-        if n and isinstance(sock, ssl.SSLSocket):
+        if _QUICKACK is not None and not self._tls:
+            # Acknowledge at once: nginx writes h2c responses with Nagle on, and each small
+            # write waited for our delayed ACK (40 ms a request, sequential h2c).
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
+            except OSError:
+                pass
+        if n and self._tls:
             # SSL reads return one TLS record (<= 16 KiB) at a time: gather what is already
             # there so h2 gets big batches (a third of the calls for a download).
             sock.settimeout(0)
@@ -609,6 +701,7 @@ class H2Connection:
             if stream is not None:
                 stream.headers = [(n.decode("latin-1"), v.decode("utf-8", "replace"))
                                   for n, v in event.headers]
+                stream.head_at = time.monotonic()
                 status = next((v for n, v in stream.headers if n == ":status"), "0")
                 stream.status = int(status) if status.isdigit() else 0
         elif isinstance(event, h2.events.TrailersReceived):
@@ -662,7 +755,7 @@ class H2Connection:
                 except OSError:
                     pass
 
-    def _abandon(self, stream: H2Stream) -> None:
+    def abandon(self, stream: H2Stream) -> None:
         """Stop a stream we no longer want (cancel, timeout, error): RST_STREAM CANCEL."""
         with self._cond:
             self._streams.pop(stream.id, None)
@@ -771,7 +864,7 @@ class H2Response:
     def abort(self) -> None:
         if not self._closed:
             self._closed = True
-            self.conn._abandon(self.stream)
+            self.conn.abandon(self.stream)
 
     @property
     def reusable(self) -> bool:

@@ -5,11 +5,25 @@ Connections are netgui's own sockets (``dial``), so each phase (resolve, connect
 byte) is timed and every blocking call honours the request timeout and the cancel token.
 On top of a socket sits either ``H1Connection`` (one request at a time, pooled for
 keep-alive) or ``H2Connection`` (many requests at once, shared). TLS ALPN decides between
-them unless the request pins a version. ``HttpSession.send`` is blocking and meant for a
-worker thread (several threads may share one session, and then one HTTP/2 connection); it
-reports through ``log(direction, text)``, ``progress(done, total)`` and ``status(text)``.
-"""
+them unless the request pins a version (``Request.http_version``: auto, 1.1, 2).
+``HttpSession.send`` is blocking and meant for a worker thread; it reports through
+``log(direction, text)``, ``progress(done, total)`` and ``status(text)``.
 
+Several requests at once (what a collection runner needs):
+
+- One ``HttpSession`` may be used from several worker threads at the same time. Requests to
+  one origin that can use HTTP/2 share ONE connection: the first thread dials while the
+  others wait for it, then every thread opens its own stream on it (up to the server's
+  SETTINGS_MAX_CONCURRENT_STREAMS; beyond that a second connection is opened). Each
+  thread keeps its own timeout and cancel token: a cancel or a timeout resets only that
+  thread's stream. HTTP/1.1 requests each take an idle connection from the pool (or dial
+  one), one request per connection at a time.
+- ``HttpSession.send_many(requests)`` is the fast way for a batch: it opens the HTTP/2
+  streams of a batch in one write and reads every response in the calling thread (no
+  hand-offs between threads), and sends what cannot go that way through ``send`` on a
+  few threads. 100 small requests cost about what the h2 library's framing costs
+  (README, "Web": figures).
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -21,6 +35,7 @@ import ssl
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +59,7 @@ from netgui.net.redact import redact
 from .body import HEAD_LIMIT, BodySink, Decoder
 from .dial import ALPN, TLSInfo, Timing, dial
 from .h1 import H1Connection, IncompleteBody, NoAnswer
-from .h2 import H2Connection, StreamReset, Unprocessed, error_name
+from .h2 import H2Connection, H2Stream, StreamReset, Unprocessed, error_name
 from .request import (
     HTTP_VERSIONS,
     BadRequest,
@@ -182,6 +197,30 @@ def _watch(conn, token: CancelToken):
             yield
 
 
+def _no_status(text: str) -> None:
+    pass
+
+
+@dataclass(eq=False)
+class _Job:
+    """One request on its way: where it is now (after redirects) and how it reports."""
+
+    request: Request
+    url: str
+    method: str
+    body: object
+    origin: tuple[str, str]
+    token: CancelToken
+    log: Log
+    status: Callable[[str], None]
+    progress: Progress | None
+    save_to: str | Path | None
+    started: float
+    redirects: list[Hop] = field(default_factory=list)
+    seen: set = field(default_factory=set)
+    loop: bool = False
+
+
 class HttpSession:
     """Sends requests, keeping a cookie jar, idle HTTP/1.1 connections and shared HTTP/2
     connections between them.
@@ -212,8 +251,139 @@ class HttpSession:
         when complete. Raises the NetError family; a body that ends early raises
         TruncatedBody (and a stall NetTimeout) with the partial ``.response`` attached.
         """
+        job = self._job(request, token, log, progress, status, save_to)
+        conn, resp, key = self._exchange(job)
+        return self._complete(job, conn, resp, key)
+
+    def send_many(self, requests: list[Request], *, token: CancelToken | None = None,
+                  log: Log = no_log, progress: Callable[[int, int], None] | None = None,
+                  workers: int = 6) -> list[Response | NetError]:
+        """Send several requests at once; returns each one's Response or NetError, in order.
+
+        Requests that can share an HTTP/2 connection (https:// with Auto where the server
+        offers h2, or HTTP/2 only) go out as streams in one batch: their HEADERS (and small
+        bodies) in one write, and this thread reads every response. That costs about what
+        the protocol costs, where a thread per request costs hand-offs between threads.
+        The others (HTTP/1.1, a body too big to go along, a stream the server refused) go
+        through ``send`` on up to ``workers`` threads. Redirects are followed and cookies
+        kept as ``send`` does; bodies are kept in memory (up to the session's head limit).
+        ``progress(done, total)`` counts finished requests.
+        """
         token = token or CancelToken()
-        status = status or (lambda text: None)
+        outcomes: list[Response | NetError | None] = [None] * len(requests)
+        done = 0
+
+        def finished(index: int, outcome) -> None:
+            nonlocal done
+            outcomes[index] = outcome
+            done += 1
+            if progress is not None:
+                progress(done, len(requests))
+
+        groups: dict[tuple, list[tuple[int, _Job]]] = {}
+        others: list[tuple[int, _Job]] = []
+        for index, request in enumerate(requests):
+            try:
+                job = self._job(request, token, log, None, None, None)
+            except NetError as exc:
+                finished(index, exc)
+                continue
+            scheme, host, port = host_port(job.url)
+            version = request.http_version
+            if version == "2" or (version == "auto" and scheme == "https"):
+                key = (scheme, host, port, request.proxy, request.verify, version)
+                groups.setdefault(key, []).append((index, job))
+            else:
+                others.append((index, job))
+        for members in groups.values():
+            others += self._send_batch(members, token, finished)
+        if others:
+            def one(item):
+                index, job = item
+                try:
+                    conn, resp, key = self._exchange(job)
+                    return index, self._complete(job, conn, resp, key)
+                except NetError as exc:
+                    return index, exc
+
+            with ThreadPoolExecutor(max(1, min(workers, len(others)))) as pool:
+                for index, outcome in pool.map(one, others):
+                    finished(index, outcome)
+        token.check()
+        return outcomes
+
+    def _send_batch(self, members: list[tuple[int, _Job]], token: CancelToken, finished):
+        """Send ``members`` (one origin) as HTTP/2 streams in batches on one connection;
+        returns those that need ``send``'s way instead."""
+        index, first = members[0]
+        try:
+            conn, key, proxy, reused = self._connection(first.url, first.request, token, first.log)
+        except NetError as exc:
+            for index, _ in members:
+                finished(index, exc)
+            return []
+        except BaseException as exc:
+            err = self._error(exc, "connect", *host_port(first.url)[1:], first.request.timeout,
+                              first.log)
+            for index, _ in members:
+                finished(index, err)
+            return []
+        if not conn.multiplexed:  # the server chose HTTP/1.1: keep the connection for them
+            self._release_idle(conn, key)
+            return members
+        timeout = max(job.request.timeout for _, job in members)
+        pending, fallback = list(members), []
+        first_timing = None if reused else conn.timing
+        while pending:
+            token.check()
+            batch, items = [], []
+            room = max(1, conn.room())
+            while pending and len(batch) < min(room, 100):
+                index, job = pending.pop(0)
+                data = None
+                if job.body is not None:
+                    data = b"".join(job.body) if job.body.length <= 65536 else None
+                    if data is None or not conn.fits(len(data)):
+                        fallback.append((index, job))
+                        continue
+                job.seen.add((job.method, job.url))
+                headers = self._headers(job.method, job.url, job.request, job.body, True)
+                batch.append((index, job))
+                items.append((self._h2_headers(job, headers), data))
+            if not batch:
+                continue
+            streams, sent = conn.start_streams(items, first.log)
+            opened = [s for s in streams if isinstance(s, H2Stream)]
+            try:
+                conn.wait_heads(opened, token, timeout)
+            except (socket.timeout, TimeoutError, NetError):
+                if token.cancelled:
+                    for stream in opened:
+                        conn.abandon(stream)
+                    raise Cancelled() from None
+                # else each stream says below what became of it
+            for (index, job), stream in zip(batch, streams):
+                try:
+                    if isinstance(stream, BaseException):
+                        raise stream
+                    resp = conn.response(stream, sent, job.request.timeout)
+                    resp.token, resp.timeout = token, job.request.timeout
+                    timing, first_timing = first_timing or Timing(reused=True), None
+                    timing.first_byte = resp.first_byte
+                    self._head_received(job, resp, proxy, timing)
+                    finished(index, self._complete(job, conn, resp, key))
+                except Unprocessed as exc:
+                    job.log("*", f"The server did not process the request ({exc}); sending it "
+                                 "again")
+                    fallback.append((index, job))
+                except NetError as exc:
+                    finished(index, exc)
+                if conn.dead is not None:
+                    self._forget(key, conn)
+        return fallback
+
+    def _job(self, request, token, log, progress, status, save_to) -> _Job:
+        """Check ``request`` and build what its exchanges share (raises BadRequest)."""
         if request.http_version not in HTTP_VERSIONS:
             raise BadRequest(f"Unknown HTTP version choice {request.http_version!r}")
         url, userinfo = split_userinfo(request.full_url())
@@ -227,50 +397,40 @@ class HttpSession:
                 text = redact(text, secrets)
             log(direction, text)
 
-        if log is no_log:
-            log_safe = no_log  # noqa: F811 - nothing to write, nothing to redact
-
         for name, value in request.headers:
             if name:
                 check_header(name, value)
-        body = build_body(request)
-        method = request.method.upper()
-        origin = host_port(url)[:2]
-        redirects: list[Hop] = []
-        seen: set[tuple[str, str]] = set()
-        started = time.monotonic()
-        loop = False
+        return _Job(request, url, request.method.upper(), build_body(request), host_port(url)[:2],
+                    token or CancelToken(), no_log if log is no_log else log_safe,
+                    status or _no_status, progress, save_to, time.monotonic())
+
+    def _complete(self, job: _Job, conn, resp, key) -> Response:
+        """Follow redirects from the response head ``resp`` on, then read the final body."""
+        request = job.request
         while True:
-            token.check()
-            seen.add((method, url))
-            final_hop = not request.follow_redirects
-            conn, resp, key = self._exchange(method, url, request, body, token, log_safe, status,
-                                             progress, send_auth=host_port(url)[:2] == origin)
             location = _header(resp.headers, "location")
-            if resp.status in REDIRECT_CODES and location and not final_hop:
-                next_url = urljoin(url, location.strip())
-                hop = Hop(method, url, resp.status, resp.reason, next_url)
-                self._discard(conn, resp, key, token)
-                redirects.append(hop)
-                log_safe("*", f"Redirect {resp.status} to {next_url}")
-                try:
-                    next_url = check_url(next_url)
-                except BadRequest as exc:
-                    raise ProtocolError(f"Redirected to a URL netgui cannot follow: {next_url}",
-                                        detail=str(exc)) from None
-                if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
-                    method = "GET" if method != "HEAD" else "HEAD"
-                    body = None
-                loop = loop or (method, next_url) in seen
-                if len(redirects) > request.max_redirects:
-                    chain = " -> ".join(h.url for h in redirects[-4:])
-                    what = "in a loop" if loop else "too many times"
-                    raise ProtocolError(f"The server redirects {what} (more than "
-                                        f"{request.max_redirects} redirects)", detail=chain)
-                url = next_url
-                continue
-            return self._finish(method, url, conn, resp, key, token, log_safe, status, progress,
-                                save_to, redirects, started, request.timeout)
+            if not (resp.status in REDIRECT_CODES and location and request.follow_redirects):
+                return self._finish(job, conn, resp, key)
+            next_url = urljoin(job.url, location.strip())
+            self._discard(conn, resp, key, job.token)
+            job.redirects.append(Hop(job.method, job.url, resp.status, resp.reason, next_url))
+            job.log("*", f"Redirect {resp.status} to {next_url}")
+            try:
+                next_url = check_url(next_url)
+            except BadRequest as exc:
+                raise ProtocolError(f"Redirected to a URL netgui cannot follow: {next_url}",
+                                    detail=str(exc)) from None
+            if resp.status == 303 or (resp.status in (301, 302) and job.method == "POST"):
+                job.method = "GET" if job.method != "HEAD" else "HEAD"
+                job.body = None
+            job.loop = job.loop or (job.method, next_url) in job.seen
+            if len(job.redirects) > request.max_redirects:
+                chain = " -> ".join(h.url for h in job.redirects[-4:])
+                what = "in a loop" if job.loop else "too many times"
+                raise ProtocolError(f"The server redirects {what} (more than "
+                                    f"{request.max_redirects} redirects)", detail=chain)
+            job.url = next_url
+            conn, resp, key = self._exchange(job)
 
     def close(self) -> None:
         """Close every idle connection (and every HTTP/2 connection)."""
@@ -457,10 +617,14 @@ class HttpSession:
             headers.append(("Content-Length", "0"))
         return headers
 
-    def _exchange(self, method, url, request, body, token, log, status, progress, send_auth):
-        """Send one request and read the response head; returns (conn, response, pool key)."""
+    def _exchange(self, job: _Job):
+        """Send the job's request (to ``job.url``) and read the response head; returns
+        (conn, response head, pool key)."""
+        job.token.check()
+        job.seen.add((job.method, job.url))
+        url, request, token, log, status = job.url, job.request, job.token, job.log, job.status
         scheme, host, port = host_port(url)
-        headers = self._headers(method, url, request, body, send_auth)
+        headers = self._headers(job.method, url, request, job.body, host_port(url)[:2] == job.origin)
         for attempt in (1, 2, 3):
             phase = "connect"
             conn = None
@@ -474,18 +638,16 @@ class HttpSession:
                              + (" (HTTP/2)" if conn.multiplexed else ""))
                 phase = "send"
                 if conn.multiplexed:
-                    resp = self._send_h2(conn, method, url, headers, body, token, log, status,
-                                         progress, request.timeout)
+                    resp = self._send_h2(conn, job, headers)
                     timing.first_byte = resp.first_byte
                 else:
                     conn.settimeout(request.timeout)
                     with token.watch(conn.sock):
-                        self._send_h1(conn, method, url, proxy, scheme, headers, body, token, log,
-                                      status, progress)
+                        self._send_h1(conn, job, proxy, scheme, headers)
                         sent = time.monotonic()
                         phase = "wait"
                         status("Waiting for the response")
-                        resp = conn.read_head(method)
+                        resp = conn.read_head(job.method)
                     timing.first_byte = time.monotonic() - sent
             except BaseException as exc:
                 if conn is not None and not conn.multiplexed:
@@ -506,29 +668,35 @@ class HttpSession:
                     continue
                 if conn is not None and conn.multiplexed and conn.dead is not None:
                     self._forget(key, conn)
-                err = self._error(exc, phase, host, port, (host, port), request.timeout, log)
+                err = self._error(exc, phase, host, port, request.timeout, log)
                 if err is exc:  # already a NetError: keep its own cause
                     raise
                 raise err from exc
-            if conn.multiplexed:
+            self._head_received(job, resp, proxy, timing)
+            return conn, resp, key
+        raise AssertionError("unreachable")
+
+    def _head_received(self, job: _Job, resp, proxy, timing) -> None:
+        """Log the response head and take its cookies."""
+        log = job.log
+        if log is not no_log:
+            if resp.version == "HTTP/2":
                 for name, value in resp.pseudo:
                     log("<", f"{name}: {value}")
             else:
                 log("<", f"{resp.version} {resp.status} {resp.reason}")
             for name, value in resp.headers:
                 log("<", f"{name}: {value}")
-            if any(n.lower() == "set-cookie" or n.lower() == "set-cookie2" for n, _ in resp.headers):
-                self.cookies.extract_cookies(_Headers(resp.headers),
-                                             urllib.request.Request(url, method=method))
-            resp.proxy = proxy
-            resp.timing = timing
-            return conn, resp, key
-        raise AssertionError("unreachable")
+        if any(n.lower() in ("set-cookie", "set-cookie2") for n, _ in resp.headers):
+            self.cookies.extract_cookies(_Headers(resp.headers),
+                                         urllib.request.Request(job.url, method=job.method))
+        resp.proxy = proxy
+        resp.timing = timing
 
-    def _send_h1(self, conn, method, url, proxy, scheme, headers, body, token, log, status,
-                 progress):
+    def _send_h1(self, conn, job: _Job, proxy, scheme, headers) -> None:
+        url, body, log = job.url, job.body, job.log
         target = url if proxy and scheme == "http" else request_target(url)
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {_host_header(url)}"]
+        lines = [f"{job.method} {target} HTTP/1.1", f"Host: {_host_header(url)}"]
         lines += [f"{name}: {value}" for name, value in headers + conn.proxy_headers]
         if log is not no_log:
             for line in lines:
@@ -537,10 +705,10 @@ class HttpSession:
         if body is None:
             conn.send_head(head)
             return
-        status("Sending the request body")
+        job.status("Sending the request body")
         done, last, first = 0, 0.0, True
         for chunk in body:
-            token.check()
+            job.token.check()
             if first and len(chunk) < 65536:
                 conn.send(head + chunk)  # one packet for a small body
             else:
@@ -550,27 +718,31 @@ class HttpSession:
             first = False
             done += len(chunk)
             now = time.monotonic()
-            if progress and now - last >= PROGRESS_INTERVAL:
+            if job.progress and now - last >= PROGRESS_INTERVAL:
                 last = now
-                progress(done, body.length)
+                job.progress(done, body.length)
         if first:
             conn.send(head)
         log("*", f"Sent a body of {body.length} bytes")
 
-    def _send_h2(self, conn, method, url, headers, body, token, log, status, progress, timeout):
-        scheme, _, _ = host_port(url)
-        pseudo = [(":method", method), (":scheme", scheme), (":authority", _host_header(url)),
-                  (":path", request_target(url))]
-        if log is not no_log:
+    def _h2_headers(self, job: _Job, headers) -> list[tuple[str, str]]:
+        """The pseudo-headers and headers of an HTTP/2 request (logged)."""
+        url = job.url
+        pseudo = [(":method", job.method), (":scheme", host_port(url)[0]),
+                  (":authority", _host_header(url)), (":path", request_target(url))]
+        if job.log is not no_log:
             for name, value in pseudo + [(n.lower(), v) for n, v in headers]:
-                log(">", f"{name}: {value}")
-        status("Sending the request" if body is None else "Sending the request body")
-        resp = conn.open_stream(pseudo + headers, body, token=token, log=log, timeout=timeout,
-                                progress=progress)
-        resp.token, resp.timeout = token, timeout
+                job.log(">", f"{name}: {value}")
+        return pseudo + headers
+
+    def _send_h2(self, conn, job: _Job, headers):
+        job.status("Sending the request" if job.body is None else "Sending the request body")
+        resp = conn.open_stream(self._h2_headers(job, headers), job.body, token=job.token,
+                                log=job.log, timeout=job.request.timeout, progress=job.progress)
+        resp.token, resp.timeout = job.token, job.request.timeout
         return resp
 
-    def _error(self, exc, phase, host, port, where, timeout, log) -> NetError:
+    def _error(self, exc, phase, host, port, timeout, log) -> NetError:
         """The NetError for ``exc`` raised while connecting, sending or waiting for the head."""
         if isinstance(exc, NetError):
             err = exc
@@ -587,7 +759,7 @@ class HttpSession:
         elif isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
             err = translate(exc, host, port)
         else:
-            err = translate(exc, *where)
+            err = translate(exc, host, port)
         detail = err.detail or f"{type(exc).__name__}: {exc}"
         err.detail = detail
         log("!", detail)
@@ -620,15 +792,19 @@ class HttpSession:
     def _release(self, conn, resp, key) -> None:
         if conn.multiplexed:
             resp.done()
-            return
-        if not resp.reusable:
+        elif resp.reusable:
+            self._release_idle(conn, key)
+        else:
             conn.close()
-            return
+
+    def _release_idle(self, conn, key) -> None:
         with self._lock:
             self._pool.setdefault(key, []).append(conn)
 
-    def _finish(self, method, url, conn, resp, key, token, log, status, progress, save_to,
-                redirects, started, timeout) -> Response:
+    def _finish(self, job: _Job, conn, resp, key) -> Response:
+        method, url, token, log, status = job.method, job.url, job.token, job.log, job.status
+        progress, save_to, started, timeout = job.progress, job.save_to, job.started, \
+            job.request.timeout
         declared = _header(resp.headers, "content-length")
         try:
             declared_length = int(declared) if declared is not None else None
@@ -637,7 +813,7 @@ class HttpSession:
         response = Response(
             method=method, url=url, status=resp.status, reason=resp.reason,
             http_version=resp.version, headers=resp.headers, timing=resp.timing,
-            redirects=redirects, remote_address=conn.remote, via_proxy=resp.proxy,
+            redirects=job.redirects, remote_address=conn.remote, via_proxy=resp.proxy,
             tls=conn.tls_info, content_length=declared_length)
         has_body = method != "HEAD" and resp.status not in (204, 304) and resp.status >= 200
         try:

@@ -208,3 +208,77 @@ def test_cancel_ends_one_stream_and_not_its_neighbours(hostile_h2):
     assert outcome["slow"].status == 200
     assert hashlib.sha256(outcome["slow"].body).digest() == hashlib.sha256(pattern(300_000)).digest()
     assert hostile_h2.connections == 1
+
+
+# -- send_many: a batch of streams read by one thread ---------------------------------------
+
+def test_send_many_batches_streams_on_one_connection(session, nginx_h2):
+    urls = [nginx_h2.url(f"/files/{i}.txt") for i in range(100)]
+    urls += [nginx_h2.url("/status/404"), nginx_h2.url("/redirect")]
+    lines, seen = [], []
+    outcomes = session.send_many([Request(u) for u in urls], log=lambda d, t: lines.append(t),
+                                 progress=lambda done, total: seen.append((done, total)))
+    assert [r.body for r in outcomes[:100]] == [f"file {i}\n".encode() * (i + 1) for i in range(100)]
+    assert {r.http_version for r in outcomes} == {"HTTP/2"}
+    assert outcomes[100].status == 404
+    assert outcomes[101].status == 200 and outcomes[101].body == b"x" * 1024
+    assert [h.status for h in outcomes[101].redirects] == [302]
+    assert session.http2_connections == 1
+    assert seen[-1] == (102, 102) and len(seen) == 102
+    assert any(t.startswith("HTTP/2 streams 1-") and "HEADERS in one write" in t for t in lines)
+    assert sum(t.endswith("END_STREAM") and ": HEADERS, DATA x" in t for t in lines) >= 100
+    # the connection stays usable for ordinary requests afterwards
+    assert session.send(Request(nginx_h2.url("/small.txt"))).timing.reused
+
+
+def test_send_many_reports_each_outcome_and_retries_refused_streams(hostile_h2, nginx_h2):
+    session = HttpSession(cafile=nginx_h2.ca_file)
+    requests = [Request(hostile_h2.url("/ok?size=10"), http_version="2"),
+                Request(hostile_h2.url("/refuse-stream"), http_version="2"),
+                Request(hostile_h2.url("/reset-mid-body"), http_version="2"),
+                Request("ftp://example.com/"),
+                Request(nginx_h2.url("/small.txt", "plain")),
+                Request(nginx_h2.url("/small.txt", "tls11"))]
+    ok, refused, reset, bad, plain, tls11 = session.send_many(requests)
+    assert ok.status == 200 and ok.body == pattern(10)
+    assert refused.status == 200 and hostile_h2.refused_once
+    assert isinstance(reset, TruncatedBody) and "reset the stream (INTERNAL_ERROR)" in str(reset)
+    assert isinstance(bad, ProtocolError) and "ftp" in str(bad)
+    assert plain.http_version == tls11.http_version == "HTTP/1.1"
+    assert plain.body == tls11.body == b"x" * 1024
+    session.close()
+
+
+def test_send_many_bodies_small_ones_ride_along_big_ones_go_alone(hypercorn_server):
+    session = HttpSession()
+    sizes = [0, 10, 5000, 300_000]
+    requests = [Request(hypercorn_server.url("/echo"), method="POST", body_kind="raw",
+                        raw="b" * n, http_version="2") for n in sizes]
+    outcomes = session.send_many(requests)
+    assert [json.loads(r.body)["body_size"] for r in outcomes] == sizes
+    assert {json.loads(r.body)["http_version"] for r in outcomes} == {"2"}
+    session.close()
+
+
+def test_send_many_cancel_resets_the_batch_and_keeps_the_connection(hostile_h2):
+    session = HttpSession()
+    token = CancelToken()
+    outcome = {}
+
+    def run():
+        try:
+            session.send_many([Request(hostile_h2.url("/slow?ms=3000"), http_version="2")] * 3,
+                              token=token)
+        except BaseException as exc:  # noqa: BLE001
+            outcome["exc"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    import time
+    time.sleep(0.3)
+    token.cancel()
+    thread.join(3)
+    assert not thread.is_alive() and isinstance(outcome["exc"], Cancelled)
+    assert session.send(Request(hostile_h2.url("/ok"), http_version="2")).timing.reused
+    assert hostile_h2.connections == 1
+    session.close()
