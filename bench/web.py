@@ -1,8 +1,10 @@
-"""Benchmark the Web tab's HTTP core and GUI against curl, with a local nginx as the server.
+"""Benchmark the Web tab's HTTP core and GUI against curl, with a local nginx as the server
+(plain HTTP/1.1, and HTTP/2 over TLS with ALPN h2).
 
-    python bench/web.py            # 1 GiB download, 200 keep-alive requests, 3 rounds
-    python bench/web.py --quick    # 128 MiB download
+    python bench/web.py            # 1 GiB downloads, 200 keep-alive and 100 HTTP/2 requests, 3 rounds
+    python bench/web.py --quick    # 128 MiB downloads
     python bench/web.py --dir /dev/shm --rounds 5   # downloads to RAM: no disk noise
+    python bench/web.py --only h2  # only the HTTP/2 figures (or --only h1)
 
 Figures (medians of alternating runs), one ``name: value`` line each at the end:
 - download_vs_curl: curl's time / netgui's time for the big download (1.0x = as fast)
@@ -13,6 +15,16 @@ Figures (medians of alternating runs), one ``name: value`` line each at the end:
   minus the 10 ms; gui_idle_longest_stall_ms: the same over one idle second before it (the
   machine's noise floor: tkinter's own mainloop polls every 20 ms)
 - keepalive_vs_curl: curl's time / netgui's time for 200 small requests on one connection
+- download_h2_vs_curl: ``curl --http2 -o`` time / netgui's time, the big file over HTTP/2 (TLS)
+  to disk; download_h2_peak_rss_mb: peak RSS of that netgui process
+- many_h2_vs_curl: ``curl --http2 --parallel`` time / netgui's ``send_many`` time for 100 small
+  requests multiplexed on one HTTP/2 connection (TLS)
+- many_h2_vs_h1: netgui over HTTP/1.1 keep-alive (one connection, one request after another,
+  same TLS server) / netgui ``send_many`` over HTTP/2
+- many_h2_threads_ms: the same 100 requests from 16 threads sharing one HttpSession (and so one
+  HTTP/2 connection), each calling ``send``
+The first request of each client (connect, TLS) is not timed: for curl, a one-request run is
+measured and subtracted.
 """
 
 from __future__ import annotations
@@ -37,6 +49,9 @@ from bench.common import ensure_display, free_port, wait_port  # noqa: E402
 
 
 def start_nginx(tmp: Path, size: int):
+    """nginx serving big.bin, small.txt and s0..s99.txt over plain HTTP/1.1 and over TLS with
+    HTTP/2 (ALPN h2, http/1.1); returns (process, plain port, TLS port, CA file)."""
+    import trustme
     www = tmp / "www"
     www.mkdir()
     with open(www / "big.bin", "wb") as f:  # real bytes, not a sparse file
@@ -44,9 +59,16 @@ def start_nginx(tmp: Path, size: int):
         for _ in range(size >> 20):
             f.write(block)
     (www / "small.txt").write_bytes(b"x" * 1024)
+    for i in range(100):
+        (www / f"s{i}.txt").write_bytes(b"x" * 1024)
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp / "ca.pem"))
+    cert = ca.issue_cert("localhost", "127.0.0.1")
+    cert.private_key_pem.write_to_path(str(tmp / "key.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(tmp / "cert.pem"))
     for p in (tmp, www):
         os.chmod(p, 0o755)
-    port = free_port()
+    port, tls_port = free_port(), free_port()
     conf = tmp / "nginx.conf"
     conf.write_text(textwrap.dedent(f"""
         worker_processes 1;
@@ -63,24 +85,31 @@ def start_nginx(tmp: Path, size: int):
             sendfile on;
             keepalive_requests 100000;
             server {{ listen 127.0.0.1:{port}; root {www}; }}
+            server {{
+                listen 127.0.0.1:{tls_port} ssl http2;
+                ssl_certificate {tmp}/cert.pem; ssl_certificate_key {tmp}/key.pem;
+                root {www};
+            }}
         }}
     """))
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     proc = subprocess.Popen([nginx, "-c", str(conf), "-p", str(tmp), "-g", "daemon off;"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wait_port(port, failure=SystemExit(f"nginx did not start on port {port}"))
-    return proc, port
+    wait_port(tls_port, failure=SystemExit(f"nginx did not start on port {tls_port}"))
+    return proc, port, tls_port, str(tmp / "ca.pem")
 
 
 CORE_DOWNLOAD = """
 import resource, sys, time
 from netgui.net.http.session import HttpSession
 from netgui.net.http.request import Request
-url, target = sys.argv[1], sys.argv[2]
+url, target, version, ca = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] or None
 start = time.perf_counter()
-resp = HttpSession().send(Request(url, timeout=60), save_to=target)
+resp = HttpSession(cafile=ca).send(Request(url, timeout=60, http_version=version), save_to=target)
 elapsed = time.perf_counter() - start
 assert resp.status == 200 and resp.saved_path
+assert resp.http_version == ("HTTP/2" if version == "2" else "HTTP/1.1"), resp.http_version
 print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
@@ -131,6 +160,32 @@ print(time.perf_counter() - start)
 """
 
 
+MANY = """
+import sys, time
+from concurrent.futures import ThreadPoolExecutor
+from netgui.net.http.session import HttpSession
+from netgui.net.http.request import Request
+base, ca, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+version = "1.1" if mode == "h1" else "2"
+session = HttpSession(cafile=ca)
+session.send(Request(base + "s0.txt", http_version=version))  # connect + TLS: not timed
+requests = [Request(base + f"s{i}.txt", http_version=version) for i in range(100)]
+start = time.perf_counter()
+if mode == "h2":
+    results = session.send_many(requests)
+elif mode == "h2threads":
+    with ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(session.send, requests))
+else:
+    results = [session.send(r) for r in requests]
+elapsed = time.perf_counter() - start
+assert all(r.status == 200 and len(r.body) == 1024 and r.timing.reused for r in results)
+assert {r.http_version for r in results} == {"HTTP/1.1" if mode == "h1" else "HTTP/2"}
+assert mode == "h1" or session.http2_connections == 1
+print(elapsed)
+"""
+
+
 def run_python(code: str, *args: str, env=None) -> list[float]:
     out = subprocess.run([PYTHON, "-c", code, *args], capture_output=True, text=True, cwd=ROOT,
                          env=env, timeout=900)
@@ -139,10 +194,25 @@ def run_python(code: str, *args: str, env=None) -> list[float]:
     return [float(x) for x in out.stdout.split()]
 
 
-def curl_download(url: str, target: Path) -> float:
+def curl_download(url: str, target: Path, *options: str) -> float:
     start = time.perf_counter()
-    subprocess.run(["curl", "-sS", "-o", str(target), url], check=True, timeout=900)
+    subprocess.run(["curl", "-sS", *options, "-o", str(target), url], check=True, timeout=900)
     return time.perf_counter() - start
+
+
+def curl_many(base: str, ca: str) -> float:
+    # 101 URLs in one curl multiplexed on one HTTP/2 connection (not --parallel-immediate:
+    # that opens a connection per URL); a one-request run is measured and subtracted.
+    common = ["curl", "-sS", "--http2", "--cacert", ca]
+    start = time.perf_counter()
+    subprocess.run(common + ["-o", "/dev/null", base + "s0.txt"], check=True)
+    single = time.perf_counter() - start
+    args = common + ["--parallel", "--parallel-max", "100"]
+    for i in range(-1, 100):
+        args += ["-o", "/dev/null", base + f"s{max(i, 0)}.txt"]
+    start = time.perf_counter()
+    subprocess.run(args, check=True, timeout=300, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start - single
 
 
 def curl_keepalive(url: str, count: int) -> float:
@@ -166,52 +236,80 @@ def main() -> int:
     parser.add_argument("--dir", default=None,
                         help="where downloads are written (default: a temp folder; /dev/shm "
                              "takes the disk out of the comparison)")
+    parser.add_argument("--only", choices=("h1", "h2"), default=None,
+                        help="only the HTTP/1.1 (with the GUI) or only the HTTP/2 figures")
     args = parser.parse_args()
     size = (128 if args.quick else 1024) << 20
     rounds = args.rounds or 3
     count = 200
+    do_h1, do_h2 = args.only != "h2", args.only != "h1"
 
     tmp = Path(tempfile.mkdtemp(prefix="netgui-bench-web-"))
-    xvfb = ensure_display(90, 9)
-    nginx, port = start_nginx(tmp, size)
+    xvfb = ensure_display(90, 9) if do_h1 else None
+    nginx, port, tls_port, ca = start_nginx(tmp, size)
     env = dict(os.environ, NETGUI_CONFIG_DIR=str(tmp / "config"), NETGUI_DATA_DIR=str(tmp / "data"),
                PYTHONPATH=str(ROOT))
     big = f"http://127.0.0.1:{port}/big.bin"
     small = f"http://127.0.0.1:{port}/small.txt"
+    base_h2 = f"https://localhost:{tls_port}/"
     out_dir = Path(tempfile.mkdtemp(prefix="netgui-bench-out-", dir=args.dir)) if args.dir else tmp
     target = out_dir / "out.bin"
     ours, theirs, rss, gui_rss, stalls, gui_times = [], [], [], [], [], []
     keep_ours, keep_theirs, idles = [], [], []
+    h2_ours, h2_theirs, h2_rss, many_h2, many_threads, many_h1, many_curl = [], [], [], [], [], [], []
+
+    def download(who: str, url: str, version: str, cafile: str, times: list, peaks: list,
+                 *curl_options: str) -> None:
+        os.sync()  # start each download with no dirty pages left by the previous one
+        if who == "netgui":
+            elapsed, peak = run_python(CORE_DOWNLOAD, url, str(target), version, cafile, env=env)
+            times.append(elapsed)
+            peaks.append(peak)
+        else:
+            times.append(curl_download(url, target, *curl_options))
+        assert target.stat().st_size == size
+        target.unlink()
+
     try:
         for round_ in range(rounds):
             order = ("netgui", "curl") if round_ % 2 == 0 else ("curl", "netgui")
-            for who in order:
-                os.sync()  # start each download with no dirty pages left by the previous one
-                if who == "netgui":
-                    elapsed, peak = run_python(CORE_DOWNLOAD, big, str(target), env=env)
-                    assert target.stat().st_size == size
-                    ours.append(elapsed)
-                    rss.append(peak)
-                else:
-                    theirs.append(curl_download(big, target))
-                    assert target.stat().st_size == size
+            line = [f"round {round_ + 1}:"]
+            if do_h1:
+                for who in order:
+                    download(who, big, "1.1", "", ours if who == "netgui" else theirs, rss)
+                os.sync()
+                elapsed, peak, stall, idle = run_python(GUI_DOWNLOAD, big, str(target), env=env)
+                idles.append(idle)
+                assert target.stat().st_size == size
                 target.unlink()
-            os.sync()
-            elapsed, peak, stall, idle = run_python(GUI_DOWNLOAD, big, str(target), env=env)
-            idles.append(idle)
-            assert target.stat().st_size == size
-            target.unlink()
-            gui_times.append(elapsed)
-            gui_rss.append(peak)
-            stalls.append(stall)
-            for who in order:
-                if who == "netgui":
-                    keep_ours.append(run_python(KEEPALIVE, small, str(count), env=env)[0])
-                else:
-                    keep_theirs.append(curl_keepalive(small, count))
-            print(f"round {round_ + 1}: netgui {ours[-1]:.2f} s, curl {theirs[-1]:.2f} s, "
-                  f"gui {gui_times[-1]:.2f} s (stall {stalls[-1]:.0f} ms); keep-alive netgui "
-                  f"{keep_ours[-1] * 1000:.0f} ms, curl {keep_theirs[-1] * 1000:.0f} ms", flush=True)
+                gui_times.append(elapsed)
+                gui_rss.append(peak)
+                stalls.append(stall)
+                for who in order:
+                    if who == "netgui":
+                        keep_ours.append(run_python(KEEPALIVE, small, str(count), env=env)[0])
+                    else:
+                        keep_theirs.append(curl_keepalive(small, count))
+                line.append(f"netgui {ours[-1]:.2f} s, curl {theirs[-1]:.2f} s, gui "
+                            f"{gui_times[-1]:.2f} s (stall {stalls[-1]:.0f} ms); keep-alive netgui "
+                            f"{keep_ours[-1] * 1000:.0f} ms, curl {keep_theirs[-1] * 1000:.0f} ms;")
+            if do_h2:
+                for who in order:
+                    download(who, base_h2 + "big.bin", "2", ca,
+                             h2_ours if who == "netgui" else h2_theirs, h2_rss,
+                             "--http2", "--cacert", ca)
+                for who in order:
+                    if who == "netgui":
+                        many_h2.append(run_python(MANY, base_h2, ca, "h2", env=env)[0])
+                        many_threads.append(run_python(MANY, base_h2, ca, "h2threads", env=env)[0])
+                        many_h1.append(run_python(MANY, base_h2, ca, "h1", env=env)[0])
+                    else:
+                        many_curl.append(curl_many(base_h2, ca))
+                line.append(f"HTTP/2 netgui {h2_ours[-1]:.2f} s, curl {h2_theirs[-1]:.2f} s; 100 "
+                            f"requests send_many {many_h2[-1] * 1000:.0f} ms, threads "
+                            f"{many_threads[-1] * 1000:.0f} ms, HTTP/1.1 {many_h1[-1] * 1000:.0f} "
+                            f"ms, curl {many_curl[-1] * 1000:.0f} ms")
+            print(" ".join(line), flush=True)
     finally:
         nginx.terminate()
         nginx.wait(10)
@@ -224,17 +322,29 @@ def main() -> int:
     med = statistics.median
     mib = size / (1 << 20)
     print(f"download_size_mib: {mib:.0f}")
-    print(f"download_netgui_mib_s: {mib / med(ours):.0f}")
-    print(f"download_curl_mib_s: {mib / med(theirs):.0f}")
-    print(f"download_vs_curl: {med(theirs) / med(ours):.2f}x")
-    print(f"download_peak_rss_mb: {max(rss):.0f}")
-    print(f"gui_download_mib_s: {mib / med(gui_times):.0f}")
-    print(f"gui_download_peak_rss_mb: {max(gui_rss):.0f}")
-    print(f"gui_longest_stall_ms: {max(stalls):.0f}")
-    print(f"gui_idle_longest_stall_ms: {max(idles):.0f}")
-    print(f"keepalive_netgui_ms: {med(keep_ours) * 1000:.0f}")
-    print(f"keepalive_curl_ms: {med(keep_theirs) * 1000:.0f}")
-    print(f"keepalive_vs_curl: {med(keep_theirs) / med(keep_ours):.2f}x")
+    if do_h1:
+        print(f"download_netgui_mib_s: {mib / med(ours):.0f}")
+        print(f"download_curl_mib_s: {mib / med(theirs):.0f}")
+        print(f"download_vs_curl: {med(theirs) / med(ours):.2f}x")
+        print(f"download_peak_rss_mb: {max(rss):.0f}")
+        print(f"gui_download_mib_s: {mib / med(gui_times):.0f}")
+        print(f"gui_download_peak_rss_mb: {max(gui_rss):.0f}")
+        print(f"gui_longest_stall_ms: {max(stalls):.0f}")
+        print(f"gui_idle_longest_stall_ms: {max(idles):.0f}")
+        print(f"keepalive_netgui_ms: {med(keep_ours) * 1000:.0f}")
+        print(f"keepalive_curl_ms: {med(keep_theirs) * 1000:.0f}")
+        print(f"keepalive_vs_curl: {med(keep_theirs) / med(keep_ours):.2f}x")
+    if do_h2:
+        print(f"download_h2_netgui_mib_s: {mib / med(h2_ours):.0f}")
+        print(f"download_h2_curl_mib_s: {mib / med(h2_theirs):.0f}")
+        print(f"download_h2_vs_curl: {med(h2_theirs) / med(h2_ours):.2f}x")
+        print(f"download_h2_peak_rss_mb: {max(h2_rss):.0f}")
+        print(f"many_h2_netgui_ms: {med(many_h2) * 1000:.0f}")
+        print(f"many_h2_threads_ms: {med(many_threads) * 1000:.0f}")
+        print(f"many_h1_netgui_ms: {med(many_h1) * 1000:.0f}")
+        print(f"many_h2_curl_ms: {med(many_curl) * 1000:.0f}")
+        print(f"many_h2_vs_curl: {med(many_curl) / med(many_h2):.2f}x")
+        print(f"many_h2_vs_h1: {med(many_h1) / med(many_h2):.2f}x")
     return 0
 
 

@@ -266,12 +266,12 @@ class H2Connection:
         return len(self._streams)
 
     def can_open(self) -> bool:
-        with self._cond:
-            if self.dead is not None or self.goaway is not None or self.sock is None:
-                return False
-            limit = self.h2.remote_settings.max_concurrent_streams
-            return self.h2.open_outbound_streams < limit and \
-                self.h2.highest_outbound_stream_id < 2 ** 31 - 3
+        """Room for one more stream (without taking the lock: a guess that opening checks;
+        h2's own count of open streams walks every stream)."""
+        if self.dead is not None or self.goaway is not None or self.sock is None:
+            return False
+        return len(self._streams) < self.h2.remote_settings.max_concurrent_streams and \
+            self.h2.highest_outbound_stream_id < 2 ** 31 - 3
 
     def idle_ok(self) -> bool:
         """Usable for another request: drains whatever an idle server sent (GOAWAY, PING)."""
@@ -294,11 +294,7 @@ class H2Connection:
             self._reading = False
             if data is not None:
                 self._feed(data)
-            return self.dead is None and self.goaway is None and self.can_open_locked()
-
-    def can_open_locked(self) -> bool:
-        limit = self.h2.remote_settings.max_concurrent_streams
-        return self.h2.open_outbound_streams < limit
+            return self.can_open()
 
     def close(self) -> None:
         with self._cond:

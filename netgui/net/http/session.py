@@ -488,12 +488,11 @@ class HttpSession:
         h2_ok = key[5] != "1.1"
         while True:
             with self._lock:
-                for conn in (self._h2.get(key[:5], ()) if h2_ok else ()):
-                    if conn.can_open():
-                        break
-                else:
-                    conn = None
-                if conn is None:
+                shared = list(self._h2.get(key[:5], ())) if h2_ok else ()
+            # asked outside the session's lock: a connection's lock may be busy reading
+            conn = next((c for c in shared if c.can_open()), None)
+            if conn is None:
+                with self._lock:
                     idle = self._pool.get(key)
                     conn = idle.pop() if idle else None
             if conn is None:
