@@ -12,6 +12,7 @@ and ``close`` at any time; wsproto is only touched under a lock, never while blo
 from __future__ import annotations
 
 import json
+from collections import deque
 import socket
 import ssl
 import threading
@@ -23,8 +24,10 @@ from urllib.parse import urlsplit
 import wsproto
 import wsproto.events as ev
 import wsproto.utilities
+from wsproto.connection import ConnectionState
 from wsproto.frame_protocol import CloseReason
 
+from netgui.fmt import human_bytes
 from netgui.net.cancel import CancelToken
 from netgui.net.connection import Log, no_log, tls_context
 from netgui.net.errors import (
@@ -40,7 +43,8 @@ from netgui.net.redact import redact
 
 from .dial import Dialled, Timing, TLSInfo, dial
 
-MAX_MESSAGE = 64 * 1024 * 1024
+MAX_MESSAGE = 64 * 1024 * 1024  # a bigger message is refused with close code 1009
+KEPT = 10_000  # messages kept in ``messages`` (a ping flood must not fill memory)
 RECV = 256 * 1024
 PREVIEW = 200
 
@@ -86,7 +90,7 @@ class WebSocket:
     """One WebSocket connection. Use ``WebSocket.connect(url, ...)``."""
 
     def __init__(self, dialled: Dialled, conn: wsproto.WSConnection, where: str, *, log: Log,
-                 timeout: float):
+                 timeout: float, max_message: int = MAX_MESSAGE):
         self.sock = dialled.sock
         self.remote = dialled.remote
         self.timing: Timing = dialled.timing
@@ -101,7 +105,8 @@ class WebSocket:
         self._parts: list = []
         self._part_size = 0
         self._pending: list[Message] = []
-        self.messages: list[Message] = []
+        self.messages: deque[Message] = deque(maxlen=KEPT)
+        self.max_message = max_message
         self.subprotocol: str | None = None
         self.response_headers: list[tuple[str, str]] = []
         self.close_code: int | None = None
@@ -114,7 +119,7 @@ class WebSocket:
     def connect(cls, url: str, *, headers: list[tuple[str, str]] = (), subprotocols=(),
                 verify: bool = True, cafile: str | None = None, timeout: float = 30.0,
                 token: CancelToken | None = None, log: Log = no_log,
-                secrets: tuple[str, ...] = ()) -> "WebSocket":
+                secrets: tuple[str, ...] = (), max_message: int = MAX_MESSAGE) -> "WebSocket":
         token = token or CancelToken()
         parts = urlsplit(url.strip())
         scheme = parts.scheme.lower()
@@ -141,7 +146,7 @@ class WebSocket:
                 raise Cancelled() from exc
             raise translate(exc, host, port) from exc
         conn = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
-        self = cls(dialled, conn, where, log=log_safe, timeout=timeout)
+        self = cls(dialled, conn, where, log=log_safe, timeout=timeout, max_message=max_message)
         try:
             with token.watch(self.sock):
                 self._handshake(host if port in (80, 443) else f"{host}:{port}", target,
@@ -181,7 +186,7 @@ class WebSocket:
             except wsproto.utilities.RemoteProtocolError as exc:
                 raise ProtocolError(f"{self.where} answered the WebSocket upgrade wrongly: {exc}") \
                     from None
-            for event in events:
+            for index, event in enumerate(events):
                 if isinstance(event, ev.AcceptConnection):
                     self.timing.first_byte = time.monotonic() - started
                     self.subprotocol = event.subprotocol
@@ -192,6 +197,10 @@ class WebSocket:
                         self.log("<", f"{name}: {value}")
                     self.log("*", "WebSocket open" + (f" (subprotocol {self.subprotocol})"
                                                       if self.subprotocol else ""))
+                    with self._lock:  # frames that came in the same read as the 101
+                        for later in events[index + 1:]:
+                            if not self.closed:
+                                self._event(later)
                     return
                 finished = False
                 if isinstance(event, ev.RejectConnection):
@@ -210,8 +219,8 @@ class WebSocket:
     # -- sending ------------------------------------------------------------------------
     def _send(self, event, kind: str, data, size: int) -> Message:
         with self._lock:
-            if self.closed or self._ws.state not in (wsproto.connection.ConnectionState.OPEN,
-                                                      wsproto.connection.ConnectionState.REMOTE_CLOSING):
+            if self.closed or self._ws.state not in (ConnectionState.OPEN,
+                                                      ConnectionState.REMOTE_CLOSING):
                 raise WebSocketClosed(f"The WebSocket to {self.where} is closed "
                                       f"({close_text(self.close_code, self.close_reason)})")
             try:
@@ -250,6 +259,10 @@ class WebSocket:
                 self.receive(timeout=max(0.05, deadline - time.monotonic()))
         except NetError:
             pass
+        if not self.closed:
+            # RFC 6455 7.1.5: closed without a close frame from the peer is 1006
+            self.log("!", f"{self.where} did not answer our close within {wait:g} s: hung up")
+            self._closed_by(1006, f"no answer to our close within {wait:g} s")
         self._drop()
 
     # -- receiving ----------------------------------------------------------------------
@@ -310,15 +323,18 @@ class WebSocket:
                 events = []
                 self._closed_by(1002, str(exc))
             for event in events:
-                self._event(event)
+                if not self.closed:
+                    self._event(event)
 
     def _event(self, event) -> None:  # lock held
         if isinstance(event, (ev.TextMessage, ev.BytesMessage)):
             self._parts.append(event.data)
             self._part_size += len(event.data)
-            if self._part_size > MAX_MESSAGE:
-                self.log("!", f"A message over {MAX_MESSAGE >> 20} MiB: closing with 1009")
+            if self._part_size > self.max_message:
+                self.log("!", f"A message over {human_bytes(self.max_message)}: closing with 1009")
                 self._respond(ev.CloseConnection(code=1009, reason="message too big"))
+                self._record(Message(time.time(), ">", "close",
+                                     close_text(1009, "message too big"), 0))
                 self._closed_by(1009, "message too big (netgui's limit)")
                 return
             if not event.message_finished:
@@ -339,12 +355,23 @@ class WebSocket:
         elif isinstance(event, ev.Pong):
             self._record(Message(time.time(), "<", "pong", bytes(event.payload), len(event.payload)))
         elif isinstance(event, ev.CloseConnection):
-            self._record(Message(time.time(), "<", "close", close_text(event.code, event.reason or ""), 0))
-            if self._ws.state == wsproto.connection.ConnectionState.REMOTE_CLOSING:
-                self._respond(event.response())
-            self._closed_by(event.code, event.reason or "")
+            reason = event.reason or ""
+            if self._ws.state in (ConnectionState.OPEN, ConnectionState.LOCAL_CLOSING):
+                # wsproto reports a frame it cannot parse as a close with the code to use
+                self.log("!", f"{self.where} broke the WebSocket protocol: {reason}")
+                if self._ws.state == ConnectionState.OPEN:
+                    self._respond(ev.CloseConnection(code=event.code, reason=reason[:100]))
+                    self._record(Message(time.time(), ">", "close",
+                                         close_text(event.code, reason), 0))
+            else:
+                self._record(Message(time.time(), "<", "close", close_text(event.code, reason), 0))
+                if self._ws.state == ConnectionState.REMOTE_CLOSING:
+                    self._respond(event.response())
+            self._closed_by(event.code, reason)
 
     def _respond(self, event) -> None:  # lock held
+        if self.sock is None:
+            return
         try:
             self.sock.sendall(self._ws.send(event))
         except (OSError, ssl.SSLError, wsproto.utilities.LocalProtocolError):

@@ -92,3 +92,76 @@ def test_cancel_wakes_a_blocked_receive(hypercorn_server):
     token.cancel()
     t.join(3)
     assert not t.is_alive() and isinstance(outcome["exc"], Cancelled)
+
+
+# -- a hostile server ------------------------------------------------------------------------
+
+from tests.support.hostile_ws import hostile_ws  # noqa: E402,F401
+from netgui.net.errors import NetTimeout  # noqa: E402
+from netgui.net.http.websocket import WebSocketRejected  # noqa: E402
+
+
+def test_fragments_and_frames_that_came_with_the_upgrade_are_kept(hostile_ws):
+    ws = WebSocket.connect(hostile_ws.url("/fragments?n=1000"), timeout=5)
+    assert ws.receive(timeout=5).data == "abc" * 1000
+    ws.close()
+    ws = WebSocket.connect(hostile_ws.url("/big?size=3000000"), timeout=5)
+    got = ws.receive(timeout=5)
+    assert got.kind == "binary" and got.data == b"B" * 3_000_000
+    ws.close()
+
+
+def test_a_message_over_the_limit_is_refused_with_1009(hostile_ws):
+    lines = []
+    ws = WebSocket.connect(hostile_ws.url("/big?size=3000000"), timeout=5, max_message=1 << 20,
+                           log=lambda d, t: lines.append(t))
+    with pytest.raises(WebSocketClosed, match=r"1009 \(message too big\)"):
+        ws.receive(timeout=5)
+    assert "A message over 1.0 MiB: closing with 1009" in lines
+    assert [(m.direction, m.kind) for m in ws.messages] == [(">", "close")]
+
+
+@pytest.mark.parametrize("path, code, why", [
+    ("/bad-close", 1002, "CLOSE with invalid code"),
+    ("/bad-utf8", 1007, "utf-8"),
+    ("/masked", 1002, "masked frame"),
+])
+def test_protocol_errors_close_with_the_right_code(hostile_ws, path, code, why):
+    lines = []
+    ws = WebSocket.connect(hostile_ws.url(path), timeout=5, log=lambda d, t: lines.append((d, t)))
+    with pytest.raises(WebSocketClosed, match=str(code)):
+        ws.receive(timeout=5)
+    assert ws.close_code == code and why in ws.close_reason
+    assert any(d == "!" and "broke the WebSocket protocol" in t for d, t in lines)
+    assert [(m.direction, m.kind) for m in ws.messages] == [(">", "close")]
+    deadline = time.monotonic() + 3
+    while hostile_ws.closes < 1 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert hostile_ws.closes == 1  # the server got our close frame
+
+
+def test_a_ping_flood_is_answered_and_the_log_stays_bounded(hostile_ws, monkeypatch):
+    import netgui.net.http.websocket as module
+    monkeypatch.setattr(module, "KEPT", 100)
+    ws = WebSocket.connect(hostile_ws.url("/ping-flood?n=3000"), timeout=5)
+    assert ws.receive(timeout=5).data == "done"
+    assert len(ws.messages) == 100
+    ws.close()
+    assert hostile_ws.pongs == 3000
+
+
+def test_no_answer_to_our_close_and_a_dropped_connection_are_1006(hostile_ws):
+    ws = WebSocket.connect(hostile_ws.url("/no-close-reply"), timeout=5)
+    ws.close(wait=0.3)
+    assert ws.closed and ws.close_code == 1006 and "no answer to our close" in ws.close_reason
+    ws = WebSocket.connect(hostile_ws.url("/drop"), timeout=5)
+    with pytest.raises(WebSocketClosed, match=r"1006 \(connection lost\)"):
+        ws.receive(timeout=5)
+
+
+def test_refused_or_unanswered_upgrades_are_one_line(hostile_ws):
+    with pytest.raises(WebSocketRejected, match=r"refused the WebSocket upgrade: HTTP 500 "
+                                                 r"\(no websockets here\)"):
+        WebSocket.connect(hostile_ws.url("/reject"), timeout=5)
+    with pytest.raises(NetTimeout, match="did not answer the WebSocket upgrade within 0.5 s"):
+        WebSocket.connect(hostile_ws.url("/silent-upgrade"), timeout=0.5)
