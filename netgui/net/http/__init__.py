@@ -13,9 +13,17 @@ from .request import (
     to_curl,
 )
 from .session import HttpSession, Response, TruncatedBody, export_cookies, import_cookies
-from .websocket import Message, WebSocket, WebSocketClosed, WebSocketRejected, close_text
+from .websocket import (
+    Message,
+    WebSocket,
+    WebSocketClosed,
+    WebSocketRejected,
+    close_text,
+    is_websocket_url,
+)
 
 __all__ = ["HttpSession", "Response", "TruncatedBody", "Request", "BadRequest", "check_url",
            "request_from_dict", "request_to_dict", "to_curl", "render", "Rendered",
            "suggested_filename", "export_cookies", "import_cookies", "HTTP_VERSIONS",
-           "WebSocket", "Message", "WebSocketClosed", "WebSocketRejected", "close_text"]
+           "WebSocket", "Message", "WebSocketClosed", "WebSocketRejected", "close_text",
+           "is_websocket_url"]

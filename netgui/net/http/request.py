@@ -291,7 +291,8 @@ def to_curl(request: Request) -> str:
 # -- saving and reopening -----------------------------------------------------------------
 
 _STORED = ("url", "method", "headers", "params", "body_kind", "form", "files", "raw", "content_type",
-           "username", "follow_redirects", "max_redirects", "verify", "timeout", "proxy")
+           "username", "follow_redirects", "max_redirects", "verify", "timeout", "proxy",
+           "http_version")
 
 
 SENSITIVE_HEADERS = ("authorization", "proxy-authorization", "cookie")

@@ -25,7 +25,6 @@ import wsproto
 import wsproto.events as ev
 import wsproto.utilities
 from wsproto.connection import ConnectionState
-from wsproto.frame_protocol import CloseReason
 
 from netgui.fmt import human_bytes
 from netgui.net.cancel import CancelToken
@@ -79,6 +78,25 @@ class Message:
         return text if len(text) <= PREVIEW else text[:PREVIEW] + " …"
 
 
+def is_websocket_url(url: str) -> bool:
+    return url.strip().lower().startswith(("ws://", "wss://"))
+
+
+def check_url(url: str) -> tuple[str, str, int, str]:
+    """(scheme, host, port, request target) of a ws:// or wss:// URL; raises ProtocolError
+    with a one-line reason otherwise."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        raise ProtocolError(f"Not a valid port in {url!r}") from None
+    if scheme not in ("ws", "wss") or not parts.hostname:
+        raise ProtocolError(f"Not a WebSocket URL: {url!r} (use ws://host/path or wss://host/path)")
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return scheme, parts.hostname, port or (443 if scheme == "wss" else 80), target
+
+
 def close_text(code: int | None, reason: str = "") -> str:
     if code is None:
         return "closed"
@@ -121,13 +139,8 @@ class WebSocket:
                 token: CancelToken | None = None, log: Log = no_log,
                 secrets: tuple[str, ...] = (), max_message: int = MAX_MESSAGE) -> "WebSocket":
         token = token or CancelToken()
-        parts = urlsplit(url.strip())
-        scheme = parts.scheme.lower()
-        if scheme not in ("ws", "wss") or not parts.hostname:
-            raise ProtocolError(f"Not a WebSocket URL: {url!r} (use ws:// or wss://)")
-        host, port = parts.hostname, parts.port or (443 if scheme == "wss" else 80)
+        scheme, host, port, target = check_url(url)
         where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
         def log_safe(direction: str, text: str) -> None:
             log(direction, redact(text, secrets) if (secrets or "uthorization" in text) else text)
@@ -401,6 +414,15 @@ class WebSocket:
             self.closed = True
         self._drop()
 
+    def abort(self) -> None:
+        """Hang up without a close frame (after a cancel: the socket is already shut)."""
+        with self._lock:
+            if not self.closed:
+                self.log("*", "WebSocket abandoned (cancelled)")
+                self.close_code, self.close_reason = 1006, "cancelled here"
+                self.closed = True
+            self._drop()
+
     def _drop(self) -> None:
         sock, self.sock = self.sock, None
         if sock is not None:
@@ -411,4 +433,4 @@ class WebSocket:
 
 
 __all__ = ["WebSocket", "Message", "WebSocketClosed", "WebSocketRejected", "close_text",
-           "CloseReason"]
+           "check_url", "is_websocket_url"]
