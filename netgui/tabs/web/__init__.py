@@ -120,8 +120,10 @@ class WebTab(Tab):
         right = ttk.Frame(paned, padding=(8, 0, 0, 0))
         paned.add(left, weight=2)
         paned.add(right, weight=3)
+        self.ws_view: WebSocketView | None = None
         self._build_request_side(left)
         self._build_response_side(right)
+        self._url_changed()
 
     # -- building: request ------------------------------------------------------------------
     def _build_request_side(self, parent) -> None:
@@ -135,8 +137,7 @@ class WebTab(Tab):
             Field("verify", "Verify TLS certificates", kind="check", default=True),
             Field("timeout", "Timeout (s)", kind="int", default=30, minimum=1, maximum=3600),
             Field("http_version", "HTTP version", kind="choice", width=10, default="Auto",
-                  choices=tuple(HTTP_VERSION_LABELS.values()),
-                  help="Auto: HTTP/2 where TLS offers it"),
+                  choices=tuple(HTTP_VERSION_LABELS.values())),
             Field("proxy", "Proxy", width=24,
                   validator=lambda v: None if not v or v.lower() == "none" or v.startswith(
                       "http://") else "Use http://host:port, none, or leave blank"),
@@ -277,6 +278,8 @@ class WebTab(Tab):
         self.ws_view = WebSocketView(self.response_book, self.app, self.transcript,
                                      on_state=self._websocket_state, palette=self.app.theme)
         self.response_book.add(self.ws_view, text="WebSocket", padding=4)
+        self.response_book.hide(self.ws_view)
+        self._ws_mode = False
 
     def _build_cookies(self, parent) -> ttk.Frame:
         frame = ttk.Frame(parent)
@@ -334,8 +337,10 @@ class WebTab(Tab):
         self._show_body_kind()
 
     def _url_changed(self) -> None:
-        self.form.submit_button.configure(
-            text="Connect" if is_websocket_url(self.form.variables["url"].get()) else "Send")
+        websocket = is_websocket_url(self.form.variables["url"].get())
+        self.form.submit_button.configure(text="Connect" if websocket else "Send")
+        if self.ws_view is not None:  # None while the form is being built
+            self._set_websocket_mode(websocket or self.ws_view.running)
         if self._syncing:
             return
         self._syncing = True
@@ -407,10 +412,29 @@ class WebTab(Tab):
             self.response_book.select(self.ws_view)
 
     def _websocket_state(self, busy: bool) -> None:
-        self.form.set_busy(busy, "WebSocket open: send from the WebSocket tab" if busy else None)
+        self.form.set_busy(busy, "WebSocket open" if busy else None)
         self.cancel_button.state(["!disabled"] if busy else ["disabled"])
         if not busy:
             self.form.set_status(self.ws_view.state_label.cget("text"))
+            self._url_changed()
+
+    def _set_websocket_mode(self, on: bool) -> None:
+        """A ws:// or wss:// URL shows the WebSocket and Transcript tabs in place of the
+        response's Body, Headers, Details and Cookies (and the summary above them)."""
+        if on == self._ws_mode:
+            return
+        self._ws_mode = on
+        book = self.response_book
+        for tab_id in book.tabs()[:4]:
+            book.hide(tab_id) if on else book.add(tab_id)
+        if on:
+            self.summary.pack_forget()
+            book.add(self.ws_view)
+            book.select(self.ws_view)
+        else:
+            book.hide(self.ws_view)
+            self.summary.pack(side="top", fill="x", before=book)
+            book.select(0)
 
     def continue_without_verifying(self) -> None:
         """Resend the request that failed on its certificate, this once without verifying."""

@@ -12,6 +12,7 @@ import json
 import time
 from collections import deque
 import tkinter as tk
+from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Callable
 
@@ -115,17 +116,49 @@ class WebSocketView(ttk.Frame):
         self.state_label = ttk.Label(self, text="Not connected: type a ws:// or wss:// URL and "
                                                 "press Connect.", style="Muted.TLabel", anchor="w")
         self.state_label.pack(side="top", fill="x")
+        # The send box and the close row are packed first, at the bottom: they stay visible
+        # however small the window; the log and the chosen message share what is left.
+        row = ttk.Frame(self)
+        row.pack(side="bottom", fill="x", pady=(4, 0))
+        self.close_button = ttk.Button(row, text="Close", command=self.close)
+        self.close_button.pack(side="right")
+        ttk.Label(row, text="Close code:").pack(side="left")
+        self.close_code = tk.StringVar(self, value="1000")
+        ttk.Entry(row, textvariable=self.close_code, width=5).pack(side="left", padx=(4, 8))
+        ttk.Label(row, text="Reason:").pack(side="left")
+        self.close_reason = tk.StringVar(self)
+        ttk.Entry(row, textvariable=self.close_reason, width=12).pack(
+            side="left", padx=(4, 8), fill="x", expand=True)
+        self.message_status = ttk.Label(self, text="", style="Muted.TLabel", anchor="w")
+        self.message_status.pack(side="bottom", fill="x")
+        compose = ttk.Frame(self)
+        compose.pack(side="bottom", fill="x", pady=(6, 0))
+        compose.columnconfigure(0, weight=1)
+        self.text = tk.Text(compose, height=3, width=20, wrap="word", undo=True,
+                            font=monospace(self), padx=4, pady=2)
+        self.text.grid(row=0, column=0, rowspan=3, sticky="nsew")
+        self.text.bind("<Control-Return>", lambda e: (self.send(), "break")[1])
+        self.kind = tk.StringVar(self, value=KINDS[0])
+        ttk.Combobox(compose, textvariable=self.kind, values=KINDS, state="readonly",
+                     width=10).grid(row=0, column=1, sticky="ew", padx=(6, 0))
+        self.send_button = ttk.Button(compose, text="Send", command=self.send)
+        self.send_button.grid(row=1, column=1, sticky="ew", padx=(6, 0), pady=(4, 0))
+        self.ping_button = ttk.Button(compose, text="Ping", command=self.ping)
+        self.ping_button.grid(row=2, column=1, sticky="ew", padx=(6, 0), pady=(4, 0))
+
         panes = ttk.PanedWindow(self, orient="vertical")
         panes.pack(side="top", fill="both", expand=True, pady=(4, 0))
         box = ttk.Frame(panes)
         self.log = ttk.Treeview(box, columns=("time", "dir", "kind", "size", "data"),
-                                show="headings", selectmode="browse", height=8)
-        for column, text, width, stretch in (("time", "Time", 96, False), ("dir", "", 60, False),
-                                             ("kind", "Kind", 60, False),
-                                             ("size", "Size", 76, False),
-                                             ("data", "Data", 260, True)):
+                                show="headings", selectmode="browse", height=6)
+        measure = tkfont.nametofont("TkDefaultFont").measure
+        for column, text, sample, stretch in (("time", "Time", "00:00:00.000", False),
+                                              ("dir", "", "←", False),
+                                              ("kind", "Kind", "binary", False),
+                                              ("size", "Size", "999.9 KiB", False),
+                                              ("data", "Data", "x" * 30, True)):
             self.log.heading(column, text=text, anchor="w")
-            self.log.column(column, width=width, stretch=stretch, anchor="w")
+            self.log.column(column, width=measure(sample) + 16, stretch=stretch, anchor="w")
         scroll = ttk.Scrollbar(box, orient="vertical", command=self.log.yview)
         self.log.configure(yscrollcommand=scroll.set)
         scroll.pack(side="right", fill="y")
@@ -133,41 +166,11 @@ class WebSocketView(ttk.Frame):
         self.log.bind("<<TreeviewSelect>>", lambda e: self._show_selected())
         panes.add(box, weight=3)
         detail = ttk.Frame(panes)
-        self.detail = tk.Text(detail, height=4, wrap="word", state="disabled", font=monospace(self),
+        self.detail = tk.Text(detail, height=3, wrap="word", state="disabled", font=monospace(self),
                               padx=4, pady=2)
         self.detail.pack(fill="both", expand=True)
         panes.add(detail, weight=1)
 
-        compose = ttk.Frame(self)
-        compose.pack(side="top", fill="x", pady=(6, 0))
-        compose.columnconfigure(1, weight=1)
-        self.kind = tk.StringVar(self, value=KINDS[0])
-        ttk.Combobox(compose, textvariable=self.kind, values=KINDS, state="readonly",
-                     width=12).grid(row=0, column=0, sticky="nw", padx=(0, 6))
-        self.text = tk.Text(compose, height=3, wrap="word", undo=True, font=monospace(self),
-                            padx=4, pady=2)
-        self.text.grid(row=0, column=1, sticky="ew")
-        self.text.bind("<Control-Return>", lambda e: (self.send(), "break")[1])
-        buttons = ttk.Frame(compose)
-        buttons.grid(row=0, column=2, sticky="n", padx=(6, 0))
-        self.send_button = ttk.Button(buttons, text="Send", command=self.send, width=8)
-        self.send_button.pack(side="top", fill="x")
-        self.ping_button = ttk.Button(buttons, text="Ping", command=self.ping, width=8)
-        self.ping_button.pack(side="top", fill="x", pady=(4, 0))
-        row = ttk.Frame(self)
-        row.pack(side="top", fill="x", pady=(4, 0))
-        ttk.Label(row, text="Close code:").pack(side="left")
-        self.close_code = tk.StringVar(self, value="1000")
-        ttk.Spinbox(row, textvariable=self.close_code, from_=1000, to=4999, width=6).pack(
-            side="left", padx=(4, 8))
-        ttk.Label(row, text="Reason:").pack(side="left")
-        self.close_reason = tk.StringVar(self)
-        ttk.Entry(row, textvariable=self.close_reason, width=16).pack(side="left", padx=(4, 8),
-                                                                      fill="x", expand=True)
-        self.close_button = ttk.Button(row, text="Close", command=self.close)
-        self.close_button.pack(side="left")
-        self.message_status = ttk.Label(self, text="", style="Muted.TLabel", anchor="w")
-        self.message_status.pack(side="top", fill="x")
         self.set_palette(palette)
         self._set_open(False)
 
@@ -288,7 +291,7 @@ class WebSocketView(ttk.Frame):
         for message in queued:
             when = time.strftime("%H:%M:%S", time.localtime(message.when)) + \
                 f".{int(message.when * 1000) % 1000:03d}"
-            arrow = "→ sent" if message.direction == ">" else "← recv"
+            arrow = "→" if message.direction == ">" else "←"
             rows.append(row_options((when, arrow, message.kind, human_bytes(message.size),
                                      message.preview().replace("\n", " ")),
                                     tags=("sent" if message.direction == ">" else "received",)))

@@ -94,8 +94,8 @@ def test_websocket_send_text_json_binary_ping_and_close(web, hypercorn_server):
     assert view.send("Binary (hex)", "00 01 ff")
     view.ping_button.invoke()
     rows = wait_rows(web, 8)
-    sent = [(k, data) for d, k, _, data in rows if d == "→ sent"]
-    received = [(k, data) for d, k, _, data in rows if d == "← recv"]
+    sent = [(k, data) for d, k, _, data in rows if d == "→"]
+    received = [(k, data) for d, k, _, data in rows if d == "←"]
     assert sent == [("text", "hello"), ("text", '{"a": [1, 2]}'), ("binary", "00 01 ff"),
                     ("ping", "6e 65 74 67 75 69")]
     assert received == [("text", "hello"), ("text", '{"a": [1, 2]}'), ("binary", "00 01 ff"),
@@ -109,9 +109,15 @@ def test_websocket_send_text_json_binary_ping_and_close(web, hypercorn_server):
     view.close_button.invoke()
     pump(web.app.root, until=lambda: not view.running, timeout=10, message="the close")
     assert view.state_label.cget("text").startswith("Closed: ")
-    assert any(k == "close" and d == "→ sent" and "4000" in data for d, k, _, data in view.rows())
+    assert any(k == "close" and d == "→" and "4000" in data for d, k, _, data in view.rows())
     assert not web.form.busy and web.form.submit_button.cget("text") == "Connect"
     assert "text (5 bytes): hello" in web.transcript.contents()
+    book = web.response_book
+    assert book.tab(web.body_views, "state") == "hidden" and not web.summary.winfo_ismapped()
+    web.form.set("url", hypercorn_server.url("/echo"))  # back to HTTP: the response tabs return
+    pump(web.app.root, timeout=0.05)
+    assert book.tab(view, "state") == "hidden" and book.tab(web.body_views, "state") == "normal"
+    assert web.form.submit_button.cget("text") == "Send" and web.summary.winfo_ismapped()
 
 
 def test_websocket_close_code_from_the_server_and_bad_input(web, hypercorn_server):
