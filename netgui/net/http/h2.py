@@ -195,7 +195,7 @@ class H2Stream:
         self.id = sid
         self.cond = cond or threading.Condition(lock)
         self.log = log
-        self.head_at = 0.0
+        self.sent_at = self.head_at = 0.0
         self.headers: list[tuple[str, str]] | None = None
         self.status = 0
         self.chunks: deque = deque()
@@ -410,10 +410,10 @@ class H2Connection:
                                self.h2.max_outbound_frame_size)
 
     def start_streams(self, requests: list[tuple[list[tuple[str, str]], bytes | None]],
-                      log: Log) -> tuple[list[H2Stream | BaseException], float]:
-        """Open one stream per (headers, body) and send them all in one write; each body
-        must ``fit``. Returns the streams (or why one could not be opened) and the time
-        they went out."""
+                      log: Log) -> list[H2Stream | BaseException]:
+        """Open one stream per (headers, body) and send them all in one write (writing in
+        smaller groups measured slower); each body must ``fit``. Returns the streams, or
+        why one could not be opened."""
         group = threading.Condition(self._cond)
         started: list[H2Stream | BaseException] = []
         with self._cond:
@@ -428,12 +428,15 @@ class H2Connection:
                 started.append(stream)
             self._flush()
             sent = time.monotonic()
+            for stream in started:
+                if isinstance(stream, H2Stream):
+                    stream.sent_at = sent
         if log is not no_log:
             opened = [s.id for s in started if isinstance(s, H2Stream)]
             if opened:
                 log("*", f"HTTP/2 streams {opened[0]}-{opened[-1]}: HEADERS in one write "
                          f"({len(opened)} requests)")
-        return started, sent
+        return started
 
     def wait_heads(self, streams: list[H2Stream], token: CancelToken, timeout: float) -> None:
         """Read until every stream has its response head, has ended or was reset (one
@@ -452,12 +455,12 @@ class H2Connection:
         finally:
             remove()
 
-    def response(self, stream: H2Stream, sent: float, timeout: float) -> "H2Response":
+    def response(self, stream: H2Stream, timeout: float) -> "H2Response":
         """The response head of a stream from ``start_streams`` (after ``wait_heads``), or
         the stream's error (StreamReset, Unprocessed, the connection's, NetTimeout)."""
         with self._cond:
             if stream.headers is not None:
-                return H2Response(self, stream, stream.head_at - sent)
+                return H2Response(self, stream, stream.head_at - stream.sent_at)
         try:
             with self._cond:
                 self._check_stream(stream)

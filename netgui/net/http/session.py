@@ -352,7 +352,7 @@ class HttpSession:
                 items.append((self._h2_headers(job, headers), data))
             if not batch:
                 continue
-            streams, sent = conn.start_streams(items, first.log)
+            streams = conn.start_streams(items, first.log)
             opened = [s for s in streams if isinstance(s, H2Stream)]
             try:
                 conn.wait_heads(opened, token, timeout)
@@ -366,7 +366,7 @@ class HttpSession:
                 try:
                     if isinstance(stream, BaseException):
                         raise stream
-                    resp = conn.response(stream, sent, job.request.timeout)
+                    resp = conn.response(stream, job.request.timeout)
                     resp.token, resp.timeout = token, job.request.timeout
                     timing, first_timing = first_timing or Timing(reused=True), None
                     timing.first_byte = resp.first_byte
