@@ -23,6 +23,9 @@ Figures (medians of alternating runs), one ``name: value`` line each at the end:
   same TLS server) / netgui ``send_many`` over HTTP/2
 - many_h2_threads_ms: the same 100 requests from 16 threads sharing one HttpSession (and so one
   HTTP/2 connection), each calling ``send``
+- *_cpu_*: CPU seconds (user + system) of the same runs, netgui's measured in its process around
+  the work, curl's from its rusage: on a machine shared with other work these move far less
+  than wall times do
 The first request of each client (connect, TLS) is not timed: for curl, a one-request run is
 measured and subtracted.
 """
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -68,7 +72,9 @@ def start_nginx(tmp: Path, size: int):
     cert.cert_chain_pems[0].write_to_path(str(tmp / "cert.pem"))
     for p in (tmp, www):
         os.chmod(p, 0o755)
-    port, tls_port = free_port(), free_port()
+    port = tls_port = free_port()
+    while tls_port == port:  # free_port() may hand out the same port twice
+        tls_port = free_port()
     conf = tmp / "nginx.conf"
     conf.write_text(textwrap.dedent(f"""
         worker_processes 1;
@@ -105,12 +111,12 @@ import resource, sys, time
 from netgui.net.http.session import HttpSession
 from netgui.net.http.request import Request
 url, target, version, ca = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] or None
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 resp = HttpSession(cafile=ca).send(Request(url, timeout=60, http_version=version), save_to=target)
-elapsed = time.perf_counter() - start
+elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
 assert resp.status == 200 and resp.saved_path
 assert resp.http_version == ("HTTP/2" if version == "2" else "HTTP/1.1"), resp.http_version
-print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, cpu)
 """
 
 GUI_DOWNLOAD = """
@@ -170,7 +176,7 @@ version = "1.1" if mode == "h1" else "2"
 session = HttpSession(cafile=ca)
 session.send(Request(base + "s0.txt", http_version=version))  # connect + TLS: not timed
 requests = [Request(base + f"s{i}.txt", http_version=version) for i in range(100)]
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 if mode == "h2":
     results = session.send_many(requests)
 elif mode == "h2threads":
@@ -178,11 +184,11 @@ elif mode == "h2threads":
         results = list(pool.map(session.send, requests))
 else:
     results = [session.send(r) for r in requests]
-elapsed = time.perf_counter() - start
+elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
 assert all(r.status == 200 and len(r.body) == 1024 and r.timing.reused for r in results)
 assert {r.http_version for r in results} == {"HTTP/1.1" if mode == "h1" else "HTTP/2"}
 assert mode == "h1" or session.http2_connections == 1
-print(elapsed)
+print(elapsed, cpu)
 """
 
 
@@ -194,25 +200,30 @@ def run_python(code: str, *args: str, env=None) -> list[float]:
     return [float(x) for x in out.stdout.split()]
 
 
-def curl_download(url: str, target: Path, *options: str) -> float:
+def timed_run(args: list[str], **kwargs) -> tuple[float, float]:
+    """(wall seconds, CPU seconds: user + system) of a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(["curl", "-sS", *options, "-o", str(target), url], check=True, timeout=900)
-    return time.perf_counter() - start
+    subprocess.run(args, check=True, **kwargs)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
 
 
-def curl_many(base: str, ca: str) -> float:
+def curl_download(url: str, target: Path, *options: str) -> tuple[float, float]:
+    return timed_run(["curl", "-sS", *options, "-o", str(target), url], timeout=900)
+
+
+def curl_many(base: str, ca: str) -> tuple[float, float]:
     # 101 URLs in one curl multiplexed on one HTTP/2 connection (not --parallel-immediate:
     # that opens a connection per URL); a one-request run is measured and subtracted.
     common = ["curl", "-sS", "--http2", "--cacert", ca]
-    start = time.perf_counter()
-    subprocess.run(common + ["-o", "/dev/null", base + "s0.txt"], check=True)
-    single = time.perf_counter() - start
+    single, single_cpu = timed_run(common + ["-o", "/dev/null", base + "s0.txt"])
     args = common + ["--parallel", "--parallel-max", "100"]
     for i in range(-1, 100):
         args += ["-o", "/dev/null", base + f"s{max(i, 0)}.txt"]
-    start = time.perf_counter()
-    subprocess.run(args, check=True, timeout=300, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start - single
+    wall, cpu = timed_run(args, timeout=300, stderr=subprocess.DEVNULL)
+    return wall - single, cpu - single_cpu
 
 
 def curl_keepalive(url: str, count: int) -> float:
@@ -257,16 +268,23 @@ def main() -> int:
     ours, theirs, rss, gui_rss, stalls, gui_times = [], [], [], [], [], []
     keep_ours, keep_theirs, idles = [], [], []
     h2_ours, h2_theirs, h2_rss, many_h2, many_threads, many_h1, many_curl = [], [], [], [], [], [], []
+    cpu: dict[str, list[float]] = {"h1": [], "h1_curl": [], "h2": [], "h2_curl": [],
+                                   "many": [], "many_curl": []}
 
     def download(who: str, url: str, version: str, cafile: str, times: list, peaks: list,
                  *curl_options: str) -> None:
         os.sync()  # start each download with no dirty pages left by the previous one
+        kind = "h2" if version == "2" else "h1"
         if who == "netgui":
-            elapsed, peak = run_python(CORE_DOWNLOAD, url, str(target), version, cafile, env=env)
+            elapsed, peak, used = run_python(CORE_DOWNLOAD, url, str(target), version, cafile,
+                                             env=env)
             times.append(elapsed)
             peaks.append(peak)
+            cpu[kind].append(used)
         else:
-            times.append(curl_download(url, target, *curl_options))
+            elapsed, used = curl_download(url, target, *curl_options)
+            times.append(elapsed)
+            cpu[kind + "_curl"].append(used)
         assert target.stat().st_size == size
         target.unlink()
 
@@ -300,11 +318,15 @@ def main() -> int:
                              "--http2", "--cacert", ca)
                 for who in order:
                     if who == "netgui":
-                        many_h2.append(run_python(MANY, base_h2, ca, "h2", env=env)[0])
+                        elapsed, used = run_python(MANY, base_h2, ca, "h2", env=env)
+                        many_h2.append(elapsed)
+                        cpu["many"].append(used)
                         many_threads.append(run_python(MANY, base_h2, ca, "h2threads", env=env)[0])
                         many_h1.append(run_python(MANY, base_h2, ca, "h1", env=env)[0])
                     else:
-                        many_curl.append(curl_many(base_h2, ca))
+                        elapsed, used = curl_many(base_h2, ca)
+                        many_curl.append(elapsed)
+                        cpu["many_curl"].append(used)
                 line.append(f"HTTP/2 netgui {h2_ours[-1]:.2f} s, curl {h2_theirs[-1]:.2f} s; 100 "
                             f"requests send_many {many_h2[-1] * 1000:.0f} ms, threads "
                             f"{many_threads[-1] * 1000:.0f} ms, HTTP/1.1 {many_h1[-1] * 1000:.0f} "
@@ -334,17 +356,24 @@ def main() -> int:
         print(f"keepalive_netgui_ms: {med(keep_ours) * 1000:.0f}")
         print(f"keepalive_curl_ms: {med(keep_theirs) * 1000:.0f}")
         print(f"keepalive_vs_curl: {med(keep_theirs) / med(keep_ours):.2f}x")
+        print(f"download_cpu_netgui_s: {med(cpu['h1']):.2f}")
+        print(f"download_cpu_curl_s: {med(cpu['h1_curl']):.2f}")
     if do_h2:
         print(f"download_h2_netgui_mib_s: {mib / med(h2_ours):.0f}")
         print(f"download_h2_curl_mib_s: {mib / med(h2_theirs):.0f}")
         print(f"download_h2_vs_curl: {med(h2_theirs) / med(h2_ours):.2f}x")
         print(f"download_h2_peak_rss_mb: {max(h2_rss):.0f}")
+        print(f"download_h2_cpu_netgui_s: {med(cpu['h2']):.2f}")
+        print(f"download_h2_cpu_curl_s: {med(cpu['h2_curl']):.2f}")
+        print(f"download_h2_cpu_vs_curl: {med(cpu['h2_curl']) / med(cpu['h2']):.2f}x")
         print(f"many_h2_netgui_ms: {med(many_h2) * 1000:.0f}")
         print(f"many_h2_threads_ms: {med(many_threads) * 1000:.0f}")
         print(f"many_h1_netgui_ms: {med(many_h1) * 1000:.0f}")
         print(f"many_h2_curl_ms: {med(many_curl) * 1000:.0f}")
         print(f"many_h2_vs_curl: {med(many_curl) / med(many_h2):.2f}x")
         print(f"many_h2_vs_h1: {med(many_h1) / med(many_h2):.2f}x")
+        print(f"many_h2_cpu_netgui_ms: {med(cpu['many']) * 1000:.0f}")
+        print(f"many_h2_cpu_curl_ms: {med(cpu['many_curl']) * 1000:.0f}")
     return 0
 
 

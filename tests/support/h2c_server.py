@@ -23,7 +23,10 @@ class Hypercorn:
         cert = self.ca.issue_cert("localhost", "127.0.0.1")
         cert.private_key_pem.write_to_path(str(work / "key.pem"))
         cert.cert_chain_pems[0].write_to_path(str(work / "cert.pem"))
-        self.plain_port, self.tls_port = free_port(), free_port()
+        self.plain_port = free_port()
+        self.tls_port = free_port()
+        while self.tls_port == self.plain_port:  # free_port() may hand out a port twice
+            self.tls_port = free_port()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "hypercorn", "tests.support.asgi_app:app",
              "--insecure-bind", f"127.0.0.1:{self.plain_port}", "--bind", f"127.0.0.1:{self.tls_port}",

@@ -49,7 +49,10 @@ class NginxH2:
             f.truncate(large_size)
         for p in (work, self.www, files):
             os.chmod(p, 0o755)
-        self.ports = {kind: free_port() for kind in ("h2", "tls11", "h2c", "plain")}
+        ports: set[int] = set()
+        while len(ports) < 4:  # free_port() may hand out the same port twice
+            ports.add(free_port())
+        self.ports = dict(zip(("h2", "tls11", "h2c", "plain"), sorted(ports)))
         p = self.ports
         conf = work / "nginx.conf"
         tls = f"ssl_certificate {work}/cert.pem; ssl_certificate_key {work}/key.pem;"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import select
 import socket
 import ssl
+import struct
 import threading
 import time
 from collections import deque
@@ -74,6 +75,15 @@ def _install_quiet_data_repr() -> bool:
 QUIET_DATA_REPR = _install_quiet_data_repr()
 
 
+_FRAME_HEADER = struct.Struct(">HBBBL")  # length (24 bits as 16 + 8), type, flags, stream id
+
+
+def _emit(out: list, payloads: list, sid: int, size: int, end: bool) -> None:
+    """One DATA frame (END_STREAM if ``end``) carrying ``payloads``, appended to ``out``."""
+    out.append(_FRAME_HEADER.pack(size >> 8, size & 0xFF, 0, 1 if end else 0, sid))
+    out.extend(payloads)
+
+
 class DataCoalescer:
     """Joins runs of DATA frames of one stream into one frame before ``h2`` parses them.
 
@@ -82,9 +92,10 @@ class DataCoalescer:
     re-framed here as one DATA frame of up to ``limit`` bytes (no more than the
     ``max_frame`` we announced in SETTINGS_MAX_FRAME_SIZE, so it is valid HTTP/2): the same
     payload, the same flow-control length, END_STREAM on the last piece. Every other frame
-    passes through unchanged, and so does everything after a frame header that announces
-    more than ``max_frame`` (``h2`` reports it). Only whole frames are handed on; a partial one waits here for the rest.
-    ``frames[stream id]`` counts the DATA frames as the server sent them (for the transcript).
+    passes through unchanged, and so does everything from a frame header that announces
+    more than ``max_frame`` on (``h2`` reports it). Only whole frames are handed on; a
+    partial one waits here for the rest. ``frames[stream id]`` counts the DATA frames as
+    the server sent them (for the transcript).
     """
 
     def __init__(self, limit: int, max_frame: int):
@@ -93,9 +104,6 @@ class DataCoalescer:
         self.passthrough = False
         self._tail = b""  # the start of a frame whose end has not arrived
         self._out: list = []
-        self._run: list = []
-        self._run_sid = self._run_size = 0
-        self._run_end = False
 
     def feed(self, data) -> bytes:
         """The whole frames in ``data`` (after what was left over), re-framed."""
@@ -113,53 +121,52 @@ class DataCoalescer:
             self._scan(memoryview(tail))
         if self.passthrough:
             self._out.append(data)
-        elif self._tail:  # the earlier frame is still not complete: data went into it
-            pass
-        else:
+        elif not self._tail:  # (else the earlier frame is still incomplete: data went into it)
             self._scan(data)
-        self._close_run()
         out, self._out = self._out, []
         return b"".join(out)
 
     def _scan(self, view: memoryview) -> None:
-        """File the whole frames of ``view``; keep an incomplete end in ``_tail``."""
-        pos, end, limit, frames = 0, len(view), self.limit, self.frames
+        """File the whole frames of ``view`` in ``_out``; keep an incomplete end in ``_tail``."""
+        pos, end, limit, max_frame = 0, len(view), self.limit, self.max_frame
+        out, frames, unpack = self._out, self.frames, _FRAME_HEADER.unpack_from
+        run: list = []  # DATA payloads of one stream, to go out as one frame
+        run_sid = run_size = run_count = 0
+        run_end = False
         while end - pos >= 9:
-            length = int.from_bytes(view[pos:pos + 3], "big")
-            if length > self.max_frame:  # not ours to judge: h2 reports it
-                self._close_run()
-                self._out.append(view[pos:])
-                self.passthrough = True
-                return
-            if end - pos - 9 < length:
+            high, low, kind, flags, sid = unpack(view, pos)
+            length = high << 8 | low
+            if length > max_frame or end - pos - 9 < length:
                 break
-            kind, flags = view[pos + 3], view[pos + 4]
-            sid = int.from_bytes(view[pos + 5:pos + 9], "big") & 0x7FFFFFFF
+            sid &= 0x7FFFFFFF
+            joins = kind == 0 and sid and not flags & 0x08  # DATA, not padded
+            if joins and not (run and (sid != run_sid or run_end or run_size + length > limit)):
+                if not run:
+                    run_sid = sid
+                run.append(view[pos + 9:pos + 9 + length])
+                run_size += length
+                run_count += 1
+                run_end = bool(flags & 0x01)
+                pos += 9 + length
+                continue
+            if run:
+                _emit(out, run, run_sid, run_size, run_end)
+                frames[run_sid] = frames.get(run_sid, 0) + run_count
+                run, run_size, run_count = [], 0, 0
+            if joins:
+                continue  # this DATA frame starts the next run
             if kind == 0 and sid:
                 frames[sid] = frames.get(sid, 0) + 1
-            if kind == 0 and sid and not flags & 0x08:  # DATA, not padded: joins a run
-                if self._run and (sid != self._run_sid or self._run_end
-                                  or self._run_size + length > limit):
-                    self._close_run()
-                if not self._run:
-                    self._run_sid = sid
-                self._run.append(view[pos + 9:pos + 9 + length])
-                self._run_size += length
-                self._run_end = bool(flags & 0x01)
-            else:
-                self._close_run()
-                self._out.append(view[pos:pos + 9 + length])
+            out.append(view[pos:pos + 9 + length])
             pos += 9 + length
-        if pos < end:
+        if run:
+            _emit(out, run, run_sid, run_size, run_end)
+            frames[run_sid] = frames.get(run_sid, 0) + run_count
+        if end - pos >= 9 and (view[pos] << 16 | view[pos + 1] << 8 | view[pos + 2]) > max_frame:
+            out.append(view[pos:])  # h2 refuses it
+            self.passthrough = True
+        elif pos < end:
             self._tail = bytes(view[pos:])
-
-    def _close_run(self) -> None:
-        if self._run:
-            self._out.append(self._run_size.to_bytes(3, "big") + b"\x00"
-                             + (b"\x01" if self._run_end else b"\x00")
-                             + self._run_sid.to_bytes(4, "big"))
-            self._out.extend(self._run)
-            self._run, self._run_size, self._run_end = [], 0, False
 
     def forget(self, sid: int) -> None:
         self.frames.pop(sid, None)
