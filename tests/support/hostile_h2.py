@@ -15,6 +15,7 @@ The request path picks the misbehaviour:
 - ``/stall``                         HEADERS and 10 body bytes, then silence
 - ``/upload-stall``                  never opens the flow-control window for a request body
 - ``/slow?ms=N``                     answers after N ms (for multiplexing tests)
+- ``/trailers``                      a body, then trailers (a second HEADERS with END_STREAM)
 
 A second listener (``http1_port``) answers every connection with ``HTTP/1.1 400`` (a server
 that does not speak h2c).
@@ -210,6 +211,13 @@ class _Conn:
         body = pattern(int(query.get("size", 5)))
         self.headers(sid, [("content-length", str(len(body)))])
         self.data(sid, body, end=True)
+
+    def r_trailers(self, sid, query):
+        self.headers(sid, [("content-type", "text/plain")])
+        self.data(sid, b"with trailers")
+        with self.lock:
+            self.h2.send_headers(sid, [("grpc-status", "0"), ("x-checksum", "abc")], end_stream=True)
+            self.send()
 
     def r_slow(self, sid, query):
         time.sleep(int(query.get("ms", 200)) / 1000)

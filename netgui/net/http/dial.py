@@ -106,12 +106,6 @@ def dial(host: str, port: int, *, timeout: float, token: CancelToken, log: Log,
         raise
 
 
-def tls_context_for(base: ssl.SSLContext, alpn: str) -> ssl.SSLContext:
-    """``base`` (from connection.tls_context) with the ALPN list for ``alpn`` set."""
-    base.set_alpn_protocols(ALPN[alpn])
-    return base
-
-
 def _connect_tunnel(sock: socket.socket, host: str, port: int, headers, log: Log) -> None:
     target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}"]

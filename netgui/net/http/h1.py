@@ -196,6 +196,7 @@ class H1Response:
         self.status, self.reason, self.headers = status, reason, headers
         self.complete = False
         self.frames = ""
+        self.trailers: list[tuple[str, str]] = []  # (chunked trailers are read and dropped)
         connection, encoding, lengths = "", "", set()
         for name, value in headers:
             lowered = name.lower()

@@ -208,13 +208,11 @@ class H2Stream:
         self.chunks: deque = deque()
         self.ended = False
         self.reset: int | None = None
-        self.reset_by_us = False
         self.unprocessed = False
         self.data_frames = 0
         self.data_bytes = 0
         self.unacked = 0
         self.trailers: list[tuple[str, str]] = []
-        self.informational = 0
 
 
 class H2Connection:
@@ -715,10 +713,6 @@ class H2Connection:
             if stream is not None:
                 stream.trailers = [(n.decode("latin-1"), v.decode("utf-8", "replace"))
                                    for n, v in event.headers]
-        elif isinstance(event, h2.events.InformationalResponseReceived):
-            stream = streams.get(event.stream_id)
-            if stream is not None:
-                stream.informational += 1
         elif isinstance(event, h2.events.StreamEnded):
             stream = streams.get(event.stream_id)
             if stream is not None:
@@ -861,6 +855,10 @@ class H2Response:
         if s.reset is not None:
             parts.append(f"RST_STREAM ({error_name(s.reset)})")
         return f"HTTP/2 stream {s.id}: " + ", ".join(parts)
+
+    @property
+    def trailers(self) -> list[tuple[str, str]]:
+        return self.stream.trailers
 
     def done(self) -> None:
         if not self._closed:

@@ -898,6 +898,8 @@ class HttpSession:
             raise err
         if resp.frames:
             log("*", resp.frames)
+            for name, value in resp.trailers:
+                log("<", f"{name}: {value} (trailer)")
         if response.stopped_early:
             self._drop(conn, resp)
             response.body_complete = False

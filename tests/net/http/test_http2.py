@@ -282,3 +282,12 @@ def test_send_many_cancel_resets_the_batch_and_keeps_the_connection(hostile_h2):
     assert session.send(Request(hostile_h2.url("/ok"), http_version="2")).timing.reused
     assert hostile_h2.connections == 1
     session.close()
+
+
+def test_trailers_are_in_the_transcript(hostile_h2):
+    lines = []
+    resp = HttpSession().send(Request(hostile_h2.url("/trailers"), http_version="2"),
+                              log=lambda d, t: lines.append((d, t)))
+    assert resp.body == b"with trailers"
+    assert resp.frames.endswith("DATA x1 (13 B), HEADERS (trailers), END_STREAM")
+    assert ("<", "grpc-status: 0 (trailer)") in lines and ("<", "x-checksum: abc (trailer)") in lines
