@@ -23,6 +23,8 @@ Figures (medians of alternating runs), one ``name: value`` line each at the end:
   same TLS server) / netgui ``send_many`` over HTTP/2
 - many_h2_threads_ms: the same 100 requests from 16 threads sharing one HttpSession (and so one
   HTTP/2 connection), each calling ``send``
+- many_rtt_*: the same 100 requests through a relay that adds a 10 ms round trip (loopback has
+  none, so the figures above measure CPU per request; here waiting dominates, as on a network)
 - *_cpu_*: CPU seconds (user + system) of the same runs, netgui's measured in its process around
   the work, curl's from its rusage: on a machine shared with other work these move far less
   than wall times do
@@ -34,13 +36,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
 import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -158,11 +163,11 @@ from netgui.net.http.request import Request
 url, count = sys.argv[1], int(sys.argv[2])
 session = HttpSession()
 session.send(Request(url))  # not timed: the first connection, like curl's below
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 for _ in range(count):
     resp = session.send(Request(url))
     assert resp.status == 200 and resp.timing.reused
-print(time.perf_counter() - start)
+print(time.perf_counter() - start, time.process_time() - cpu)
 """
 
 
@@ -190,6 +195,57 @@ assert {r.http_version for r in results} == {"HTTP/1.1" if mode == "h1" else "HT
 assert mode == "h1" or session.http2_connections == 1
 print(elapsed, cpu)
 """
+
+
+class DelayRelay:
+    """A TCP relay on 127.0.0.1 that delivers every byte ``delay`` seconds late, both ways
+    (a round trip of 2 x delay, as on a real network), in order. TLS passes through."""
+
+    def __init__(self, target_port: int, delay: float):
+        self.target, self.delay = target_port, delay
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target))
+            for sock in (client, upstream):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for src, dst in ((client, upstream), (upstream, client)):
+                pending: queue.Queue = queue.Queue()
+                threading.Thread(target=self._read, args=(src, pending), daemon=True).start()
+                threading.Thread(target=self._write, args=(dst, pending), daemon=True).start()
+
+    def _read(self, src: socket.socket, pending: queue.Queue) -> None:
+        while True:
+            try:
+                data = src.recv(262144)
+            except OSError:
+                data = b""
+            pending.put((time.monotonic() + self.delay, data))
+            if not data:
+                return
+
+    @staticmethod
+    def _write(dst: socket.socket, pending: queue.Queue) -> None:
+        while True:
+            due, data = pending.get()
+            time.sleep(max(0.0, due - time.monotonic()))
+            try:
+                if not data:
+                    dst.shutdown(socket.SHUT_WR)
+                    return
+                dst.sendall(data)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        self.server.close()
 
 
 def run_python(code: str, *args: str, env=None) -> list[float]:
@@ -226,18 +282,18 @@ def curl_many(base: str, ca: str) -> tuple[float, float]:
     return wall - single, cpu - single_cpu
 
 
-def curl_keepalive(url: str, count: int) -> float:
+def curl_keepalive(url: str, count: int) -> tuple[float, float]:
     # One curl process, count+1 URLs: curl reuses its connection for all of them. The first
     # request (connect) is included for curl; its process start is measured and subtracted.
-    start = time.perf_counter()
-    subprocess.run(["curl", "-sS", "-o", "/dev/null", url], check=True)
-    single = time.perf_counter() - start
+    single, single_cpu = timed_run(["curl", "-sS", "-o", "/dev/null", url])
     args = ["curl", "-sS"]
     for _ in range(count + 1):
         args += ["-o", "/dev/null", url]
-    start = time.perf_counter()
-    subprocess.run(args, check=True, timeout=300)
-    return time.perf_counter() - start - single
+    wall, cpu = timed_run(args, timeout=300)
+    return wall - single, cpu - single_cpu
+
+
+RTT = 0.010  # the round trip DelayRelay adds for the many_rtt_* figures
 
 
 def main() -> int:
@@ -263,13 +319,16 @@ def main() -> int:
     big = f"http://127.0.0.1:{port}/big.bin"
     small = f"http://127.0.0.1:{port}/small.txt"
     base_h2 = f"https://localhost:{tls_port}/"
+    relay = DelayRelay(tls_port, RTT / 2) if do_h2 else None
+    base_rtt = f"https://localhost:{relay.port}/" if relay else ""
+    rtt: dict[str, list[float]] = {"h2": [], "h1": [], "curl": []}
     out_dir = Path(tempfile.mkdtemp(prefix="netgui-bench-out-", dir=args.dir)) if args.dir else tmp
     target = out_dir / "out.bin"
     ours, theirs, rss, gui_rss, stalls, gui_times = [], [], [], [], [], []
     keep_ours, keep_theirs, idles = [], [], []
     h2_ours, h2_theirs, h2_rss, many_h2, many_threads, many_h1, many_curl = [], [], [], [], [], [], []
-    cpu: dict[str, list[float]] = {"h1": [], "h1_curl": [], "h2": [], "h2_curl": [],
-                                   "many": [], "many_curl": []}
+    cpu: dict[str, list[float]] = {key: [] for key in (
+        "h1", "h1_curl", "keepalive", "keepalive_curl", "h2", "h2_curl", "many", "many_curl")}
 
     def download(who: str, url: str, version: str, cafile: str, times: list, peaks: list,
                  *curl_options: str) -> None:
@@ -305,9 +364,13 @@ def main() -> int:
                 stalls.append(stall)
                 for who in order:
                     if who == "netgui":
-                        keep_ours.append(run_python(KEEPALIVE, small, str(count), env=env)[0])
+                        elapsed, used = run_python(KEEPALIVE, small, str(count), env=env)
+                        keep_ours.append(elapsed)
+                        cpu["keepalive"].append(used)
                     else:
-                        keep_theirs.append(curl_keepalive(small, count))
+                        elapsed, used = curl_keepalive(small, count)
+                        keep_theirs.append(elapsed)
+                        cpu["keepalive_curl"].append(used)
                 line.append(f"netgui {ours[-1]:.2f} s, curl {theirs[-1]:.2f} s, gui "
                             f"{gui_times[-1]:.2f} s (stall {stalls[-1]:.0f} ms); keep-alive netgui "
                             f"{keep_ours[-1] * 1000:.0f} ms, curl {keep_theirs[-1] * 1000:.0f} ms;")
@@ -327,12 +390,22 @@ def main() -> int:
                         elapsed, used = curl_many(base_h2, ca)
                         many_curl.append(elapsed)
                         cpu["many_curl"].append(used)
+                for who in order:
+                    if who == "netgui":
+                        rtt["h2"].append(run_python(MANY, base_rtt, ca, "h2", env=env)[0])
+                        rtt["h1"].append(run_python(MANY, base_rtt, ca, "h1", env=env)[0])
+                    else:
+                        rtt["curl"].append(curl_many(base_rtt, ca)[0])
                 line.append(f"HTTP/2 netgui {h2_ours[-1]:.2f} s, curl {h2_theirs[-1]:.2f} s; 100 "
                             f"requests send_many {many_h2[-1] * 1000:.0f} ms, threads "
                             f"{many_threads[-1] * 1000:.0f} ms, HTTP/1.1 {many_h1[-1] * 1000:.0f} "
-                            f"ms, curl {many_curl[-1] * 1000:.0f} ms")
+                            f"ms, curl {many_curl[-1] * 1000:.0f} ms; with a {RTT * 1000:.0f} ms round "
+                            f"trip: send_many {rtt['h2'][-1] * 1000:.0f} ms, HTTP/1.1 "
+                            f"{rtt['h1'][-1] * 1000:.0f} ms, curl {rtt['curl'][-1] * 1000:.0f} ms")
             print(" ".join(line), flush=True)
     finally:
+        if relay is not None:
+            relay.close()
         nginx.terminate()
         nginx.wait(10)
         if xvfb is not None:
@@ -358,6 +431,8 @@ def main() -> int:
         print(f"keepalive_vs_curl: {med(keep_theirs) / med(keep_ours):.2f}x")
         print(f"download_cpu_netgui_s: {med(cpu['h1']):.2f}")
         print(f"download_cpu_curl_s: {med(cpu['h1_curl']):.2f}")
+        print(f"keepalive_cpu_netgui_ms: {med(cpu['keepalive']) * 1000:.0f}")
+        print(f"keepalive_cpu_curl_ms: {med(cpu['keepalive_curl']) * 1000:.0f}")
     if do_h2:
         print(f"download_h2_netgui_mib_s: {mib / med(h2_ours):.0f}")
         print(f"download_h2_curl_mib_s: {mib / med(h2_theirs):.0f}")
@@ -374,6 +449,11 @@ def main() -> int:
         print(f"many_h2_vs_h1: {med(many_h1) / med(many_h2):.2f}x")
         print(f"many_h2_cpu_netgui_ms: {med(cpu['many']) * 1000:.0f}")
         print(f"many_h2_cpu_curl_ms: {med(cpu['many_curl']) * 1000:.0f}")
+        print(f"many_rtt_ms: {RTT * 1000:.0f}")
+        print(f"many_rtt_h2_netgui_ms: {med(rtt['h2']) * 1000:.0f}")
+        print(f"many_rtt_h1_netgui_ms: {med(rtt['h1']) * 1000:.0f}")
+        print(f"many_rtt_h2_curl_ms: {med(rtt['curl']) * 1000:.0f}")
+        print(f"many_rtt_h2_vs_curl: {med(rtt['curl']) / med(rtt['h2']):.2f}x")
     return 0
 
 

@@ -198,8 +198,11 @@ class H1Response:
         self.frames = ""
         self.trailers: list[tuple[str, str]] = []  # (chunked trailers are read and dropped)
         connection, encoding, lengths = "", "", set()
+        self.fields: dict[str, str] = {}
+        """Lower-case header name to its first value."""
         for name, value in headers:
             lowered = name.lower()
+            self.fields.setdefault(lowered, value)
             if lowered == "content-length":
                 lengths.add(value)
             elif lowered == "connection":

@@ -821,11 +821,15 @@ class H2Response:
         self.status = stream.status
         self.reason = ""
         self.headers = [(n, v) for n, v in stream.headers if not n.startswith(":")]
+        self.fields: dict[str, str] = {}
+        """Header name (lower case in HTTP/2) to its first value."""
+        for name, value in self.headers:
+            self.fields.setdefault(name, value)
         self.pseudo = [(n, v) for n, v in stream.headers if n.startswith(":")]
         self.first_byte = first_byte
         self.will_close = False
         self.complete = stream.ended and not stream.chunks
-        length = next((v for n, v in self.headers if n == "content-length"), None)
+        length = self.fields.get("content-length")
         self.length = int(length) if length and length.isdigit() else None
         self.token = CancelToken()
         self.timeout = conn.timeout

@@ -408,7 +408,7 @@ class HttpSession:
         """Follow redirects from the response head ``resp`` on, then read the final body."""
         request = job.request
         while True:
-            location = _header(resp.headers, "location")
+            location = resp.fields.get("location")
             if not (resp.status in REDIRECT_CODES and location and request.follow_redirects):
                 return self._finish(job, conn, resp, key)
             next_url = urljoin(job.url, location.strip())
@@ -686,7 +686,7 @@ class HttpSession:
                 log("<", f"{resp.version} {resp.status} {resp.reason}")
             for name, value in resp.headers:
                 log("<", f"{name}: {value}")
-        if any(n.lower() in ("set-cookie", "set-cookie2") for n, _ in resp.headers):
+        if "set-cookie" in resp.fields or "set-cookie2" in resp.fields:
             self.cookies.extract_cookies(_Headers(resp.headers),
                                          urllib.request.Request(job.url, method=job.method))
         resp.proxy = proxy
@@ -804,7 +804,7 @@ class HttpSession:
         method, url, token, log, status = job.method, job.url, job.token, job.log, job.status
         progress, save_to, started, timeout = job.progress, job.save_to, job.started, \
             job.request.timeout
-        declared = _header(resp.headers, "content-length")
+        declared = resp.fields.get("content-length")
         try:
             declared_length = int(declared) if declared is not None else None
         except ValueError:
@@ -816,7 +816,7 @@ class HttpSession:
             tls=conn.tls_info, content_length=declared_length)
         has_body = method != "HEAD" and resp.status not in (204, 304) and resp.status >= 200
         try:
-            decoder = Decoder(_header(resp.headers, "content-encoding") if has_body else None)
+            decoder = Decoder(resp.fields.get("content-encoding") if has_body else None)
         except ProtocolError:
             decoder = Decoder(None)
             log("*", "Unknown Content-Encoding: the body is shown as received")
@@ -958,13 +958,6 @@ class HttpSession:
         if progress is not None:
             progress(raw, declared)
         return raw
-
-
-def _header(headers: list[tuple[str, str]], name: str) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value
-    return None
 
 
 @functools.lru_cache(maxsize=512)
