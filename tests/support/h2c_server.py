@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-import trustme
 
+from tests.support.nginx_h2 import write_tls_files
 from tests.support.peers import free_port, stop_process, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,12 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class Hypercorn:
     def __init__(self, work: Path):
-        self.ca = trustme.CA()
-        self.ca_file = str(work / "ca.pem")
-        self.ca.cert_pem.write_to_path(self.ca_file)
-        cert = self.ca.issue_cert("localhost", "127.0.0.1")
-        cert.private_key_pem.write_to_path(str(work / "key.pem"))
-        cert.cert_chain_pems[0].write_to_path(str(work / "cert.pem"))
+        self.ca_file = write_tls_files(work)
         self.plain_port = free_port()
         self.tls_port = free_port()
         while self.tls_port == self.plain_port:  # free_port() may hand out a port twice

@@ -21,6 +21,17 @@ from tests.support.peers import free_port, require_binary, stop_process, wait_fo
 LARGE_SIZE = 64 * 1024 * 1024
 
 
+def write_tls_files(work: Path) -> str:
+    """A throwaway CA and a certificate for localhost and 127.0.0.1: writes ca.pem, cert.pem
+    (the chain) and key.pem into ``work``; returns the CA file's path."""
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(work / "ca.pem"))
+    cert = ca.issue_cert("localhost", "127.0.0.1")
+    cert.private_key_pem.write_to_path(str(work / "key.pem"))
+    (work / "cert.pem").write_bytes(b"".join(pem.bytes() for pem in cert.cert_chain_pems))
+    return str(work / "ca.pem")
+
+
 class NginxH2:
     """A running nginx. ``url(path, kind)`` with kind ``h2`` (TLS, ALPN h2 + http/1.1),
     ``tls11`` (TLS, HTTP/1.1 only), ``h2c`` (cleartext HTTP/2 prior knowledge) or ``plain``."""
@@ -29,15 +40,7 @@ class NginxH2:
         self.work = work
         self.www = work / "www"
         self.www.mkdir(parents=True)
-        self.ca = trustme.CA()
-        self.ca_file = str(work / "ca.pem")
-        self.ca.cert_pem.write_to_path(self.ca_file)
-        cert = self.ca.issue_cert("localhost", "127.0.0.1")
-        cert.private_key_pem.write_to_path(str(work / "key.pem"))
-        cert.cert_chain_pems[0].write_to_path(str(work / "cert.pem"))
-        for extra in cert.cert_chain_pems[1:]:
-            with open(work / "cert.pem", "ab") as f:
-                f.write(extra.bytes())
+        self.ca_file = write_tls_files(work)
         (self.www / "index.html").write_text("<!doctype html><title>h2</title><p>hello h2</p>\n")
         (self.www / "small.txt").write_bytes(b"x" * 1024)
         files = self.www / "files"

@@ -11,6 +11,7 @@ from tests.support.h2c_server import hypercorn_server  # noqa: F401
 from tests.support.hostile_ws import hostile_ws  # noqa: F401
 from tests.support.nginx_h2 import nginx_h2  # noqa: F401
 from tests.support.tk import pump
+from tests.tabs.web.test_tab import send
 
 WEB = [TabSpec("web", "Web", "netgui.tabs.web", "WebTab")]
 
@@ -22,13 +23,6 @@ def web(make_app, nginx_h2, monkeypatch):
     tab = app.tab("web")
     pump(app.root, timeout=0.1)
     return tab
-
-
-def send(tab, url, wait=15, **values):
-    tab.form.set_values({"url": url, **values})
-    tab.form.submit_button.invoke()
-    pump(tab.app.root, until=lambda: not tab.form.busy, timeout=wait, message="the request to finish")
-    pump(tab.app.root, timeout=0.05)
 
 
 def details(tab) -> str:
