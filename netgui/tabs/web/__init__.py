@@ -412,7 +412,7 @@ class WebTab(Tab):
             self.response_book.select(self.ws_view)
 
     def _websocket_state(self, busy: bool) -> None:
-        self.form.set_busy(busy, "WebSocket open" if busy else None)
+        self.form.set_busy(busy, "WebSocket in use (the WebSocket tab)" if busy else None)
         self.cancel_button.state(["!disabled"] if busy else ["disabled"])
         if not busy:
             self.form.set_status(self.ws_view.state_label.cget("text"))
