@@ -265,7 +265,7 @@ class HttpSession:
         bodies) in one write, and this thread reads every response. That costs about what
         the protocol costs, where a thread per request costs hand-offs between threads.
         The others (HTTP/1.1, a body too big to go along, a stream the server refused) go
-        through ``send`` on up to ``workers`` threads. Redirects are followed and cookies
+        through ``send`` on up to ``workers`` threads. Origins are batched one after another. Redirects are followed and cookies
         kept as ``send`` does; bodies are kept in memory (up to the session's head limit).
         ``progress(done, total)`` counts finished requests.
         """
@@ -378,8 +378,9 @@ class HttpSession:
                     fallback.append((index, job))
                 except NetError as exc:
                     finished(index, exc)
-                if conn.dead is not None:
-                    self._forget(key, conn)
+            if conn.dead is not None:  # the rest go on a new connection, through send
+                self._forget(key, conn)
+                return fallback + pending
         return fallback
 
     def _job(self, request, token, log, progress, status, save_to) -> _Job:
