@@ -8,9 +8,14 @@ keeps its own timeout and cancel token:
 - a timeout or a cancel ends only that caller's stream (RST_STREAM CANCEL), not the
   connection; a cancel wakes a reader blocked in select through a socketpair;
 - received DATA is handed back to the flow-control window only once the caller has taken
-  it, so a slow consumer bounds memory (per stream window + connection window);
+  it, so a slow consumer bounds memory (the stream windows; the connection window is large,
+  as curl's, so one thread reading a batch stream by stream cannot stall);
 - GOAWAY, stream resets and protocol errors become one clear line each, and the frames of
   a stream are summarised for the transcript (HEADERS, DATA xN (size), END_STREAM).
+
+``start_streams`` / ``wait_heads`` / ``response`` open a batch of streams in one write for
+``HttpSession.send_many``. For speed, runs of DATA frames are re-framed before ``h2`` sees
+them (``DataCoalescer``) and hyperframe's DATA repr is replaced (``quiet_data_repr``).
 """
 
 from __future__ import annotations
