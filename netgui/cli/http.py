@@ -21,6 +21,9 @@ def register(subparsers) -> None:
     parser.add_argument("--no-follow", action="store_true", help="do not follow redirects")
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--proxy", default=None, help="http://host:port, or none")
+    parser.add_argument("--http", dest="http_version", choices=("auto", "1.1", "2"), default="auto",
+                        help="auto (HTTP/2 when TLS ALPN offers it), 1.1 only, or 2 only "
+                             "(h2c prior knowledge for http://)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print the transcript")
     parser.set_defaults(func=run)
 
@@ -43,7 +46,7 @@ def run(args) -> int:
                       headers=headers, body_kind="raw" if args.data is not None else "none",
                       raw=args.data or "", content_type=args.content_type,
                       follow_redirects=not args.no_follow, verify=not args.insecure,
-                      timeout=args.timeout, proxy=proxy)
+                      timeout=args.timeout, proxy=proxy, http_version=args.http_version)
     log = (lambda d, t: print(f"{d} {t}", file=sys.stderr)) if args.verbose else None
     session = HttpSession()
     try:

@@ -107,6 +107,22 @@ def check_modules() -> None:
         raise CheckFailed("cannot load " + "; ".join(broken))
 
 
+def check_http2_and_websocket() -> None:
+    """h2 (with hpack, hyperframe) and wsproto (with h11) are there and speak."""
+    import h2.config
+    import h2.connection
+    import wsproto
+    import wsproto.events
+
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    if not conn.data_to_send().startswith(b"PRI * HTTP/2.0"):
+        raise CheckFailed("h2 does not write the HTTP/2 connection preface")
+    ws = wsproto.WSConnection(wsproto.ConnectionType.CLIENT)
+    if b"Upgrade: websocket" not in ws.send(wsproto.events.Request(host="example.com", target="/")):
+        raise CheckFailed("wsproto does not write a WebSocket upgrade request")
+
+
 def check_libraries() -> None:
     """The third-party libraries the tabs use import and work."""
     import dns.message
@@ -119,6 +135,7 @@ def check_libraries() -> None:
     if dns.message.from_wire(query.to_wire()).question[0].name.to_text() != "example.com.":
         raise CheckFailed("dnspython does not round-trip a query")
     Image.new("RGB", (2, 2)).tobytes()
+    check_http2_and_websocket()
     # mail and web decode many charsets; the CJK codecs are separate extension modules
     # that an executable must carry
     for charset, text in (("iso-2022-jp", "テスト"), ("shift_jis", "テスト"), ("euc-kr", "시험"),

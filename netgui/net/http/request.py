@@ -6,6 +6,7 @@ Nothing here touches the network; ``netgui.net.http.session`` sends what these b
 from __future__ import annotations
 
 import base64
+import functools
 import mimetypes
 import os
 import re
@@ -22,6 +23,7 @@ BODY_KINDS = ("none", "form", "multipart", "raw")
 SCHEMES = ("http", "https")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_REDIRECTS = 20
+HTTP_VERSIONS = ("auto", "1.1", "2")
 
 
 class BadRequest(ProtocolError):
@@ -54,6 +56,9 @@ class Request:
     timeout: float = 30.0
     proxy: str | None = None
     """None: from the environment; "": no proxy; else ``http://host:port``."""
+    http_version: str = "auto"
+    """"auto": HTTP/2 when TLS ALPN offers it, else HTTP/1.1; "1.1": HTTP/1.1 only;
+    "2": HTTP/2 only (over TLS by ALPN, over http:// with prior knowledge, h2c)."""
 
     def full_url(self) -> str:
         """The URL with ``params`` appended to its query (checked and normalised)."""
@@ -62,6 +67,7 @@ class Request:
 
 # -- URLs ---------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=512)  # pure, and called several times per request
 def check_url(url: str) -> str:
     """Return ``url`` normalised (scheme added, path quoted) or raise BadRequest."""
     url = (url or "").strip()
@@ -139,6 +145,7 @@ def split_userinfo(url: str) -> tuple[str, tuple[str, str] | None]:
     return urlunsplit(parts._replace(netloc=host)), (unquote(user), unquote(password))
 
 
+@functools.lru_cache(maxsize=512)  # pure, and called several times per request
 def host_port(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) of a checked URL."""
     parts = urlsplit(url)
@@ -146,6 +153,7 @@ def host_port(url: str) -> tuple[str, str, int]:
     return scheme, parts.hostname or "", parts.port or DEFAULT_PORTS[scheme]
 
 
+@functools.lru_cache(maxsize=512)  # pure, and called several times per request
 def request_target(url: str) -> str:
     """The path and query of ``url`` as sent on the request line."""
     parts = urlsplit(url)
@@ -259,6 +267,11 @@ def to_curl(request: Request) -> str:
     if request.proxy is not None:
         args += ["--proxy", request.proxy] if request.proxy else ["--noproxy", "*"]
     args += ["--max-time", f"{request.timeout:g}"]
+    if request.http_version == "1.1":
+        args.append("--http1.1")
+    elif request.http_version == "2":
+        args.append("--http2-prior-knowledge" if request.url.lower().startswith("http://")
+                    else "--http2")
     args.append("--compressed")
     if request.username:
         args += ["-u", request.username]
@@ -288,7 +301,8 @@ def to_curl(request: Request) -> str:
 # -- saving and reopening -----------------------------------------------------------------
 
 _STORED = ("url", "method", "headers", "params", "body_kind", "form", "files", "raw", "content_type",
-           "username", "follow_redirects", "max_redirects", "verify", "timeout", "proxy")
+           "username", "follow_redirects", "max_redirects", "verify", "timeout", "proxy",
+           "http_version")
 
 
 SENSITIVE_HEADERS = ("authorization", "proxy-authorization", "cookie")

@@ -1,15 +1,33 @@
-"""An HTTP/1.1 client core: timed phases, keep-alive, cookies, redirects, proxies, streamed bodies.
+"""An HTTP client core: HTTP/1.1 and HTTP/2, timed phases, keep-alive and multiplexing,
+cookies, redirects, proxies, streamed bodies.
 
-Built on ``http.client`` with a connection class of its own so that each phase (resolve,
-connect, TLS, first byte) is timed and every blocking call honours the request timeout and
-the cancel token. ``HttpSession.send`` is blocking and meant for a worker thread; it reports
-through ``log(direction, text)``, ``progress(done, total)`` and ``status(text)`` callbacks.
+Connections are netgui's own sockets (``dial``), so each phase (resolve, connect, TLS, first
+byte) is timed and every blocking call honours the request timeout and the cancel token.
+On top of a socket sits either ``H1Connection`` (one request at a time, pooled for
+keep-alive) or ``H2Connection`` (many requests at once, shared). TLS ALPN decides between
+them unless the request pins a version (``Request.http_version``: auto, 1.1, 2).
+``HttpSession.send`` is blocking and meant for a worker thread; it reports through
+``log(direction, text)``, ``progress(done, total)`` and ``status(text)``.
+
+Several requests at once (what a collection runner needs):
+
+- One ``HttpSession`` may be used from several worker threads at the same time. Requests to
+  one origin that can use HTTP/2 share ONE connection: the first thread dials while the
+  others wait for it, then every thread opens its own stream on it (up to the server's
+  SETTINGS_MAX_CONCURRENT_STREAMS; beyond that a second connection is opened). Each
+  thread keeps its own timeout and cancel token: a cancel or a timeout resets only that
+  thread's stream. HTTP/1.1 requests each take an idle connection from the pool (or dial
+  one), one request per connection at a time.
+- ``HttpSession.send_many(requests)`` is the fast way for a batch: it opens the HTTP/2
+  streams of a batch in one write and reads every response in the calling thread (no
+  hand-offs between threads), and sends what cannot go that way through ``send`` on a
+  few threads. 100 small requests cost about what the h2 library's framing costs
+  (README, "Web": figures).
 """
-
 from __future__ import annotations
 
 import dataclasses
-import http.client
+import functools
 import http.cookiejar
 import ipaddress
 import socket
@@ -17,19 +35,33 @@ import ssl
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from netgui import __version__
 from netgui.net.cancel import CancelToken
-from netgui.net.connection import Log, connect_first, no_log, resolve, tls_context
-from netgui.net.errors import Cancelled, ConnectionLost, NetError, NetTimeout, ProtocolError, translate
+from netgui.net.connection import Log, no_log, tls_context
+from netgui.net.errors import (
+    Cancelled,
+    ConnectionLost,
+    NetError,
+    NetTimeout,
+    ProtocolError,
+    TLSError,
+    translate,
+)
 from netgui.net.redact import redact
 
 from .body import HEAD_LIMIT, BodySink, Decoder
+from .dial import ALPN, TLSInfo, Timing, dial
+from .h1 import H1Connection, IncompleteBody, NoAnswer
+from .h2 import H2Connection, H2Stream, StreamReset, Unprocessed, error_name
 from .request import (
+    HTTP_VERSIONS,
     BadRequest,
     Request,
     basic_auth,
@@ -41,44 +73,21 @@ from .request import (
     split_userinfo,
 )
 
-CHUNK = 1024 * 1024
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 PROGRESS_INTERVAL = 0.1
 USER_AGENT = f"netgui/{__version__}"
 
 Progress = Callable[..., None]
 
+__all__ = ["HttpSession", "Response", "Hop", "Timing", "TLSInfo", "TruncatedBody",
+           "export_cookies", "import_cookies", "USER_AGENT"]
+
 
 class TruncatedBody(ProtocolError):
     """The connection ended before the whole body arrived (``.response`` holds what did)."""
 
 
-# -- results ------------------------------------------------------------------------------
-
-@dataclass
-class Timing:
-    """Seconds spent in each phase of the final request (0 for phases a reused connection skips)."""
-
-    resolve: float = 0.0
-    connect: float = 0.0
-    tls: float = 0.0
-    first_byte: float = 0.0
-    total: float = 0.0
-    reused: bool = False
-
-
-@dataclass
-class TLSInfo:
-    version: str
-    cipher: str
-    subject: str
-    issuer: str
-    not_before: str
-    not_after: str
-    verified: bool
-    names: tuple[str, ...] = ()
-    """The certificate's subjectAltName entries (the host names it is valid for)."""
-
+# -- results -----------------------------------------------------------------------------
 
 @dataclass
 class Hop:
@@ -119,6 +128,9 @@ class Response:
     saved_path: Path | None = None
     part_path: Path | None = None
     elapsed: float = 0.0
+    frames: str = ""
+    """HTTP/2: the stream's frames in one line ("HTTP/2 stream 3: HEADERS, DATA x12 (190.0 KiB),
+    END_STREAM"); empty for HTTP/1."""
 
     def header(self, name: str, default: str | None = None) -> str | None:
         lowered = name.lower()
@@ -143,100 +155,9 @@ class Response:
         return f"{self.http_version} {self.status} {self.reason}".strip()
 
 
-# -- the connection -----------------------------------------------------------------------
+# -- helpers -----------------------------------------------------------------------------
 
-class _Connection(http.client.HTTPConnection):
-    """An HTTPConnection that times resolve/connect/TLS and can be woken by a cancel token."""
-
-    def __init__(self, host: str, port: int, *, timeout: float, tls: ssl.SSLContext | None,
-                 server_hostname: str, token: CancelToken, log: Log):
-        super().__init__(host, port, timeout=timeout)
-        self.tls_ctx = tls
-        self.server_hostname = server_hostname
-        self.token = token
-        self.log = log
-        self.timing = Timing()
-        self.remote = ""
-        self.tls_info: TLSInfo | None = None
-
-    def connect(self) -> None:
-        token, timing = self.token, self.timing
-        self.log("*", f"Resolving {self.host}")
-        started = time.monotonic()
-        infos = resolve(self.host, self.port, token)
-        resolved = time.monotonic()
-        timing.resolve = resolved - started
-        sock, addr = connect_first(infos, self.timeout, token, self.log)
-        connected = time.monotonic()
-        timing.connect = connected - resolved
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock = sock
-        self.remote = _address(addr)
-        self.log("*", f"Connected to {self.remote}")
-        if self._tunnel_host:
-            with token.watch(sock):
-                self._tunnel()
-            self.log("*", f"Proxy tunnel open to {self._tunnel_host}:{self._tunnel_port}")
-        if self.tls_ctx is not None:
-            tls_started = time.monotonic()
-            with token.watch(sock):
-                self.sock = self.tls_ctx.wrap_socket(sock, server_hostname=self.server_hostname)
-            timing.tls = time.monotonic() - tls_started
-            self.tls_info = _tls_info(self.sock, self.tls_ctx.verify_mode != ssl.CERT_NONE)
-            self.log("*", f"TLS {self.tls_info.version} with {self.tls_info.cipher}; certificate "
-                          f"for {self.tls_info.subject}, issued by {self.tls_info.issuer}, "
-                          f"expires {self.tls_info.not_after}"
-                          + ("" if self.tls_info.verified else " (NOT VERIFIED)"))
-
-
-def _address(addr) -> str:
-    host, port = addr[0], addr[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-_NAME_KEYS = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU",
-              "countryName": "C"}
-
-
-def _x509_name(name) -> str:
-    """``CN=…, O=…`` from the nested tuples ssl.getpeercert() gives."""
-    parts = [f"{_NAME_KEYS[key]}={value}" for rdn in name or () for key, value in rdn
-             if key in _NAME_KEYS]
-    return ", ".join(parts) or "(none)"
-
-
-def _tls_info(sock: ssl.SSLSocket, verified: bool) -> TLSInfo:
-    version = sock.version() or "?"
-    cipher = (sock.cipher() or ("?",))[0]
-    cert = sock.getpeercert() if verified else None
-    if cert:
-        names = tuple(value for _, value in cert.get("subjectAltName", ()))
-        return TLSInfo(version, cipher, _x509_name(cert.get("subject")), _x509_name(cert.get("issuer")),
-                       cert.get("notBefore", "?"), cert.get("notAfter", "?"), True, names)
-    # Unverified sessions do not decode the certificate; cryptography (installed with keyring
-    # on Linux) can, where it is present.
-    subject = issuer = not_before = not_after = "(unknown)"
-    names: tuple[str, ...] = ()
-    try:
-        from cryptography import x509
-        der = sock.getpeercert(binary_form=True)
-        parsed = x509.load_der_x509_certificate(der)
-        subject, issuer = parsed.subject.rfc4514_string(), parsed.issuer.rfc4514_string()
-        before = getattr(parsed, "not_valid_before_utc", None) or parsed.not_valid_before
-        after = getattr(parsed, "not_valid_after_utc", None) or parsed.not_valid_after
-        not_before = before.strftime("%b %d %H:%M:%S %Y GMT")
-        not_after = after.strftime("%b %d %H:%M:%S %Y GMT")
-        try:
-            san = parsed.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-            names = tuple(str(getattr(n, "value", n)) for n in san)
-        except x509.ExtensionNotFound:
-            pass
-    except Exception:
-        pass
-    return TLSInfo(version, cipher, subject or "(none)", issuer or "(none)", not_before, not_after,
-                   verified, names)
-
-
+@functools.lru_cache(maxsize=256)
 def _is_loopback(host: str) -> bool:
     if host.lower() in ("localhost", "localhost.localdomain"):
         return True
@@ -246,23 +167,67 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-class _CookieResponse:
+class _Headers:
     """What http.cookiejar needs from a response: ``info()`` with ``get_all``."""
 
-    def __init__(self, message):
-        self._message = message
+    def __init__(self, headers: list[tuple[str, str]]):
+        self._headers = headers
 
     def info(self):
-        return self._message
+        return self
+
+    def get_all(self, name: str, default=None):
+        lowered = name.lower()
+        found = [v for n, v in self._headers if n.lower() == lowered]
+        return found or default
 
 
-# -- the session --------------------------------------------------------------------------
+@contextmanager
+def _watch(conn, token: CancelToken):
+    """Cancelling wakes ``conn``'s blocked call: HTTP/1 shuts its socket down, HTTP/2 ends
+    only the caller's stream (the connection carries others)."""
+    if conn.multiplexed:
+        remove = token.add_hook(conn._wake)
+        try:
+            yield
+        finally:
+            remove()
+    else:
+        with token.watch(conn.sock):
+            yield
+
+
+def _no_status(text: str) -> None:
+    pass
+
+
+@dataclass(eq=False)
+class _Job:
+    """One request on its way: where it is now (after redirects) and how it reports."""
+
+    request: Request
+    url: str
+    method: str
+    body: object
+    origin: tuple[str, str]
+    token: CancelToken
+    log: Log
+    status: Callable[[str], None]
+    progress: Progress | None
+    save_to: str | Path | None
+    started: float
+    redirects: list[Hop] = field(default_factory=list)
+    seen: set = field(default_factory=set)
+    loop: bool = False
+
 
 class HttpSession:
-    """Sends requests, keeping a cookie jar and idle keep-alive connections between them.
+    """Sends requests, keeping a cookie jar, idle HTTP/1.1 connections and shared HTTP/2
+    connections between them.
 
-    Safe to use from several worker threads: a connection is taken out of the pool while
-    a request uses it.
+    Safe to use from several worker threads: an HTTP/1.1 connection is taken out of the
+    pool while a request uses it; an HTTP/2 connection stays in the pool and carries the
+    requests of every thread at once (up to the server's stream limit).
     """
 
     def __init__(self, cookies: http.cookiejar.CookieJar | None = None, cafile: str | None = None,
@@ -270,9 +235,11 @@ class HttpSession:
         self.cookies = cookies if cookies is not None else http.cookiejar.CookieJar()
         self.cafile = cafile
         self.head_limit = head_limit
-        self._pool: dict[tuple, list[_Connection]] = {}
+        self._pool: dict[tuple, list[H1Connection]] = {}
+        self._h2: dict[tuple, list[H2Connection]] = {}
+        self._dialling: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
-        self._contexts: dict[bool, ssl.SSLContext] = {}
+        self._contexts: dict[tuple, ssl.SSLContext] = {}
 
     # -- public -------------------------------------------------------------------------
     def send(self, request: Request, *, token: CancelToken | None = None, log: Log = no_log,
@@ -284,8 +251,142 @@ class HttpSession:
         when complete. Raises the NetError family; a body that ends early raises
         TruncatedBody (and a stall NetTimeout) with the partial ``.response`` attached.
         """
+        job = self._job(request, token, log, progress, status, save_to)
+        conn, resp, key = self._exchange(job)
+        return self._complete(job, conn, resp, key)
+
+    def send_many(self, requests: list[Request], *, token: CancelToken | None = None,
+                  log: Log = no_log, progress: Callable[[int, int], None] | None = None,
+                  workers: int = 6) -> list[Response | NetError]:
+        """Send several requests at once; returns each one's Response or NetError, in order.
+
+        Requests that can share an HTTP/2 connection (https:// with Auto where the server
+        offers h2, or HTTP/2 only) go out as streams in one batch: their HEADERS (and small
+        bodies) in one write, and this thread reads every response. That costs about what
+        the protocol costs, where a thread per request costs hand-offs between threads.
+        The others (HTTP/1.1, a body too big to go along, a stream the server refused) go
+        through ``send`` on up to ``workers`` threads. Origins are batched one after another. Redirects are followed and cookies
+        kept as ``send`` does; bodies are kept in memory (up to the session's head limit).
+        ``progress(done, total)`` counts finished requests.
+        """
         token = token or CancelToken()
-        status = status or (lambda text: None)
+        outcomes: list[Response | NetError | None] = [None] * len(requests)
+        done = 0
+
+        def finished(index: int, outcome) -> None:
+            nonlocal done
+            outcomes[index] = outcome
+            done += 1
+            if progress is not None:
+                progress(done, len(requests))
+
+        groups: dict[tuple, list[tuple[int, _Job]]] = {}
+        others: list[tuple[int, _Job]] = []
+        for index, request in enumerate(requests):
+            try:
+                job = self._job(request, token, log, None, None, None)
+            except NetError as exc:
+                finished(index, exc)
+                continue
+            scheme, host, port = host_port(job.url)
+            version = request.http_version
+            if version == "2" or (version == "auto" and scheme == "https"):
+                key = (scheme, host, port, request.proxy, request.verify, version)
+                groups.setdefault(key, []).append((index, job))
+            else:
+                others.append((index, job))
+        for members in groups.values():
+            others += self._send_batch(members, token, finished)
+        if others:
+            def one(item):
+                index, job = item
+                try:
+                    conn, resp, key = self._exchange(job)
+                    return index, self._complete(job, conn, resp, key)
+                except NetError as exc:
+                    return index, exc
+
+            with ThreadPoolExecutor(max(1, min(workers, len(others)))) as pool:
+                for index, outcome in pool.map(one, others):
+                    finished(index, outcome)
+        token.check()
+        return outcomes
+
+    def _send_batch(self, members: list[tuple[int, _Job]], token: CancelToken, finished):
+        """Send ``members`` (one origin) as HTTP/2 streams in batches on one connection;
+        returns those that need ``send``'s way instead."""
+        index, first = members[0]
+        try:
+            conn, key, proxy, reused = self._connection(first.url, first.request, token, first.log)
+        except NetError as exc:
+            for index, _ in members:
+                finished(index, exc)
+            return []
+        except BaseException as exc:
+            err = self._error(exc, "connect", *host_port(first.url)[1:], first.request.timeout,
+                              first.log)
+            for index, _ in members:
+                finished(index, err)
+            return []
+        if not conn.multiplexed:  # the server chose HTTP/1.1: keep the connection for them
+            self._release_idle(conn, key)
+            return members
+        timeout = max(job.request.timeout for _, job in members)
+        pending, fallback = list(members), []
+        first_timing = None if reused else conn.timing
+        while pending:
+            token.check()
+            batch, items = [], []
+            room = max(1, conn.room())
+            while pending and len(batch) < min(room, 100):
+                index, job = pending.pop(0)
+                data = None
+                if job.body is not None:
+                    data = b"".join(job.body) if job.body.length <= 65536 else None
+                    if data is None or not conn.fits(len(data)):
+                        fallback.append((index, job))
+                        continue
+                job.seen.add((job.method, job.url))
+                headers = self._headers(job.method, job.url, job.request, job.body, True)
+                batch.append((index, job))
+                items.append((self._h2_headers(job, headers), data))
+            if not batch:
+                continue
+            streams = conn.start_streams(items, first.log)
+            opened = [s for s in streams if isinstance(s, H2Stream)]
+            try:
+                conn.wait_heads(opened, token, timeout)
+            except (socket.timeout, TimeoutError, NetError):
+                if token.cancelled:
+                    for stream in opened:
+                        conn.abandon(stream)
+                    raise Cancelled() from None
+                # else each stream says below what became of it
+            for (index, job), stream in zip(batch, streams):
+                try:
+                    if isinstance(stream, BaseException):
+                        raise stream
+                    resp = conn.response(stream, job.request.timeout)
+                    resp.token, resp.timeout = token, job.request.timeout
+                    timing, first_timing = first_timing or Timing(reused=True), None
+                    timing.first_byte = resp.first_byte
+                    self._head_received(job, resp, proxy, timing)
+                    finished(index, self._complete(job, conn, resp, key))
+                except Unprocessed as exc:
+                    job.log("*", f"The server did not process the request ({exc}); sending it "
+                                 "again")
+                    fallback.append((index, job))
+                except NetError as exc:
+                    finished(index, exc)
+            if conn.dead is not None:  # the rest go on a new connection, through send
+                self._forget(key, conn)
+                return fallback + pending
+        return fallback
+
+    def _job(self, request, token, log, progress, status, save_to) -> _Job:
+        """Check ``request`` and build what its exchanges share (raises BadRequest)."""
+        if request.http_version not in HTTP_VERSIONS:
+            raise BadRequest(f"Unknown HTTP version choice {request.http_version!r}")
         url, userinfo = split_userinfo(request.full_url())
         if userinfo and not request.username:  # http://user:pass@host/ as curl does
             request = dataclasses.replace(request, username=userinfo[0], password=userinfo[1])
@@ -297,56 +398,47 @@ class HttpSession:
                 text = redact(text, secrets)
             log(direction, text)
 
-        if log is no_log:
-            log_safe = no_log  # noqa: F811 - nothing to write, nothing to redact
-
         for name, value in request.headers:
             if name:
                 check_header(name, value)
-        body = build_body(request)
-        method = request.method.upper()
-        origin = host_port(url)[:2]
-        redirects: list[Hop] = []
-        seen: set[tuple[str, str]] = set()
-        started = time.monotonic()
-        loop = False
+        return _Job(request, url, request.method.upper(), build_body(request), host_port(url)[:2],
+                    token or CancelToken(), no_log if log is no_log else log_safe,
+                    status or _no_status, progress, save_to, time.monotonic())
+
+    def _complete(self, job: _Job, conn, resp, key) -> Response:
+        """Follow redirects from the response head ``resp`` on, then read the final body."""
+        request = job.request
         while True:
-            token.check()
-            seen.add((method, url))
-            final_hop = not request.follow_redirects
-            conn, resp, key = self._exchange(method, url, request, body, token, log_safe, status,
-                                             progress, send_auth=host_port(url)[:2] == origin)
-            location = resp.getheader("Location")
-            if resp.status in REDIRECT_CODES and location and not final_hop:
-                next_url = urljoin(url, location.strip())
-                hop = Hop(method, url, resp.status, resp.reason, next_url)
-                self._discard(conn, resp, key)
-                redirects.append(hop)
-                log_safe("*", f"Redirect {resp.status} to {next_url}")
-                try:
-                    next_url = check_url(next_url)
-                except BadRequest as exc:
-                    raise ProtocolError(f"Redirected to a URL netgui cannot follow: {next_url}",
-                                        detail=str(exc)) from None
-                if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
-                    method = "GET" if method != "HEAD" else "HEAD"
-                    body = None
-                loop = loop or (method, next_url) in seen
-                if len(redirects) > request.max_redirects:
-                    chain = " -> ".join(h.url for h in redirects[-4:])
-                    what = "in a loop" if loop else "too many times"
-                    raise ProtocolError(f"The server redirects {what} (more than "
-                                        f"{request.max_redirects} redirects)", detail=chain)
-                url = next_url
-                continue
-            return self._finish(method, url, conn, resp, key, token, log_safe, status, progress,
-                                save_to, redirects, started)
+            location = resp.fields.get("location")
+            if not (resp.status in REDIRECT_CODES and location and request.follow_redirects):
+                return self._finish(job, conn, resp, key)
+            next_url = urljoin(job.url, location.strip())
+            self._discard(conn, resp, key, job.token)
+            job.redirects.append(Hop(job.method, job.url, resp.status, resp.reason, next_url))
+            job.log("*", f"Redirect {resp.status} to {next_url}")
+            try:
+                next_url = check_url(next_url)
+            except BadRequest as exc:
+                raise ProtocolError(f"Redirected to a URL netgui cannot follow: {next_url}",
+                                    detail=str(exc)) from None
+            if resp.status == 303 or (resp.status in (301, 302) and job.method == "POST"):
+                job.method = "GET" if job.method != "HEAD" else "HEAD"
+                job.body = None
+            job.loop = job.loop or (job.method, next_url) in job.seen
+            if len(job.redirects) > request.max_redirects:
+                chain = " -> ".join(h.url for h in job.redirects[-4:])
+                what = "in a loop" if job.loop else "too many times"
+                raise ProtocolError(f"The server redirects {what} (more than "
+                                    f"{request.max_redirects} redirects)", detail=chain)
+            job.url = next_url
+            conn, resp, key = self._exchange(job)
 
     def close(self) -> None:
-        """Close every idle connection."""
+        """Close every idle connection (and every HTTP/2 connection)."""
         with self._lock:
             pools, self._pool = self._pool, {}
-        for conns in pools.values():
+            shared, self._h2 = self._h2, {}
+        for conns in list(pools.values()) + list(shared.values()):
             for conn in conns:
                 conn.close()
 
@@ -359,13 +451,21 @@ class HttpSession:
     @property
     def idle_connections(self) -> int:
         with self._lock:
-            return sum(len(c) for c in self._pool.values())
+            return sum(len(c) for c in self._pool.values()) + sum(
+                1 for conns in self._h2.values() for c in conns if not c.active_streams)
 
-    # -- one exchange -------------------------------------------------------------------
-    def _context(self, verify: bool) -> ssl.SSLContext:
-        ctx = self._contexts.get(verify)
+    @property
+    def http2_connections(self) -> int:
+        with self._lock:
+            return sum(len(c) for c in self._h2.values())
+
+    # -- connections --------------------------------------------------------------------
+    def _context(self, verify: bool, alpn: str) -> ssl.SSLContext:
+        ctx = self._contexts.get((verify, alpn))
         if ctx is None:
-            ctx = self._contexts[verify] = tls_context(verify=verify, cafile=self.cafile)
+            ctx = tls_context(verify=verify, cafile=self.cafile)
+            ctx.set_alpn_protocols(ALPN[alpn])
+            self._contexts[(verify, alpn)] = ctx
         return ctx
 
     def _proxy_for(self, request: Request, scheme: str, host: str) -> str | None:
@@ -383,41 +483,108 @@ class HttpSession:
             proxy = "http://" + proxy
         return proxy
 
+    def _take_idle(self, key):
+        """A pooled connection for ``key`` that is still usable, or None. HTTP/2 connections
+        are shared by "auto" and "2" requests (pooled without the version in their key)."""
+        h2_ok = key[5] != "1.1"
+        while True:
+            with self._lock:
+                shared = list(self._h2.get(key[:5], ())) if h2_ok else ()
+            # asked outside the session's lock: a connection's lock may be busy reading
+            conn = next((c for c in shared if c.can_open()), None)
+            if conn is None:
+                with self._lock:
+                    idle = self._pool.get(key)
+                    conn = idle.pop() if idle else None
+            if conn is None:
+                return None
+            if conn.multiplexed:
+                if conn.idle_ok():
+                    return conn
+                self._forget(key, conn)
+                if not conn.active_streams:
+                    conn.close()
+                continue
+            if conn.idle_ok():
+                return conn
+            conn.close()  # closed by the server while idle: costs nothing, try the next
+
+    def _forget(self, key, conn) -> None:
+        with self._lock:
+            conns = self._h2.get(key[:5])
+            if conns and conn in conns:
+                conns.remove(conn)
+
     def _connection(self, url: str, request: Request, token: CancelToken, log: Log):
+        """(conn, key, proxy, reused): an idle or shared connection, or a new one."""
         scheme, host, port = host_port(url)
         proxy = self._proxy_for(request, scheme, host)
-        key = (scheme, host, port, proxy, request.verify)
-        with self._lock:
-            idle = self._pool.get(key)
-            conn = idle.pop() if idle else None
+        version = request.http_version
+        if proxy and scheme == "http" and version == "2":
+            raise BadRequest("HTTP/2 through a proxy works for https:// URLs only; choose Auto "
+                             "or HTTP/1.1 for this one")
+        key = (scheme, host, port, proxy, request.verify, version)
+        conn = self._take_idle(key)
         if conn is not None:
-            conn.token, conn.log = token, log
-            conn.timing = Timing(reused=True)
-            if conn.sock is not None:
-                conn.sock.settimeout(request.timeout)
-            conn.timeout = request.timeout
             return conn, key, proxy, True
-        tls = self._context(request.verify) if scheme == "https" else None
+        may_share = version == "2" or (version == "auto" and scheme == "https")
+        if not may_share:
+            return self._dial(key, url, request, token, log), key, proxy, False
+        # Only one thread dials a connection that may turn out to be HTTP/2: the others wait
+        # for it and then share it instead of each opening their own.
+        with self._lock:
+            gate = self._dialling.setdefault(key, threading.Lock())
+        while not gate.acquire(timeout=0.1):
+            token.check()
+        try:
+            conn = self._take_idle(key)
+            if conn is not None:
+                return conn, key, proxy, True
+            conn = self._dial(key, url, request, token, log)
+            if conn.multiplexed:
+                with self._lock:
+                    self._h2.setdefault(key[:5], []).append(conn)
+            return conn, key, proxy, False
+        finally:
+            gate.release()
+
+    def _dial(self, key, url: str, request: Request, token: CancelToken, log: Log):
+        scheme, host, port, proxy, verify, version = key
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        tls = self._context(verify, version) if scheme == "https" else None
+        tunnel = None
+        target = (host, port)
         if proxy:
             parts = urlsplit(proxy)
             if parts.scheme != "http" or not parts.hostname:
                 raise BadRequest(f"Unsupported proxy {proxy!r}: use http://host:port")
-            conn = _Connection(parts.hostname, parts.port or 8080, timeout=request.timeout, tls=tls,
-                               server_hostname=host, token=token, log=log)
-            proxy_headers = {}
+            proxy_headers = []
             if parts.username:
-                from urllib.parse import unquote
-                proxy_headers["Proxy-Authorization"] = basic_auth(unquote(parts.username),
-                                                                  unquote(parts.password or ""))
+                proxy_headers.append(("Proxy-Authorization", basic_auth(
+                    unquote(parts.username), unquote(parts.password or ""))))
+            target = (parts.hostname, parts.port or 8080)
             if scheme == "https":
-                conn.set_tunnel(host, port, headers=proxy_headers)
-            else:
-                conn.proxy_headers = proxy_headers
-        else:
-            conn = _Connection(host, port, timeout=request.timeout, tls=tls, server_hostname=host,
-                               token=token, log=log)
-        return conn, key, proxy, False
+                tunnel = (host, port, proxy_headers)
+        dialled = dial(*target, timeout=request.timeout, token=token, log=log, tls=tls,
+                       server_hostname=host, tunnel=tunnel, alpn=version)
+        if dialled.alpn == "h2" or (scheme == "http" and version == "2"):
+            if scheme == "http":
+                log("*", "HTTP/2 with prior knowledge (h2c)")
+            try:
+                return H2Connection(dialled, where, log=log, timeout=request.timeout)
+            except BaseException:
+                dialled.sock.close()
+                raise
+        if version == "2":
+            dialled.sock.close()
+            chose = dialled.alpn or "nothing"
+            raise ProtocolError(f"{where} does not offer HTTP/2 (ALPN chose {chose}); choose "
+                                "Auto or HTTP/1.1 for this server")
+        conn = H1Connection(dialled, where)
+        conn.proxy_headers = proxy_headers if proxy and scheme == "http" else []
+        return conn
 
+    # -- one exchange -------------------------------------------------------------------
     def _headers(self, method: str, url: str, request: Request, body, send_auth: bool) -> list:
         given = {name.lower() for name, _ in request.headers if name}
         headers: list[tuple[str, str]] = []
@@ -429,9 +596,11 @@ class HttpSession:
             headers.append(("Accept-Encoding", "gzip, deflate"))
         if request.username and send_auth and "authorization" not in given:
             headers.append(("Authorization", basic_auth(request.username, request.password)))
-        cookie_request = urllib.request.Request(url, method=method)
-        self.cookies.add_cookie_header(cookie_request)
-        jar_cookie = cookie_request.unredirected_hdrs.get("Cookie")
+        jar_cookie = None
+        if len(self.cookies):
+            cookie_request = urllib.request.Request(url, method=method)
+            self.cookies.add_cookie_header(cookie_request)
+            jar_cookie = cookie_request.unredirected_hdrs.get("Cookie")
         user_cookie = next((v for n, v in request.headers if n.lower() == "cookie"), None)
         for name, value in request.headers:
             if name and name.lower() != "cookie" and not (
@@ -448,153 +617,219 @@ class HttpSession:
             headers.append(("Content-Length", "0"))
         return headers
 
-    def _exchange(self, method, url, request, body, token, log, status, progress, send_auth):
-        """Send one request and read the response head; returns (conn, response, pool key)."""
+    def _exchange(self, job: _Job):
+        """Send the job's request (to ``job.url``) and read the response head; returns
+        (conn, response head, pool key)."""
+        job.token.check()
+        job.seen.add((job.method, job.url))
+        url, request, token, log, status = job.url, job.request, job.token, job.log, job.status
         scheme, host, port = host_port(url)
-        headers = self._headers(method, url, request, body, send_auth)
-        for attempt in (1, 2):
-            conn, key, proxy, reused = self._connection(url, request, token, log)
-            where = (conn.host, conn.port)
+        headers = self._headers(job.method, url, request, job.body, host_port(url)[:2] == job.origin)
+        for attempt in (1, 2, 3):
             phase = "connect"
+            conn = None
             try:
-                if conn.sock is None:
-                    status(f"Connecting to {host}:{port}" + (f" via {proxy}" if proxy else ""))
-                    conn.connect()
-                else:
-                    log("*", f"Reusing the connection to {conn.remote}")
+                if attempt == 1:
+                    status(f"Connecting to {host}:{port}")
+                conn, key, proxy, reused = self._connection(url, request, token, log)
+                timing = Timing(reused=True) if reused else conn.timing
+                if reused:
+                    log("*", f"Reusing the connection to {conn.remote}"
+                             + (" (HTTP/2)" if conn.multiplexed else ""))
                 phase = "send"
-                with token.watch(conn.sock):
-                    self._send(conn, method, url, proxy, scheme, headers, body, token, log, status,
-                               progress)
-                    sent = time.monotonic()
-                    phase = "wait"
-                    status("Waiting for the response")
-                    resp = conn.getresponse()
-                conn.timing.first_byte = time.monotonic() - sent
+                if conn.multiplexed:
+                    resp = self._send_h2(conn, job, headers)
+                    timing.first_byte = resp.first_byte
+                else:
+                    conn.settimeout(request.timeout)
+                    with token.watch(conn.sock):
+                        self._send_h1(conn, job, proxy, scheme, headers)
+                        sent = time.monotonic()
+                        phase = "wait"
+                        status("Waiting for the response")
+                        resp = conn.read_head(job.method)
+                    timing.first_byte = time.monotonic() - sent
             except BaseException as exc:
-                conn.close()
+                if conn is not None and not conn.multiplexed:
+                    conn.close()
                 if token.cancelled:
                     raise Cancelled() from exc
-                retry = (reused and attempt == 1 and phase in ("send", "wait") and isinstance(
-                    exc, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError,
-                          ConnectionAbortedError)))
+                if isinstance(exc, Unprocessed) and attempt < 3:
+                    if conn is not None:
+                        self._forget(key, conn)
+                    log("*", f"The server did not process the request ({exc}); sending it "
+                             "again on a new connection")
+                    continue
+                retry = (conn is not None and reused and attempt == 1 and phase in ("send", "wait")
+                         and isinstance(exc, (NoAnswer, BrokenPipeError, ConnectionResetError,
+                                              ConnectionAbortedError)))
                 if retry:
                     log("*", "The idle connection was closed by the server; opening a new one")
                     continue
-                err = self._error(exc, phase, host, port, where, request.timeout, log)
-                if err is exc:  # already a NetError (resolve translates): keep its own cause
+                if conn is not None and conn.multiplexed and conn.dead is not None:
+                    self._forget(key, conn)
+                err = self._error(exc, phase, host, port, request.timeout, log)
+                if err is exc:  # already a NetError: keep its own cause
                     raise
                 raise err from exc
-            version = {9: "HTTP/0.9", 10: "HTTP/1.0", 11: "HTTP/1.1"}.get(resp.version, "HTTP")
-            log("<", f"{version} {resp.status} {resp.reason}")
-            for name, value in resp.getheaders():
-                log("<", f"{name}: {value}")
-            self.cookies.extract_cookies(_CookieResponse(resp.msg),
-                                         urllib.request.Request(url, method=method))
-            resp.netgui_version = version
-            resp.netgui_proxy = proxy
+            self._head_received(job, resp, proxy, timing)
             return conn, resp, key
         raise AssertionError("unreachable")
 
-    def _send(self, conn, method, url, proxy, scheme, headers, body, token, log, status, progress):
+    def _head_received(self, job: _Job, resp, proxy, timing) -> None:
+        """Log the response head and take its cookies."""
+        log = job.log
+        if log is not no_log:
+            if resp.version == "HTTP/2":
+                for name, value in resp.pseudo:
+                    log("<", f"{name}: {value}")
+            else:
+                log("<", f"{resp.version} {resp.status} {resp.reason}")
+            for name, value in resp.headers:
+                log("<", f"{name}: {value}")
+        if "set-cookie" in resp.fields or "set-cookie2" in resp.fields:
+            self.cookies.extract_cookies(_Headers(resp.headers),
+                                         urllib.request.Request(job.url, method=job.method))
+        resp.proxy = proxy
+        resp.timing = timing
+
+    def _send_h1(self, conn, job: _Job, proxy, scheme, headers) -> None:
+        url, body, log = job.url, job.body, job.log
         target = url if proxy and scheme == "http" else request_target(url)
-        conn.putrequest(method, target, skip_accept_encoding=True)
-        log(">", f"{method} {target} HTTP/1.1")
-        log(">", f"Host: {_host_header(url)}")
-        for name, value in headers + list(getattr(conn, "proxy_headers", {}).items()):
-            conn.putheader(name, value)
-            log(">", f"{name}: {value}")
-        conn.endheaders()
+        lines = [f"{job.method} {target} HTTP/1.1", f"Host: {_host_header(url)}"]
+        lines += [f"{name}: {value}" for name, value in headers + conn.proxy_headers]
+        if log is not no_log:
+            for line in lines:
+                log(">", line)
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
         if body is None:
+            conn.send_head(head)
             return
-        status("Sending the request body")
-        done, last = 0, 0.0
+        job.status("Sending the request body")
+        done, last, first = 0, 0.0, True
         for chunk in body:
-            token.check()
-            conn.send(chunk)
+            job.token.check()
+            if first and len(chunk) < 65536:
+                conn.send(head + chunk)  # one packet for a small body
+            else:
+                if first:
+                    conn.send(head)
+                conn.send(chunk)
+            first = False
             done += len(chunk)
             now = time.monotonic()
-            if progress and now - last >= PROGRESS_INTERVAL:
+            if job.progress and now - last >= PROGRESS_INTERVAL:
                 last = now
-                progress(done, body.length)
+                job.progress(done, body.length)
+        if first:
+            conn.send(head)
         log("*", f"Sent a body of {body.length} bytes")
 
-    def _error(self, exc, phase, host, port, where, timeout, log) -> NetError:
+    def _h2_headers(self, job: _Job, headers) -> list[tuple[str, str]]:
+        """The pseudo-headers and headers of an HTTP/2 request (logged)."""
+        url = job.url
+        pseudo = [(":method", job.method), (":scheme", host_port(url)[0]),
+                  (":authority", _host_header(url)), (":path", request_target(url))]
+        if job.log is not no_log:
+            for name, value in pseudo + [(n.lower(), v) for n, v in headers]:
+                job.log(">", f"{name}: {value}")
+        return pseudo + headers
+
+    def _send_h2(self, conn, job: _Job, headers):
+        job.status("Sending the request" if job.body is None else "Sending the request body")
+        resp = conn.open_stream(self._h2_headers(job, headers), job.body, token=job.token,
+                                log=job.log, timeout=job.request.timeout, progress=job.progress)
+        resp.token, resp.timeout = job.token, job.request.timeout
+        return resp
+
+    def _error(self, exc, phase, host, port, timeout, log) -> NetError:
         """The NetError for ``exc`` raised while connecting, sending or waiting for the head."""
         if isinstance(exc, NetError):
             err = exc
-        elif isinstance(exc, http.client.LineTooLong):
-            err = ProtocolError(f"{host}:{port} sent oversized headers (a line over 64 KiB)")
-        elif isinstance(exc, http.client.RemoteDisconnected):
-            err = ConnectionLost(f"{host}:{port} closed the connection without answering")
-        elif isinstance(exc, http.client.BadStatusLine):
-            err = ProtocolError(f"{host}:{port} did not answer with HTTP")
-        elif isinstance(exc, http.client.HTTPException):
-            text = str(exc)
-            if "more than" in text and "headers" in text:
-                err = ProtocolError(f"{host}:{port} sent too many headers ({text})")
-            else:
-                err = ProtocolError(f"{host}:{port} sent a malformed response: {text}")
-        elif isinstance(exc, (socket.timeout, TimeoutError)) and phase == "wait":
+        elif isinstance(exc, NoAnswer):
+            err = ConnectionLost(str(exc))
+        elif isinstance(exc, Unprocessed):
+            err = ConnectionLost(f"{host}:{port} refused the request three times ({exc})")
+        elif isinstance(exc, (socket.timeout, TimeoutError)) and phase in ("wait", "send"):
             err = NetTimeout(f"{host}:{port} sent no response within {timeout:g} s")
-        elif isinstance(exc, OSError) and str(exc).startswith("Tunnel connection failed"):
-            err = ProtocolError(f"The proxy refused to connect to {host}:{port}: "
-                                f"{str(exc).split(':', 1)[1].strip()}")
+        elif isinstance(exc, ssl.SSLError) and "NO APPLICATION PROTOCOL" in \
+                str(exc).upper().replace("_", " "):
+            err = TLSError(f"{host}:{port} speaks none of the offered protocols (ALPN); "
+                           "choose another HTTP version")
         elif isinstance(exc, (ssl.SSLError, ssl.CertificateError)):
             err = translate(exc, host, port)
         else:
-            err = translate(exc, *where)
+            err = translate(exc, host, port)
         detail = err.detail or f"{type(exc).__name__}: {exc}"
         err.detail = detail
         log("!", detail)
         return err
 
     # -- the body -----------------------------------------------------------------------
-    def _discard(self, conn, resp, key) -> None:
+    def _discard(self, conn, resp, key, token) -> None:
         """Throw away a redirect's body; keep the connection only if that was cheap."""
         try:
-            if resp.length is not None and resp.length <= 65536 and not resp.chunked:
-                resp.read()
+            if conn.multiplexed:
+                if resp.complete or (resp.length is not None and resp.length <= 65536):
+                    while resp.read():
+                        pass
+                    resp.done()
+                else:
+                    resp.abort()
+                return
+            if resp.mode in ("none", "length") and (resp.length or 0) <= 65536:
+                with token.watch(conn.sock):
+                    while resp.read():
+                        pass
                 self._release(conn, resp, key)
                 return
-        except (OSError, http.client.HTTPException):
-            pass
+        except (OSError, IncompleteBody, NetError):
+            if conn.multiplexed:
+                resp.abort()
+                return
         conn.close()
 
     def _release(self, conn, resp, key) -> None:
-        if resp.will_close or not resp.isclosed() or conn.sock is None:
+        if conn.multiplexed:
+            resp.done()
+        elif resp.reusable:
+            self._release_idle(conn, key)
+        else:
             conn.close()
-            return
+
+    def _release_idle(self, conn, key) -> None:
         with self._lock:
             self._pool.setdefault(key, []).append(conn)
 
-    def _finish(self, method, url, conn, resp, key, token, log, status, progress, save_to,
-                redirects, started) -> Response:
-        declared = resp.getheader("Content-Length")
+    def _finish(self, job: _Job, conn, resp, key) -> Response:
+        method, url, token, log, status = job.method, job.url, job.token, job.log, job.status
+        progress, save_to, started, timeout = job.progress, job.save_to, job.started, \
+            job.request.timeout
+        declared = resp.fields.get("content-length")
         try:
             declared_length = int(declared) if declared is not None else None
         except ValueError:
             declared_length = None
         response = Response(
             method=method, url=url, status=resp.status, reason=resp.reason,
-            http_version=resp.netgui_version, headers=resp.getheaders(), timing=conn.timing,
-            redirects=redirects, remote_address=conn.remote, via_proxy=resp.netgui_proxy,
+            http_version=resp.version, headers=resp.headers, timing=resp.timing,
+            redirects=job.redirects, remote_address=conn.remote, via_proxy=resp.proxy,
             tls=conn.tls_info, content_length=declared_length)
         has_body = method != "HEAD" and resp.status not in (204, 304) and resp.status >= 200
         try:
-            decoder = Decoder(resp.getheader("Content-Encoding") if has_body else None)
+            decoder = Decoder(resp.fields.get("content-encoding") if has_body else None)
         except ProtocolError:
             decoder = Decoder(None)
             log("*", "Unknown Content-Encoding: the body is shown as received")
         try:
             sink = BodySink(save_to, head_limit=self.head_limit)
         except NetError:
-            conn.close()
+            self._drop(conn, resp)
             raise
         raw = 0
         host = host_port(url)[1]
         try:
-            with token.watch(conn.sock):
+            with _watch(conn, token):
                 if has_body:
                     status("Receiving the body")
                     raw = self._pump(resp, decoder, sink, token, progress, save_to is not None,
@@ -602,23 +837,39 @@ class HttpSession:
                     for piece in decoder.finish_pieces():
                         sink.write(piece)
                 else:
-                    resp.read()  # HEAD, 204, 304: nothing to read; closes it for reuse
+                    while resp.read():  # HEAD, 204, 304: nothing should come
+                        pass
         except BaseException as exc:
-            conn.close()
+            self._drop(conn, resp)
             part = sink.abandon()
             response.body, response.body_size, response.part_path = sink.head, sink.size, part
             response.body_complete = False
             response.timing.total = time.monotonic() - started
+            response.frames = resp.frames
+            if resp.frames:
+                log("*", resp.frames)
             if token.cancelled:
                 raise Cancelled() from exc
             raw = response.received
             got = f"after {raw} of {declared_length} bytes" if declared_length is not None \
                 else f"after {raw} bytes"
-            if isinstance(exc, http.client.IncompleteRead):
+            if isinstance(exc, IncompleteBody):
                 err = TruncatedBody(f"The body is truncated: the connection ended {got}")
                 response.truncated = True
+            elif isinstance(exc, StreamReset):
+                err = TruncatedBody(f"The body is truncated: the server reset the stream "
+                                    f"({error_name(resp.stream.reset)}) {got}")
+                response.truncated = True
+            elif isinstance(exc, NetError) and conn.multiplexed and conn.goaway is not None:
+                err = TruncatedBody(f"The body is truncated: the server ended the HTTP/2 "
+                                    f"connection (GOAWAY {error_name(conn.goaway[1])}) {got}",
+                                    detail=str(exc))
+                response.truncated = True
+            elif isinstance(exc, ConnectionLost) and conn.multiplexed:
+                err = TruncatedBody(f"The body is truncated: {exc} {got}")
+                response.truncated = True
             elif isinstance(exc, (socket.timeout, TimeoutError)):
-                err = NetTimeout(f"{host} stopped sending: nothing for {conn.timeout:g} s {got}")
+                err = NetTimeout(f"{host} stopped sending: nothing for {timeout:g} s {got}")
             elif isinstance(exc, NetError):
                 err = exc
             else:
@@ -631,24 +882,27 @@ class HttpSession:
             raise err from exc
         response.body, response.body_size = sink.head, sink.size
         response.elapsed = time.monotonic() - started
-        short = resp.length is not None and resp.length > 0 and not response.stopped_early
-        if short or (not decoder.complete and not response.stopped_early):
-            conn.close()
+        response.frames = resp.frames
+        if not decoder.complete and not response.stopped_early:
+            self._drop(conn, resp)
             response.truncated = True
             response.body_complete = False
             response.part_path = sink.abandon()
             got = (f"{raw} of {declared_length} bytes" if declared_length is not None
                    else f"{raw} bytes")
             err = TruncatedBody(f"The body is truncated: the connection ended after {got}",
-                                detail="Content-Length longer than the body" if short
-                                else f"the {decoder.encoding} stream has no end")
+                                detail=f"the {decoder.encoding} stream has no end")
             log("!", err.detail)
             if response.part_path:
                 log("!", f"Kept the incomplete body as {response.part_path}")
             err.response = response
             raise err
+        if resp.frames:
+            log("*", resp.frames)
+            for name, value in resp.trailers:
+                log("<", f"{name}: {value} (trailer)")
         if response.stopped_early:
-            conn.close()
+            self._drop(conn, resp)
             response.body_complete = False
         else:
             response.body_complete = sink.whole_in_memory
@@ -660,48 +914,54 @@ class HttpSession:
                  + ("; stopped after the first part (not saving)" if response.stopped_early else ""))
         return response
 
+    @staticmethod
+    def _drop(conn, resp) -> None:
+        """Give up on a response: HTTP/1 closes the connection, HTTP/2 resets the stream."""
+        if conn.multiplexed:
+            resp.abort()
+        else:
+            conn.close()
+
     def _pump(self, resp, decoder, sink, token, progress, saving, declared, response) -> int:
         """Read the body into ``sink``; returns the number of raw (encoded) bytes read."""
         raw, last = 0, 0.0
         limit = self.head_limit
-
-        def write(data) -> None:
-            if decoder.active:
-                for piece in decoder.feed_pieces(data):
-                    sink.write(piece)
-            else:
-                sink.write(data)
-
-        while True:
-            token.check()
-            try:
-                # read1: at most one recv, so bytes already received are never lost to a
-                # timeout in a later recv, and chunks are handed over as they come.
-                data = resp.read1(CHUNK)
+        read = resp.read
+        decoding = decoder.active
+        write = sink.write
+        check = token.check
+        monotonic = time.monotonic
+        try:
+            while True:
+                check()
+                data = read()
                 n = len(data)
-            except http.client.IncompleteRead as exc:
-                write(exc.partial)
-                raise
-            if not n:
-                break
-            raw += n
+                if not n:
+                    break
+                raw += n
+                if decoding:
+                    for piece in decoder.feed_pieces(data):
+                        write(piece)
+                else:
+                    write(data)
+                if progress is not None:
+                    now = monotonic()
+                    if now - last >= PROGRESS_INTERVAL:
+                        last = now
+                        response.received = raw
+                        progress(raw, declared)
+                if not saving and sink.size > limit:
+                    response.stopped_early = True
+                    break
+        finally:
             response.received = raw
-            write(data)
-            now = time.monotonic()
-            if progress is not None and now - last >= PROGRESS_INTERVAL:
-                last = now
-                progress(raw, declared)
-            if not saving and sink.size > limit:
-                response.stopped_early = True
-                break
         token.check()  # a cancel shuts the socket down, which looks like the end of the body
         if progress is not None:
             progress(raw, declared)
-        if not response.stopped_early and not resp.chunked and resp.length == 0:
-            resp.close()  # read1 leaves a fully read response open; close it for reuse
         return raw
 
 
+@functools.lru_cache(maxsize=512)
 def _host_header(url: str) -> str:
     parts = urlsplit(url)
     return parts.netloc.rsplit("@", 1)[-1]

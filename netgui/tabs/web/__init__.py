@@ -32,6 +32,8 @@ from netgui.net.http.request import (
     with_query,
 )
 from netgui.net.http.session import HttpSession, Response, export_cookies, import_cookies
+from netgui.net.http.websocket import check_url as check_websocket_url
+from netgui.net.http.websocket import is_websocket_url
 from netgui.tabs.base import Tab
 from netgui.ui.form import Field, Form
 from netgui.ui.progress import ProgressRow
@@ -41,6 +43,7 @@ from netgui.ui.transcript import TranscriptPane
 from .checks_view import ChecksView
 from .collection_panel import CollectionPanel
 from .views import BodyViews, ResponseSummary, describe_details, scrolled_text
+from .websocket import WebSocketView
 from .widgets import KeyValueTable
 
 HISTORY_KEY = "web.history"
@@ -51,6 +54,7 @@ RAW_TYPES = ("application/json", "text/plain; charset=utf-8", "application/xml",
              "application/x-www-form-urlencoded", "text/html; charset=utf-8")
 BODY_KINDS = (("none", "None"), ("form", "Form (urlencoded)"), ("multipart", "Multipart"),
               ("raw", "Raw text / JSON"))
+HTTP_VERSION_LABELS = {"auto": "Auto", "1.1": "HTTP/1.1", "2": "HTTP/2"}
 
 
 # -- worker functions (run in the task runner's threads) -------------------------------------
@@ -93,8 +97,11 @@ def _url_problem(value: str) -> str | None:
     if "{{" in value:
         return None  # {{variables}} are checked when they are filled in
     try:
-        check_url(value)
-    except BadRequest as exc:
+        if is_websocket_url(value):
+            check_websocket_url(value)
+        else:
+            check_url(value)
+    except NetError as exc:
         return str(exc)
     return None
 
@@ -121,6 +128,7 @@ class WebTab(Tab):
         paned.add(self.sidebar, weight=1)
         paned.add(left, weight=2)
         paned.add(right, weight=3)
+        self.ws_view: WebSocketView | None = None
         self._build_request_side(left)
         self._build_response_side(right)
         self.collections = CollectionPanel(self.sidebar, self)
@@ -132,6 +140,7 @@ class WebTab(Tab):
             self.hide_sidebar(remember=False)  # a small screen, or the user's choice
         self._sashes_placed = False
         self.bind("<Map>", self._place_sashes, add="+")
+        self._url_changed()
 
     # -- building: request ------------------------------------------------------------------
     def _build_request_side(self, parent) -> None:
@@ -144,6 +153,8 @@ class WebTab(Tab):
             Field("follow", "Follow redirects (up to 20)", kind="check", default=True),
             Field("verify", "Verify TLS certificates", kind="check", default=True),
             Field("timeout", "Timeout (s)", kind="int", default=30, minimum=1, maximum=3600),
+            Field("http_version", "HTTP version", kind="choice", width=10, default="Auto",
+                  choices=tuple(HTTP_VERSION_LABELS.values())),
             Field("proxy", "Proxy", width=24,
                   validator=lambda v: None if not v or v.lower() == "none" or v.startswith(
                       "http://") else "Use http://host:port, none, or leave blank"),
@@ -288,6 +299,11 @@ class WebTab(Tab):
         self.response_book.add(self._build_cookies(self.response_book), text="Cookies", padding=4)
         self.transcript = TranscriptPane(self.response_book, palette=self.app.theme)
         self.response_book.add(self.transcript, text="Transcript", padding=4)
+        self.ws_view = WebSocketView(self.response_book, self.app, self.transcript,
+                                     on_state=self._websocket_state, palette=self.app.theme)
+        self.response_book.add(self.ws_view, text="WebSocket", padding=4)
+        self.response_book.hide(self.ws_view)
+        self._ws_mode = False
 
     def _build_cookies(self, parent) -> ttk.Frame:
         frame = ttk.Frame(parent)
@@ -322,7 +338,9 @@ class WebTab(Tab):
             username=values["username"], password=values["password"] if values["username"] else "",
             follow_redirects=values["follow"], verify=values["verify"],
             timeout=float(values["timeout"] or 30),
-            proxy=None if not proxy else "" if proxy.lower() == "none" else proxy)
+            proxy=None if not proxy else "" if proxy.lower() == "none" else proxy,
+            http_version=next((k for k, v in HTTP_VERSION_LABELS.items()
+                               if v == values.get("http_version")), "auto"))
 
     def load_request(self, request: Request, password: str | None = None) -> None:
         """Fill the form and tables from a request (history, saved requests)."""
@@ -330,7 +348,8 @@ class WebTab(Tab):
             "method": request.method, "url": request.url, "username": request.username,
             "password": password or "", "follow": request.follow_redirects,
             "verify": request.verify, "timeout": int(request.timeout),
-            "proxy": "none" if request.proxy == "" else request.proxy or "", "save_to": ""})
+            "proxy": "none" if request.proxy == "" else request.proxy or "", "save_to": "",
+            "http_version": HTTP_VERSION_LABELS.get(request.http_version, "Auto")})
         if request.params:
             self.form.set("url", with_query(request.url, split_query(request.url)[1] + request.params))
         self.headers.set_rows(request.headers)
@@ -342,6 +361,10 @@ class WebTab(Tab):
         self._show_body_kind()
 
     def _url_changed(self) -> None:
+        websocket = is_websocket_url(self.form.variables["url"].get())
+        self.form.submit_button.configure(text="Connect" if websocket else "Send")
+        if self.ws_view is not None:  # None while the form is being built
+            self._set_websocket_mode(websocket or self.ws_view.running)
         if self._syncing:
             return
         if self.form.variables["url"].get().lstrip().startswith("curl "):
@@ -365,7 +388,10 @@ class WebTab(Tab):
 
     # -- sending ---------------------------------------------------------------------------------
     def send(self, values: dict | None = None) -> None:
-        """Form submit: build the request and start it."""
+        """Form submit: build the request and start it (ws:// and wss:// connect instead)."""
+        if is_websocket_url((values or self.form.values())["url"]):
+            self.connect_websocket(values)
+            return
         try:
             request = self.build_request(values)
             request.full_url()
@@ -404,6 +430,45 @@ class WebTab(Tab):
     def cancel(self) -> None:
         if self.task is not None:
             self.task.cancel()
+        self.ws_view.cancel()
+
+    # -- WebSocket -------------------------------------------------------------------------------
+    def connect_websocket(self, values: dict | None = None) -> None:
+        """Open a WebSocket to the form's ws:// or wss:// URL with the Headers table's headers
+        (and basic auth from the form); the WebSocket tab shows the messages."""
+        values = values or self.form.values()
+        self.transcript.append("*", f"WebSocket {values['url']}")
+        task = self.ws_view.connect(values["url"], [(n, v) for n, v in self.headers.rows() if n],
+                                    values["verify"], float(values["timeout"] or 30),
+                                    values["username"], values["password"])
+        if task is not None:
+            self.track(task)
+            self.response_book.select(self.ws_view)
+
+    def _websocket_state(self, busy: bool) -> None:
+        self.form.set_busy(busy, "WebSocket in use (the WebSocket tab)" if busy else None)
+        self.cancel_button.state(["!disabled"] if busy else ["disabled"])
+        if not busy:
+            self.form.set_status(self.ws_view.state_label.cget("text"))
+            self._url_changed()
+
+    def _set_websocket_mode(self, on: bool) -> None:
+        """A ws:// or wss:// URL shows the WebSocket and Transcript tabs in place of the
+        response's Body, Headers, Details and Cookies (and the summary above them)."""
+        if on == self._ws_mode:
+            return
+        self._ws_mode = on
+        book = self.response_book
+        for tab_id in book.tabs()[:4]:
+            book.hide(tab_id) if on else book.add(tab_id)
+        if on:
+            self.summary.pack_forget()
+            book.add(self.ws_view)
+            book.select(self.ws_view)
+        else:
+            book.hide(self.ws_view)
+            self.summary.pack(side="top", fill="x", before=book)
+            book.select(0)
 
     def continue_without_verifying(self) -> None:
         """Resend the request that failed on its certificate, this once without verifying."""
@@ -418,7 +483,8 @@ class WebTab(Tab):
         self.show_response(response, rendered)
         kind = "ok" if response.status < 400 else "error"
         saved = f" · saved to {response.saved_path}" if response.saved_path else ""
-        self.form.set_status(f"{response.status} {response.reason} · {human_bytes(response.body_size)}"
+        head = f"{response.status} {response.reason}".strip()  # HTTP/2 has no reason phrase
+        self.form.set_status(f"{head} · {human_bytes(response.body_size)}"
                              f" in {response.timing.total * 1000:.0f} ms{saved}", kind)
         self.progress.finish(human_bytes(response.body_size))
         self._add_history(self.last_request, response.status)
@@ -685,6 +751,7 @@ class WebTab(Tab):
     def on_theme_changed(self, palette) -> None:
         self.body_views.set_palette(palette)
         self.transcript.set_palette(palette)
+        self.ws_view.set_palette(palette)
         style_text(self.details, palette)
         style_text(self.raw_text, palette)
         self.checks_view.set_palette(palette)

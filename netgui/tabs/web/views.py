@@ -280,7 +280,7 @@ class ResponseSummary(ttk.Frame):
     def show(self, response, palette: Palette) -> None:
         code = response.status
         colour = palette.ok if code < 300 else palette.accent if code < 400 else palette.error
-        self.status.configure(text=f"{code} {response.reason}", foreground=colour)
+        self.status.configure(text=f"{code} {response.reason}".strip(), foreground=colour)
         size = human_bytes(response.body_size)
         if response.stopped_early:
             size = f"{human_bytes(response.content_length)}" if response.content_length else "large body"
@@ -300,6 +300,16 @@ class ResponseSummary(ttk.Frame):
         self.warning.configure(text="")
 
 
+def _how_chosen(response) -> str:
+    """How the HTTP version came about: ALPN over TLS, prior knowledge (h2c), or plain."""
+    if response.tls is not None:
+        alpn = getattr(response.tls, "alpn", None)
+        return f" (ALPN: {alpn})" if alpn else " (the server offered no ALPN protocol)"
+    if response.http_version == "HTTP/2":
+        return " (cleartext, prior knowledge: h2c)"
+    return ""
+
+
 def describe_details(response) -> str:
     """The Details view: timing breakdown, redirect chain, addresses, TLS."""
     t = response.timing
@@ -316,6 +326,9 @@ def describe_details(response) -> str:
     lines.append(f"  {'Total':<11}{t.total * 1000:9.1f} ms")
     lines += ["", f"Remote address  {response.remote_address or '?'}"
               + (f" (proxy {response.via_proxy})" if response.via_proxy else "")]
+    lines.append(f"Protocol        {response.http_version}{_how_chosen(response)}")
+    if response.frames:
+        lines.append(f"Frames          {response.frames.split(': ', 1)[-1]}")
     lines.append(f"Body            {human_bytes(response.body_size)} decoded, "
                  f"{human_bytes(response.received)} received"
                  + (f", Content-Length {response.content_length}" if response.content_length is not None
