@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from netgui.net.cancel import CancelToken
@@ -298,5 +298,7 @@ def test_no_system_resolver(monkeypatch):
                         min_size=1, max_size=20), min_size=1, max_size=6), st.booleans())
 def test_plain_names_parse_as_dnspython_parses_them(labels, absolute):
     import dns.name
+    # dnspython reads a lone "@" as a zone file's origin; typed into a lookup it is the label "@"
+    assume(labels != ["@"])
     text = ".".join(labels) + ("." if absolute else "")
     assert parse_name(text).labels == dns.name.from_text(text).labels
