@@ -108,3 +108,6 @@ def client_for(transcript):
     yield make
     for c in clients:
         c.close()
+
+
+from .sftp_fixtures import *  # noqa: E402,F401,F403  (SFTP: sshd, known hosts, agent)
