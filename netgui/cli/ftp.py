@@ -134,7 +134,9 @@ def _terminal_callbacks() -> dict:
     def ask_password(user, host):
         return getpass.getpass(f"Password for {user}@{host}: ") if interactive else None
 
-    def ask_passphrase(path):
+    def ask_passphrase(path, problem):
+        if problem and interactive:
+            print(problem, file=sys.stderr)
         return getpass.getpass(f"Passphrase for {path}: ") if interactive else None
 
     def ask_kbdint(name, instructions, prompts):

@@ -457,6 +457,10 @@ class FtpClient:
     def rmdir(self, path: str) -> None:
         self._op(f"remove folder {path}", lambda ftp: ftp.rmd(path))
 
+    def chmod(self, path: str, mode: int) -> None:
+        """Change permissions with ``SITE CHMOD`` (most Unix servers have it; others refuse)."""
+        self._op(f"change the permissions of {path}", lambda ftp: ftp.voidcmd(f"SITE CHMOD {mode:o} {path}"))
+
     def delete(self, path: str, kind: str = FILE, *, on_item: Callable[[str], None] | None = None) -> int:
         """Delete a file or link, or a folder with everything in it. Returns items deleted."""
         if kind != DIR:

@@ -46,7 +46,14 @@ class HostKeyUnknown(HostKeyError):
 
 
 class HostKeyChanged(HostKeyError):
-    """The host is known with another key: possibly someone in the middle. Never accepted."""
+    """The host is known with another key: possibly someone in the middle. Never accepted.
+    ``host`` (as known_hosts writes it), ``old`` and ``new`` ((type, fingerprint) pairs) and
+    ``where`` (file:line of the known key) let a dialog show the facts."""
+
+    def __init__(self, message: str, *, host: str = "", old: tuple[str, str] = ("", ""),
+                 new: tuple[str, str] = ("", ""), where: str = ""):
+        super().__init__(message, detail=f"known key in {where}" if where else None)
+        self.host, self.old, self.new, self.where = host, old, new, where
 
 
 class HostKeyRevoked(HostKeyError):
@@ -218,11 +225,12 @@ class KnownHosts:
         if match.trusted:
             old = match.trusted[0]
             others = f" (and {len(match.trusted) - 1} more)" if len(match.trusted) > 1 else ""
+            known = (key_type_name(old.key.get_algorithm()), fingerprint(old.key))
+            now = (key_type_name(key.get_algorithm()), fingerprint(key))
             raise HostKeyChanged(
-                f"The host key of {label} has changed: known {key_type_name(old.key.get_algorithm())} "
-                f"{fingerprint(old.key)}{others}, now {key_type_name(key.get_algorithm())} "
-                f"{fingerprint(key)}. Refusing to connect",
-                detail=f"known key in {old.where()}")
+                f"The host key of {label} has changed: known {known[0]} {known[1]}{others}, "
+                f"now {now[0]} {now[1]}. Refusing to connect",
+                host=label, old=known, new=now, where=old.where())
         return UNKNOWN
 
     def preferred_algorithms(self, host: str, port: int, addr: str | None = None) -> list[str]:

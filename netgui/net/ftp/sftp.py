@@ -68,8 +68,10 @@ AskKbdInt = Callable[[str, str, list[KbdPrompt]], "list[str] | None"]
 """``ask(name, instructions, prompts) -> answers`` (None: give up). Called on the caller's thread."""
 AskPassword = Callable[[str, str], "str | None"]
 """``ask(user, host) -> password`` when the server wants one and the site has none."""
-AskPassphrase = Callable[[str], "str | None"]
-"""``ask(key_file) -> passphrase`` for an encrypted key file without a saved passphrase."""
+AskPassphrase = Callable[[str, str], "str | None"]
+"""``ask(key_file, problem) -> passphrase`` for an encrypted key file without a (right) saved
+passphrase; ``problem`` is "" the first time, else why it is asked again."""
+PASSPHRASE_TRIES = 3
 
 
 class SftpStatusError(ProtocolError):
@@ -584,15 +586,22 @@ class SftpClient:
                 if site.auth == "agent" and not pairs:
                     raise AuthError(f"The SSH agent at {path} holds no keys")
         if site.key_file and site.auth in ("auto", "key"):
-            try:
-                loaded = _read_key_file(site.key_file, site.key_passphrase)
-            except _NeedsPassphrase:
-                answer = (await self._ask_async(self.ask_passphrase, site.key_file)
-                          if self.ask_passphrase else None)
-                if not answer:
-                    raise AuthError(f"The key file {site.key_file} is encrypted: enter its passphrase") from None
-                loaded = _read_key_file(site.key_file, answer)
-                site.key_passphrase = answer        # memory only: the pool's other connections use it
+            passphrase = site.key_passphrase
+            for attempt in range(PASSPHRASE_TRIES):
+                try:
+                    loaded = _read_key_file(site.key_file, passphrase)
+                    break
+                except _NeedsPassphrase as exc:
+                    if self.ask_passphrase is None or attempt == PASSPHRASE_TRIES - 1:
+                        raise AuthError(str(exc)) from None
+                    problem = "" if not passphrase else str(exc)
+                    self._say("*", f"Passphrase needed for {site.key_file}")
+                    passphrase = await self._ask_async(self.ask_passphrase, site.key_file, problem)
+                    if not passphrase:
+                        raise AuthError(f"The key file {site.key_file} is encrypted: "
+                                        "enter its passphrase") from None
+            if passphrase != site.key_passphrase:
+                site.key_passphrase = passphrase    # memory only: the pool's other connections use it
                 self._log = self._logger(self._raw_log)
             pairs += [(pair, f"{Path(site.key_file).name} {_pair_fingerprint(pair)}") for pair in loaded]
         elif site.auth == "key":
@@ -1287,7 +1296,7 @@ def _pair_fingerprint(pair) -> str:
 
 
 class _NeedsPassphrase(AuthError):
-    pass
+    """No passphrase, or a wrong one: asking (again) may help."""
 
 
 def _read_key_file(path: str, passphrase: str) -> list:
@@ -1295,7 +1304,7 @@ def _read_key_file(path: str, passphrase: str) -> list:
         return asyncssh.load_keypairs([path], passphrase or None)
     except asyncssh.KeyEncryptionError as exc:
         if "passphrase" in str(exc).lower():
-            raise AuthError(f"Wrong passphrase for the key file {path}") from None
+            raise _NeedsPassphrase(f"Wrong passphrase for the key file {path}") from None
         raise AuthError(f"Cannot decrypt the key file {path}: {exc}") from None
     except asyncssh.KeyImportError as exc:
         text = str(exc)

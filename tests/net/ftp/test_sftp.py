@@ -86,11 +86,25 @@ def test_password_and_passphrase_asked_only_when_needed(sshd, sftp_for, transcri
     assert len(asked) == 1
     phrases = []
     client = sftp_for(sshd, password="", key_file=str(sshd.encrypted_key), auth="key",
-                      ask_passphrase=lambda path: phrases.append(path) or KEY_PASSPHRASE,
+                      ask_passphrase=lambda path, problem: phrases.append((path, problem)) or KEY_PASSPHRASE,
                       ask_password=lambda u, h: pytest.fail("no password needed"))
     client.connect()
-    assert phrases == [str(sshd.encrypted_key)]
+    assert phrases == [(str(sshd.encrypted_key), "")]
     assert PASSWORD not in transcript.text() and KEY_PASSPHRASE not in transcript.text()
+
+
+def test_a_wrong_passphrase_is_asked_again_then_refused(sshd, sftp_for):
+    asked = []
+    client = sftp_for(sshd, password="", key_file=str(sshd.encrypted_key), key_passphrase="stale",
+                      auth="key", ask_passphrase=lambda path, problem: asked.append(problem) or KEY_PASSPHRASE)
+    client.connect()
+    assert asked == [f"Wrong passphrase for the key file {sshd.encrypted_key}"]
+    assert client.site.key_passphrase == KEY_PASSPHRASE
+    asked.clear()
+    with pytest.raises(AuthError, match="^Wrong passphrase"):
+        sftp_for(sshd, password="", key_file=str(sshd.encrypted_key), auth="key",
+                 ask_passphrase=lambda path, problem: asked.append(problem) or "nope").connect()
+    assert len(asked) == 2 and asked[0] == "" and asked[1].startswith("Wrong passphrase")
 
 
 def test_rejected_key_names_the_key_tried(sshd, sftp_for):

@@ -48,6 +48,8 @@ def test_plain_hashed_pattern_and_port_matching(tmp_path, keys):
         kh.check("plain.example", 22, keys[0])
     assert keys[2].get_fingerprint() in str(info.value) and keys[0].get_fingerprint() in str(info.value)
     assert str(f) in info.value.detail
+    assert info.value.old[1] == keys[2].get_fingerprint() and info.value.new[1] == keys[0].get_fingerprint()
+    assert info.value.host == "plain.example" and info.value.where.startswith(str(f))
 
 
 def test_revoked_key_is_refused(tmp_path, keys):
