@@ -72,6 +72,7 @@ class FtpSite:
     cafile: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     initial_dir: str = ""
+    protocol = "ftp"             # not a field; SftpSite says "sftp"
 
     def describe(self) -> str:
         return f"{self.host}:{self.port}"

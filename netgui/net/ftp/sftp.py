@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import errno
 import os
 import posixpath
 import queue
@@ -45,9 +44,10 @@ import asyncssh
 
 from netgui.net.cancel import CancelToken
 from netgui.net.connection import DEFAULT_TIMEOUT, Log, no_log, open_connection
-from netgui.net.errors import (AuthError, Cancelled, ConnectError, ConnectionLost, LocalFileError, NetError,
-                      NetTimeout, ProtocolError, translate)
+from netgui.net.errors import (AuthError, Cancelled, ConnectionLost, LocalFileError, NetError, NetTimeout,
+                               ProtocolError, translate)
 from netgui.net.redact import redact
+
 from .client import PROGRESS_INTERVAL, Progress, _local_error, _no_progress, local_child, remote_join
 from .hostkeys import (ALWAYS, KNOWN, ONCE, AskHostKey, HostKeyError, HostKeyQuestion, HostKeyUnknown,
                        KnownHosts, fingerprint, host_label, key_type_name)

@@ -110,4 +110,5 @@ def client_for(transcript):
         c.close()
 
 
-from .sftp_fixtures import *  # noqa: E402,F401,F403  (SFTP: sshd, known hosts, agent)
+from .sftp_fixtures import (hostile, known_hosts_for, sftp_for, sftp_tree, ssh_agent, sshd,  # noqa: E402,F401
+                            sshd_pam)

@@ -14,9 +14,8 @@ import pytest
 
 from netgui.net.ftp.hostkeys import KnownHosts
 from netgui.net.ftp.sftp import SftpClient, SftpSite
+from tests.support.hostile_sftp import HostileSftpServer
 from tests.support.sshd import PASSWORD, USER, Sshd
-
-from .conftest import make_tree
 
 
 @pytest.fixture(scope="session")
@@ -37,12 +36,26 @@ def sshd_pam():
 @pytest.fixture
 def sftp_tree(sshd, request):
     """The FTP tests' tree (hostile names too) in a fresh folder the sshd user owns."""
+    from .conftest import make_tree   # not at the top: conftest imports this module
     root = sshd.root / request.node.name[:60].replace("[", "_").replace("]", "_")
     shutil.rmtree(root, ignore_errors=True)
     make_tree(root)
     sshd.chown_tree(root)
     yield root
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def hostile(tmp_path):
+    """The hostile asyncssh SFTP server (tests/support/hostile_sftp.py) serving a fresh folder."""
+    root = tmp_path / "served"
+    root.mkdir()
+    (root / "drop.bin").write_bytes(os.urandom(2_000_000))
+    (root / "stall.bin").write_bytes(b"x" * 1000)
+    (root / "hello.txt").write_text("hello\n")
+    server = HostileSftpServer(root, drop_after=600_000).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -96,4 +109,4 @@ def ssh_agent(tmp_path):
     proc.wait(5)
 
 
-__all__ = ["sshd", "sshd_pam", "sftp_tree", "known_hosts_for", "sftp_for", "ssh_agent"]
+__all__ = ["sshd", "sshd_pam", "sftp_tree", "hostile", "known_hosts_for", "sftp_for", "ssh_agent"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -18,7 +17,7 @@ from netgui.net.ftp.sftp import SftpClient, SftpSite, SftpStatusError, pool_fact
 from tests.support.peers import FaultyRelay, free_port
 from tests.support.sshd import JAIL_USER, KEY_PASSPHRASE, PASSWORD, USER
 
-from .conftest import HOSTILE, snapshot, usable
+from .conftest import snapshot
 
 
 def names(entries):

@@ -10,19 +10,7 @@ from netgui.net.errors import AuthError, ConnectionLost, NetTimeout
 from netgui.net.ftp.hostkeys import ALWAYS, HostKeyChanged, KnownHosts
 from netgui.net.ftp.listing import display_name
 from netgui.net.ftp.sftp import SftpClient, SftpSite, SftpStatusError
-from tests.support.hostile_sftp import OTP, PASSWORD, USER, HostileSftpServer
-
-
-@pytest.fixture
-def hostile(tmp_path):
-    root = tmp_path / "served"
-    root.mkdir()
-    (root / "drop.bin").write_bytes(os.urandom(2_000_000))
-    (root / "stall.bin").write_bytes(b"x" * 1000)
-    (root / "hello.txt").write_text("hello\n")
-    server = HostileSftpServer(root, drop_after=600_000).start()
-    yield server
-    server.stop()
+from tests.support.hostile_sftp import OTP, PASSWORD, USER
 
 
 @pytest.fixture
