@@ -138,10 +138,8 @@ def _is_connection_failure(exc: BaseException) -> bool:
         return False
     if isinstance(exc, (asyncssh.PermissionDenied, asyncssh.HostKeyNotVerifiable)):
         return False
-    # AttributeError: a sibling gave the connection up while this call was using its session
     return isinstance(exc, (asyncssh.DisconnectError, asyncssh.ChannelOpenError, ConnectionError,
-                            EOFError, BrokenPipeError, ConnectionLost, asyncssh.ConnectionLost,
-                            AttributeError))
+                            EOFError, BrokenPipeError, ConnectionLost, asyncssh.ConnectionLost))
 
 
 class _Ticker:
@@ -382,6 +380,15 @@ class SftpClient:
     @property
     def connected(self) -> bool:
         return self._sftp is not None
+
+    @property
+    def _session(self) -> asyncssh.SFTPClient:
+        """The SFTP session, for requests; gone when a sibling found the connection dead
+        while this call ran (then the call counts as cut off by a lost connection)."""
+        sftp = self._sftp
+        if sftp is None:
+            raise asyncssh.SFTPNoConnection("the connection was closed")
+        return sftp
 
     @property
     def cwd(self) -> str | None:
@@ -736,7 +743,7 @@ class SftpClient:
 
     async def _realpath(self, path: str) -> str:
         self._say(">", f"REALPATH {path}")
-        raw = await self._req(f"open folder {path}", self._sftp.realpath(self._b(path)))
+        raw = await self._req(f"open folder {path}", self._session.realpath(self._b(path)))
         return self._s(raw)
 
     def _entry(self, name: str, attrs, target: str | None = None) -> RemoteEntry:
@@ -834,7 +841,7 @@ class SftpClient:
     def noop(self) -> None:
         async def ping():
             self._say(">", f"STAT {self._cwd or '.'}")
-            await self._req("keep the connection alive", self._sftp.stat(self._b(self._cwd or ".")))
+            await self._req("keep the connection alive", self._session.stat(self._b(self._cwd or ".")))
         self._op("keep the connection alive", ping)
 
     def keepalive(self, idle: float = 60.0, log: Log | None = None) -> bool:
@@ -865,7 +872,7 @@ class SftpClient:
         async def run():
             target = await self._realpath(self._abs(path))
             self._say(">", f"STAT {target}")
-            attrs = await self._req(f"open folder {path}", self._sftp.stat(self._b(target)))
+            attrs = await self._req(f"open folder {path}", self._session.stat(self._b(target)))
             if attrs.permissions is not None and not stat_mod.S_ISDIR(attrs.permissions):
                 raise SftpStatusError(f"Cannot open folder {path}: not a folder", code=asyncssh.FX_NOT_A_DIRECTORY)
             self._cwd = target
@@ -881,7 +888,7 @@ class SftpClient:
             refused: list[str] = []
             links: list[tuple[int, bytes]] = []
             handle_path = self._b(target)
-            names = await self._req(f"list {target}", self._sftp.readdir(handle_path))
+            names = await self._req(f"list {target}", self._session.readdir(handle_path))
             for item in names:
                 raw = item.filename if isinstance(item.filename, bytes) else self._b(item.filename)
                 if raw in (b".", b".."):
@@ -901,7 +908,7 @@ class SftpClient:
                 base = handle_path.rstrip(b"/") or b""
                 self._say(">", f"READLINK x{len(links)}")
                 results = await self._req(f"list {target}", asyncio.gather(
-                    *(self._sftp.readlink(base + b"/" + raw) for _, raw in links), return_exceptions=True))
+                    *(self._session.readlink(base + b"/" + raw) for _, raw in links), return_exceptions=True))
                 for (index, _), result in zip(links, results):
                     if isinstance(result, bytes):
                         entries[index].target = display_name(self._s(result))
@@ -913,7 +920,7 @@ class SftpClient:
         async def run():
             target = self._abs(path)
             self._say(">", f"{'STAT' if follow else 'LSTAT'} {target}")
-            call = self._sftp.stat if follow else self._sftp.lstat
+            call = self._session.stat if follow else self._session.lstat
             try:
                 attrs = await self._req(f"read {path}", call(self._b(target)))
             except SftpStatusError as exc:
@@ -940,21 +947,21 @@ class SftpClient:
         return self._op(what, run)
 
     def mkdir(self, path: str) -> str:
-        self._simple(f"create folder {path}", "MKDIR", lambda p: self._sftp.mkdir(p), path)
+        self._simple(f"create folder {path}", "MKDIR", lambda p: self._session.mkdir(p), path)
         return self._abs(path)
 
     def rename(self, old: str, new: str) -> None:
-        self._simple(f"rename {old}", "RENAME", lambda a, b: self._sftp.rename(a, b), old, new)
+        self._simple(f"rename {old}", "RENAME", lambda a, b: self._session.rename(a, b), old, new)
 
     def delete_file(self, path: str) -> None:
-        self._simple(f"delete {path}", "REMOVE", lambda p: self._sftp.remove(p), path)
+        self._simple(f"delete {path}", "REMOVE", lambda p: self._session.remove(p), path)
 
     def rmdir(self, path: str) -> None:
-        self._simple(f"remove folder {path}", "RMDIR", lambda p: self._sftp.rmdir(p), path)
+        self._simple(f"remove folder {path}", "RMDIR", lambda p: self._session.rmdir(p), path)
 
     def chmod(self, path: str, mode: int) -> None:
         self._simple(f"change the permissions of {path}", f"SETSTAT mode={mode:o}",
-                     lambda p: self._sftp.chmod(p, mode), path)
+                     lambda p: self._session.chmod(p, mode), path)
 
     def delete(self, path: str, kind: str = FILE, *, on_item: Callable[[str], None] | None = None) -> int:
         """Delete a file or link, or a folder with everything in it (links are not followed)."""
@@ -977,7 +984,7 @@ class SftpClient:
         async def run():
             target = self._abs(path)
             self._say(">", f"OPEN {target} (read)")
-            f = await self._req(f"read {path}", self._sftp.open(self._b(target), "rb", block_size=0))
+            f = await self._req(f"read {path}", self._session.open(self._b(target), "rb", block_size=0))
             try:
                 data = await self._read_range(f, 0, limit + 1, f"read {path}", None)
             finally:
@@ -1081,7 +1088,7 @@ class SftpClient:
             async def run():
                 target = self._abs(remote)
                 self._say(">", f"OPEN {target} (read)")
-                f = await self._req(f"download {remote}", self._sftp.open(self._b(target), "rb", block_size=0))
+                f = await self._req(f"download {remote}", self._session.open(self._b(target), "rb", block_size=0))
                 try:
                     attrs = await self._req(f"download {remote}", f.stat())
                     total = attrs.size
@@ -1154,7 +1161,7 @@ class SftpClient:
                 target = self._abs(remote)
                 mode = "r+b" if offset else "wb"
                 self._say(">", f"OPEN {target} ({'write at ' + str(offset) if offset else 'create/truncate'})")
-                f = await self._req(f"upload {remote}", self._sftp.open(self._b(target), mode, block_size=0))
+                f = await self._req(f"upload {remote}", self._session.open(self._b(target), mode, block_size=0))
                 done = offset
                 ticker = _Ticker(self._post, progress, total)
                 ticker(done, force=True)
@@ -1259,7 +1266,7 @@ class SftpClient:
             while folder not in ("/", ".", ""):
                 try:
                     self._say(">", f"STAT {folder}")
-                    await self._req(f"create folder {path}", self._sftp.stat(self._b(folder)))
+                    await self._req(f"create folder {path}", self._session.stat(self._b(folder)))
                     break
                 except SftpStatusError as exc:
                     if exc.code != asyncssh.FX_NO_SUCH_FILE:
@@ -1268,7 +1275,7 @@ class SftpClient:
                     folder = posixpath.dirname(folder)
             for folder in reversed(missing):
                 self._say(">", f"MKDIR {folder}")
-                await self._req(f"create folder {folder}", self._sftp.mkdir(self._b(folder)))
+                await self._req(f"create folder {folder}", self._session.mkdir(self._b(folder)))
         self._op(f"create folder {path}", run)
 
 
