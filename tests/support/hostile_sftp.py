@@ -194,12 +194,19 @@ class HostileSftpServer:
                 self._listener.close()
                 for conn in self.connections:
                     conn.abort()
+                await asyncio.sleep(0)
+                tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+                for task in tasks:       # stalled reads, session handlers: ended, not left pending
+                    task.cancel()
+                await asyncio.wait(tasks, timeout=5) if tasks else None
             try:
                 self._run(close())
             except Exception:
                 pass
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        if not self._thread.is_alive():
+            self._loop.close()
 
     def __enter__(self):
         return self.start()

@@ -92,18 +92,20 @@ def sftp_for(transcript, known_hosts_for):
 @pytest.fixture
 def ssh_agent(tmp_path):
     """A real ssh-agent on a private socket; yields (socket path, add(key_path))."""
+    import time
     sock = tmp_path / "agent.sock"
+    env = {**os.environ, "SSH_AUTH_SOCK": str(sock)}
     proc = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if sock.exists():
-            break
-        import time
+    deadline = time.monotonic() + 15
+    while subprocess.run(["ssh-add", "-l"], env=env, capture_output=True).returncode == 2:   # 2: no agent
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("ssh-agent did not start")
         time.sleep(0.05)
 
     def add(key: Path) -> None:
-        subprocess.run(["ssh-add", str(key)], env={**os.environ, "SSH_AUTH_SOCK": str(sock)},
-                       check=True, capture_output=True)
+        subprocess.run(["ssh-add", str(key)], env=env, check=True, capture_output=True)
     yield str(sock), add
     proc.terminate()
     proc.wait(5)
