@@ -349,14 +349,16 @@ class FtpTab(Tab):
                 dialog.destroy()
         dialog.after(200, check)
 
-    def _warn_host_key(self, err) -> None:
-        """A changed SSH host key gets a warning window naming both keys (and no way on)."""
+    def _warn_host_key(self, err) -> bool:
+        """A changed SSH host key gets a warning window naming both keys (and no way on) and
+        its whole line in the transcript; True if ``err`` was one."""
         hostkeys = sys.modules.get("netgui.net.ftp.hostkeys")   # loaded if SFTP was used at all
         if hostkeys is None or not isinstance(err, hostkeys.HostKeyChanged):
-            return
-        if self.ask_dialog is not None and self.ask_dialog.winfo_exists():
-            return
-        self.ask_dialog = HostKeyChangedDialog(self, err)
+            return False
+        self._log("!", str(err))
+        if self.ask_dialog is None or not self.ask_dialog.winfo_exists():
+            self.ask_dialog = HostKeyChangedDialog(self, err)
+        return True
 
     # sites ---------------------------------------------------------------------------------
     def _refresh_sites(self) -> None:
@@ -468,11 +470,13 @@ class FtpTab(Tab):
         def failed(err):
             if client is not self.client:
                 return
-            self.form.set_status(str(err), "error")
-            self.remote_pane.clear(str(err))
+            line = str(err)
+            if self._warn_host_key(err):   # the warning window names both keys
+                line = f"The host key of {err.host} has changed: not connected"
+            self.form.set_status(line, "error")
+            self.remote_pane.clear(line)
             self._close_connections()
             _set_enabled(self.disconnect_button, False)
-            self._warn_host_key(err)
 
         self.connect_task = self._submit(_connect_and_list, client, name=f"Connect to {site.describe()}",
                                          on_result=done, on_error=failed,
