@@ -1,62 +1,115 @@
-"""Parallel transfers: N connections (N SftpClients, as ClientPool does) vs N files on one connection.
+"""Parallel SFTP downloads: which way should the transfer queue run them?
 
     python bench/sftp_parallel.py [--files 4] [--mib 256] [--runs 3]
-"""
-import argparse, asyncio, os, shutil, statistics, sys, tempfile, threading, time
-from pathlib import Path
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import asyncssh
-from netgui.net.ftp.hostkeys import ONCE, KnownHosts
-from netgui.net.ftp.sftp import SftpClient, SftpSite
-from tests.support.sshd import Sshd
 
-p = argparse.ArgumentParser(); p.add_argument("--files", type=int, default=4); p.add_argument("--mib", type=int, default=256)
-p.add_argument("--runs", type=int, default=3); a = p.parse_args()
-work = Path(tempfile.mkdtemp(prefix="netgui-par-", dir="/tmp")); os.chmod(work, 0o755)
-block = os.urandom(1 << 20)
-srcs = []
-for i in range(a.files):
-    f = work / f"src{i}.bin"
-    with open(f, "wb") as out:
-        for _ in range(a.mib): out.write(block)
-    srcs.append(f)
-total = a.files * a.mib * (1 << 20)
-res = {}
-try:
-    with Sshd() as s:
-        key = str(s.keys["ed25519"])
-        def client():
-            return SftpClient(SftpSite("127.0.0.1", s.port, user="root", key_file=key, auth="key", timeout=30),
-                              known_hosts=KnownHosts(None, user_files=[]), ask_host_key=lambda q: ONCE)
-        def many_connections():
-            cs = [client() for _ in srcs]
-            for c in cs: c.connect()
-            t0 = time.perf_counter()
-            ts = [threading.Thread(target=c.download, args=(str(src), work / f"out{i}.bin")) for i, (c, src) in enumerate(zip(cs, srcs))]
-            for t in ts: t.start()
-            for t in ts: t.join()
-            dt = time.perf_counter() - t0
-            for c in cs: c.close()
-            return dt
-        def one_connection():
-            async def main():
-                async with asyncssh.connect("127.0.0.1", s.port, username="root", client_keys=[key], known_hosts=None,
-                                            encryption_algs=["aes128-gcm@openssh.com"]) as conn:
-                    async with conn.start_sftp_client() as sftp:
-                        t0 = time.perf_counter()
-                        await asyncio.gather(*(sftp.get(str(src), str(work / f"out{i}.bin"), block_size=261120, max_requests=16)
-                                               for i, src in enumerate(srcs)))
-                        return time.perf_counter() - t0
-            return asyncio.run(main())
-        def one_file_at_a_time():
-            c = client(); c.connect(); t0 = time.perf_counter()
-            for i, src in enumerate(srcs): c.download(str(src), work / f"out{i}.bin")
-            dt = time.perf_counter() - t0; c.close(); return dt
-        for r in range(a.runs):
-            for name, fn in (("separate_connections", many_connections), ("one_connection", one_connection), ("sequential", one_file_at_a_time)):
-                dt = fn(); res.setdefault(name, []).append(dt)
-                print(f"  run {r+1} {name}: {total/dt/1e6:.0f} MB/s", flush=True)
-                for i in range(len(srcs)): (work / f"out{i}.bin").unlink()
-finally:
-    shutil.rmtree(work, ignore_errors=True)
-for name, v in res.items(): print(f"{name}_{a.files}x{a.mib}MiB_MBps: {total/statistics.median(v)/1e6:.0f}")
+Three ways to fetch ``--files`` files of ``--mib`` MiB each from a local OpenSSH sshd, with
+netgui's own ``ClientPool``, alternating, median of ``--runs``:
+- ``separate_connections``: the pool's default factory, one SSH connection (and login) per file;
+- ``one_connection``: ``sftp.pool_factory``, one SFTP session per file on a single SSH
+  connection (what the FTP / SFTP tab does);
+- ``sequential``: one client, one file after another.
+Ends with ``name: value`` lines (MB/s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.sftp import netgui_client, scratch  # noqa: E402
+from netgui.net.ftp.queue import ClientPool  # noqa: E402
+from netgui.net.ftp.sftp import pool_factory  # noqa: E402
+from tests.support.sshd import Sshd  # noqa: E402
+
+MiB = 1 << 20
+
+
+def parallel(pool: ClientPool, sources: list[Path], work: Path) -> float:
+    clients = [pool.acquire() for _ in sources]
+    for client in clients:
+        client.connect()                 # logins are not timed: only the transfers are
+    started = time.perf_counter()
+    threads = [threading.Thread(target=c.download, args=(str(src), work / f"out{i}.bin"))
+               for i, (c, src) in enumerate(zip(clients, sources))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    for client in clients:
+        pool.release(client)
+    pool.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=4)
+    parser.add_argument("--mib", type=int, default=256)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    total = args.files * args.mib * MiB
+    work = Path(tempfile.mkdtemp(prefix="netgui-sftp-parallel-", dir=scratch(total)))
+    os.chmod(work, 0o755)
+    sources = []
+    for i in range(args.files):
+        path = work / f"src{i}.bin"
+        with open(path, "wb") as f:
+            for _ in range(args.mib):
+                f.write(os.urandom(MiB))
+        sources.append(path)
+    results: dict[str, list[float]] = {}
+    try:
+        with Sshd() as server:
+            key = str(server.keys["ed25519"])
+
+            def separate() -> float:
+                return parallel(ClientPool(None, size=args.files,
+                                           factory=lambda site, log: netgui_client(server, key)), sources, work)
+
+            def shared() -> float:
+                root = netgui_client(server, key)
+                root.connect()
+                elapsed = parallel(ClientPool(root.site, size=args.files, factory=pool_factory(root)),
+                                   sources, work)
+                root.close()
+                return elapsed
+
+            def sequential() -> float:
+                client = netgui_client(server, key)
+                client.connect()
+                started = time.perf_counter()
+                for i, src in enumerate(sources):
+                    client.download(str(src), work / f"out{i}.bin")
+                elapsed = time.perf_counter() - started
+                client.close()
+                return elapsed
+
+            ways = {"separate_connections": separate, "one_connection": shared, "sequential": sequential}
+            for run in range(args.runs):
+                for name in (list(ways) if run % 2 == 0 else list(reversed(ways))):
+                    elapsed = ways[name]()
+                    for i in range(len(sources)):
+                        out = work / f"out{i}.bin"
+                        assert out.stat().st_size == args.mib * MiB
+                        out.unlink()
+                    results.setdefault(name, []).append(elapsed)
+                    print(f"  run {run + 1} {name}: {total / elapsed / 1e6:.0f} MB/s", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\n# {args.files} downloads of {args.mib} MiB at once, median of {args.runs} alternating runs")
+    for name, times in results.items():
+        print(f"{name}_MBps: {total / statistics.median(times) / 1e6:.0f}")
+
+
+if __name__ == "__main__":
+    main()

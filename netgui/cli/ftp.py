@@ -21,7 +21,7 @@ import sys
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("ftp", help="FTP/FTPS client (ls, get, put, rm, mkdir, mv, cat)",
+    parser = subparsers.add_parser("ftp", help="FTP/FTPS/SFTP client (ls, get, put, rm, mkdir, mv, cat)",
                                    description=__doc__.splitlines()[0])
     _options(parser)
     parser.add_argument("url", help="ftp://[user@]host[:port][/folder], ftps:// (explicit TLS) or sftp://")
@@ -110,7 +110,7 @@ def sftp_site_from_url(parts, args):
                     password=os.environ.get("NETGUI_FTP_PASSWORD", ""),
                     key_file=os.path.expanduser(args.key) if args.key else None,
                     key_passphrase=os.environ.get("NETGUI_SSH_PASSPHRASE", ""),
-                    auth=args.auth, use_agent=not args.no_agent, timeout=args.timeout,
+                    auth=args.auth, use_agent=not args.no_agent, timeout=args.timeout, encoding=args.encoding,
                     initial_dir=unquote(parts.path) or "")
 
 

@@ -61,15 +61,19 @@ def _check_encoding(value) -> str | None:
 def _check_host(value) -> str | None:
     text = str(value).strip()
     if "://" in text:
-        return None if values_from_url(text) else "Use ftp://, ftps:// or sftp://user@host:port/folder"
+        if values_from_url(text) is None:
+            return "Use ftp://, ftps:// or sftp://user@host:port/folder"
+        if urlsplit(text).password is not None:   # it would be remembered with the host
+            return "Leave the password out of the URL"
+        return None
     if any(c.isspace() or c in "/@" for c in text):
         return "A host name or address (or a URL)"
     return None
 
 
 def values_from_url(url: str) -> dict | None:
-    """Form values from ``sftp://user[:password]@host[:port]/folder`` (or ftp://, ftps://);
-    None if it is not such a URL."""
+    """Form values from ``sftp://user@host[:port]/folder`` (or ftp://, ftps://); None if it is
+    not such a URL. A password in it is not taken (the form refuses such a URL)."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -84,8 +88,6 @@ def values_from_url(url: str) -> dict | None:
         values["folder"] = ""
     if parts.username:
         values.update(user=unquote(parts.username), anonymous=False)
-    if parts.password:
-        values["password"] = unquote(parts.password)
     return values
 
 

@@ -398,7 +398,9 @@ def test_protocol_choice_url_and_saved_sites(tab, sshd, sftp_tree, user_known_ho
     tab.load_site("old")
     assert form.get("protocol") == "FTPS implicit" and form.get("port") == 990
 
-    # an sftp:// URL in the host field fills in the rest, and connects
+    # an sftp:// URL in the host field fills in the rest, and connects (a password stays out of it)
+    form.set_values({"host": f"sftp://{USER}:{PASSWORD}@127.0.0.1:{sshd.port}/"})
+    assert not form.submit() and form.message("host") == "Leave the password out of the URL"
     user_known_hosts.write_text(sshd.host_key_line())
     form.set_values({"host": f"sftp://{USER}@127.0.0.1:{sshd.port}{sftp_tree}", "password": PASSWORD,
                      "login": "Password"})
