@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import ensure_display  # noqa: E402
+from bench.common import ensure_display, pump_until, ram_folder  # noqa: E402
 from bench.ui_stall import StallMeter  # noqa: E402
 from netgui.net.ftp import sftp as sftp_core  # noqa: E402
 from netgui.net.ftp.hostkeys import ONCE, KnownHosts  # noqa: E402
@@ -104,16 +104,6 @@ def digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def scratch(size: int) -> str | None:
-    """/dev/shm when it has room: disk write-back on a shared machine swamps every tool alike."""
-    try:
-        if shutil.disk_usage("/dev/shm").free > 4 * size:
-            return "/dev/shm"
-    except OSError:
-        pass
-    return None
-
-
 # -- transfers -------------------------------------------------------------------------------
 
 def bench_transfers(server, key: str, work: Path, size: int, runs: int, tools: dict) -> dict:
@@ -170,7 +160,7 @@ def bench_listing(server, key: str, work: Path, count: int, runs: int) -> dict[s
                          "password": "", "login": "Key file", "key_file": key, "folder": str(work)})
     tab.form.submit()
     pane = tab.remote_pane
-    _pump(root, lambda: pane.path == str(work) and not pane.filling, 60)
+    pump_until(root, lambda: pane.path == str(work) and not pane.filling, 60)
 
     tab_times, sftp_times, stalls = [], [], []
     for run in range(runs):
@@ -182,19 +172,19 @@ def bench_listing(server, key: str, work: Path, count: int, runs: int) -> dict[s
             start = time.perf_counter()
             meter = StallMeter(root).start()
             tab.remote_go(str(folder))
-            _pump(root, lambda: pane.path == str(folder) and not pane.filling
+            pump_until(root, lambda: pane.path == str(folder) and not pane.filling
                   and pane.shown_at is not None and pane.shown_at > start, 60)
             meter.stop()
             tab_times.append(pane.shown_at - start)
             stalls.append(meter.longest_ms)
             assert len(pane.tree.get_children()) == count
             tab.remote_go(str(work))
-            _pump(root, lambda: pane.path == str(work) and not pane.filling, 60)
+            pump_until(root, lambda: pane.path == str(work) and not pane.filling, 60)
     idle = []   # the same heartbeat with the window idle: what the shared machine itself costs
     for _ in range(runs):
         meter = StallMeter(root).start()
         until = time.perf_counter() + max(tab_times)
-        _pump(root, lambda: time.perf_counter() > until, 60)
+        pump_until(root, lambda: time.perf_counter() > until, 60)
         meter.stop()
         idle.append(meter.longest_ms)
     app.quit(ask=False)
@@ -202,15 +192,6 @@ def bench_listing(server, key: str, work: Path, count: int, runs: int) -> dict[s
     return {f"list_{count}_tab_ms": t * 1000, f"list_{count}_openssh_sftp_ls_l_ms": s * 1000,
             f"list_{count}_tab_vs_openssh": s / t,
             f"list_{count}_ui_stall_ms": statistics.median(stalls), "idle_ui_stall_ms": statistics.median(idle)}
-
-
-def _pump(root, until, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not until():
-        if time.monotonic() > deadline:
-            raise SystemExit("benchmark step timed out")
-        root.update()
-        time.sleep(0.001)
 
 
 # -- main ------------------------------------------------------------------------------------
@@ -240,7 +221,7 @@ def main() -> None:
                       "netgui_32_in_flight": netgui_variant(in_flight=32),
                       "netgui_64_in_flight": netgui_variant(in_flight=64)})
     xvfb = None if args.no_listing else ensure_display(80, 20)
-    work = Path(tempfile.mkdtemp(prefix="netgui-sftp-bench-", dir=scratch(size)))
+    work = Path(tempfile.mkdtemp(prefix="netgui-sftp-bench-", dir=ram_folder(size)))
     os.chmod(work, 0o755)
     results: dict[str, float] = {}
     try:

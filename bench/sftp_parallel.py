@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.sftp import netgui_client, scratch  # noqa: E402
+from bench.common import ram_folder  # noqa: E402
+from bench.sftp import netgui_client  # noqa: E402
 from netgui.net.ftp.queue import ClientPool  # noqa: E402
 from netgui.net.ftp.sftp import pool_factory  # noqa: E402
 from tests.support.sshd import Sshd  # noqa: E402
@@ -58,7 +59,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     total = args.files * args.mib * MiB
-    work = Path(tempfile.mkdtemp(prefix="netgui-sftp-parallel-", dir=scratch(total)))
+    work = Path(tempfile.mkdtemp(prefix="netgui-sftp-parallel-", dir=ram_folder(total)))
     os.chmod(work, 0o755)
     sources = []
     for i in range(args.files):

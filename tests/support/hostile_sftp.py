@@ -9,6 +9,7 @@ It serves a real folder (``root``, asyncssh's chroot) and misbehaves on purpose:
 - ``stall.bin``: reads are never answered (a timeout test);
 - ``full/``: writes fail with "No space left on device" (FX_FAILURE, as OpenSSH says it);
 - ``secret/``: everything is "permission denied";
+- ``endless/``: a listing that never ends;
 - authentication: password ``PASSWORD``; keyboard-interactive with two prompts (password and a
   one-time code ``OTP``); public keys in ``authorized``;
 - ``rotate_host_key()`` makes new connections see another host key (a changed key).
@@ -79,6 +80,12 @@ class _Sftp(asyncssh.SFTPServer):
                                            permissions=0o100644, mtime=1700000000, atime=1700000000)
                 yield asyncssh.SFTPName(name, b"-rw-r--r-- 1 u g 7 Jan 1 2024 " + name, attrs)
             return
+        if path.rstrip(b"/").endswith(b"endless"):      # a listing that never ends
+            attrs = asyncssh.SFTPAttrs(type=asyncssh.FILEXFER_TYPE_REGULAR, size=1, permissions=0o100644)
+            n = 0
+            while True:
+                n += 1
+                yield asyncssh.SFTPName(b"file%09d" % n, b"", attrs)
         async for entry in super().scandir(path):
             yield entry
 
@@ -147,7 +154,7 @@ class HostileSftpServer:
         self._listener = None
 
     def start(self) -> "HostileSftpServer":
-        for folder in ("hostile", "full", "secret"):
+        for folder in ("hostile", "full", "secret", "endless"):
             (self.root / folder).mkdir(parents=True, exist_ok=True)
         folder = os.fsencode(self.root / "hostile")
         for name in HOSTILE_NAMES:      # back every name a file system can hold with a file

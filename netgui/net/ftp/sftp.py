@@ -48,7 +48,7 @@ from netgui.net.errors import (AuthError, Cancelled, ConnectionLost, LocalFileEr
                                ProtocolError, translate)
 from netgui.net.redact import redact
 
-from .client import PROGRESS_INTERVAL, Progress, _local_error, _no_progress, local_child, remote_join
+from .client import PROGRESS_INTERVAL, FtpClient, Progress, _local_error, _no_progress
 from .hostkeys import (ALWAYS, KNOWN, ONCE, AskHostKey, HostKeyError, HostKeyQuestion, HostKeyUnknown,
                        KnownHosts, fingerprint, host_label, key_type_name)
 from .listing import DIR, FILE, LINK, RemoteEntry, display_name
@@ -59,6 +59,7 @@ KBD_TRIES = 3                        # keyboard-interactive rounds answered by t
 READ_LIMIT_FALLBACK = 32 * 1024      # request size for servers without limits@openssh.com
 MAX_IN_FLIGHT = 16                   # outstanding read/write requests per transfer
 CHUNK_CAP = 256 * 1024               # never ask for more than this per request
+MAX_LISTING_ENTRIES = 200_000        # a folder listing longer than this is refused
 # Ciphers: AES-GCM first (hardware AES: the fastest here, see bench/sftp.py), then OpenSSH's order.
 CIPHERS = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com",
            "aes128-ctr", "aes192-ctr", "aes256-ctr")
@@ -319,6 +320,13 @@ class SftpClient:
     ``known_hosts`` is shared by all clients of an app session (it remembers "this time"
     answers); ``ask_*`` callbacks run on the calling thread and may block (a dialog).
     """
+
+    # Whole trees are walked, deleted, downloaded and uploaded with the methods both clients
+    # have (listdir, delete_file, rmdir, download, upload, ensure_dir): FtpClient's code serves.
+    walk = FtpClient.walk
+    delete = FtpClient.delete
+    download_tree = FtpClient.download_tree
+    upload_tree = FtpClient.upload_tree
 
     def __init__(self, site: SftpSite, *, log: Log = no_log, token: CancelToken | None = None,
                  known_hosts: KnownHosts | None = None, ask_host_key: AskHostKey | None = None,
@@ -889,7 +897,16 @@ class SftpClient:
             refused: list[str] = []
             links: list[tuple[int, bytes]] = []
             handle_path = self._b(target)
-            names = await self._req(f"list {target}", self._session.readdir(handle_path))
+
+            async def read_all() -> list:
+                found = []
+                async for item in self._session.scandir(handle_path):
+                    found.append(item)
+                    if len(found) > MAX_LISTING_ENTRIES:   # a hostile server can list without end
+                        raise ProtocolError(f"The folder {target} has more than {MAX_LISTING_ENTRIES:,} "
+                                            "entries; netgui stopped reading there")
+                return found
+            names = await self._req(f"list {target}", read_all())
             for item in names:
                 raw = item.filename if isinstance(item.filename, bytes) else self._b(item.filename)
                 if raw in (b".", b".."):
@@ -963,22 +980,6 @@ class SftpClient:
     def chmod(self, path: str, mode: int) -> None:
         self._simple(f"change the permissions of {path}", f"SETSTAT mode={mode:o}",
                      lambda p: self._session.chmod(p, mode), path)
-
-    def delete(self, path: str, kind: str = FILE, *, on_item: Callable[[str], None] | None = None) -> int:
-        """Delete a file or link, or a folder with everything in it (links are not followed)."""
-        if kind != DIR:
-            self.delete_file(path)
-            if on_item:
-                on_item(path)
-            return 1
-        count = 0
-        for entry in self.listdir(path):
-            self._token.check()
-            count += self.delete(remote_join(path, entry.name), entry.kind, on_item=on_item)
-        self.rmdir(path)
-        if on_item:
-            on_item(path)
-        return count + 1
 
     def read_text(self, path: str, limit: int = 1 << 20) -> tuple[str, bool]:
         """The start of a remote file as text (up to ``limit`` bytes): (text, truncated)."""
@@ -1207,57 +1208,6 @@ class SftpClient:
         finally:
             src.close()
 
-    # trees (same shape as FtpClient's) ------------------------------------------------------
-    def walk(self, top: str):
-        entries = self.listdir(top)
-        dirs = [e for e in entries if e.kind == DIR]
-        files = [e for e in entries if e.kind != DIR]
-        yield top, dirs, files
-        for d in dirs:
-            self._token.check()
-            yield from self.walk(remote_join(top, d.name))
-
-    def download_tree(self, remote_dir: str, local_dir, *, progress: Progress = _no_progress) -> int:
-        count = 0
-        local_dir = Path(local_dir)
-        try:
-            local_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise _local_error(exc, local_dir) from exc
-        for entry in self.listdir(remote_dir):
-            self._token.check()
-            path = remote_join(remote_dir, entry.name)
-            try:
-                target = local_child(local_dir, entry.name)
-            except LocalFileError as exc:
-                self._log("!", f"Skipped: {exc}")
-                continue
-            if entry.kind == DIR:
-                count += self.download_tree(path, target, progress=progress)
-            elif entry.kind == FILE:
-                self.download(path, target, progress=progress, size=entry.size)
-                count += 1
-            else:
-                self._log("!", f"Skipped the link {display_name(entry.name)}")
-        return count
-
-    def upload_tree(self, local_dir, remote_dir: str, *, progress: Progress = _no_progress) -> int:
-        self.ensure_dir(remote_dir)
-        count = 0
-        try:
-            children = sorted(Path(local_dir).iterdir())
-        except OSError as exc:
-            raise _local_error(exc, local_dir) from exc
-        for child in children:
-            self._token.check()
-            target = remote_join(remote_dir, child.name)
-            if child.is_dir() and not child.is_symlink():
-                count += self.upload_tree(child, target, progress=progress)
-            elif child.is_file():
-                self.upload(child, target, progress=progress)
-                count += 1
-        return count
-
     def ensure_dir(self, path: str) -> None:
         """Create ``path`` (and missing parents) unless it exists already."""
         async def run():
@@ -1456,12 +1406,4 @@ def pool_factory(root: "SftpClient | None" = None, **options):
     return make
 
 
-def open_client(site, *, log: Log = no_log, **sftp_options):
-    """The right client for a site: ``SftpClient`` for an SftpSite, else ``FtpClient``."""
-    if getattr(site, "protocol", "ftp") == "sftp":
-        return SftpClient(site, log=log, **sftp_options)
-    from .client import FtpClient
-    return FtpClient(site, log=log)
-
-
-__all__ = ["SftpClient", "SftpSite", "SftpStatusError", "AUTH_MODES", "open_client", "pool_factory"]
+__all__ = ["SftpClient", "SftpSite", "SftpStatusError", "AUTH_MODES", "pool_factory"]

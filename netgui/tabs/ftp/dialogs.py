@@ -11,6 +11,7 @@ import tkinter as tk
 from tkinter import ttk
 from typing import Any, Callable, Sequence
 
+from netgui.ui.dialogs import PasswordDialog
 from netgui.ui.form import Field, Form
 from netgui.ui.theme import accent_button_style, monospace
 
@@ -34,12 +35,7 @@ class _Dialog(tk.Toplevel):
         self.protocol("WM_DELETE_WINDOW", lambda: self.finish(None))
         self.bind("<Map>", self._grab, add="+")
 
-    def _grab(self, event=None) -> None:
-        if event is None or event.widget is self:
-            try:
-                self.grab_set()
-            except tk.TclError:   # not viewable yet, or another grab is active: not modal then
-                pass
+    _grab = PasswordDialog._grab    # modal once shown (a local grab), as the password prompt is
 
     def text(self, text: str, style: str = "TLabel", font=None, pady=(0, 6)) -> ttk.Label:
         label = ttk.Label(self.body, text=text, style=style, wraplength=WRAP, justify="left",

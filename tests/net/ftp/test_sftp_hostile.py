@@ -134,3 +134,13 @@ def test_connection_cut_while_idle_reconnects(hostile, hostile_client, transcrip
     import time
     time.sleep(0.3)
     assert "hello.txt" in [e.name for e in client.listdir("/")]
+
+
+def test_a_listing_without_end_is_cut_off(hostile_client, monkeypatch):
+    from netgui.net.errors import ProtocolError
+    from netgui.net.ftp import sftp
+    monkeypatch.setattr(sftp, "MAX_LISTING_ENTRIES", 3000)
+    client = hostile_client()
+    with pytest.raises(ProtocolError, match="more than 3,000 entries"):
+        client.listdir("/endless")
+    assert [e.name for e in client.listdir("/")]          # the connection is still good
