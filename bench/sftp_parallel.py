@@ -3,10 +3,11 @@
     python bench/sftp_parallel.py [--files 4] [--mib 256] [--runs 3]
 
 Three ways to fetch ``--files`` files of ``--mib`` MiB each from a local OpenSSH sshd, with
-netgui's own ``ClientPool``, alternating, median of ``--runs``:
-- ``separate_connections``: the pool's default factory, one SSH connection (and login) per file;
-- ``one_connection``: ``sftp.pool_factory``, one SFTP session per file on a single SSH
-  connection (what the FTP / SFTP tab does);
+netgui's own ``ClientPool``, alternating, median of ``--runs`` (logins not timed):
+- ``separate_connections``: one SSH connection per file (``sibling(same_connection=False)``;
+  what ``sftp.pool_factory`` gives the tab's queue);
+- ``one_connection``: one SFTP session per file on a single SSH connection (``sibling()``;
+  what the queue uses after a login that took a one-time code);
 - ``sequential``: one client, one file after another.
 Ends with ``name: value`` lines (MB/s).
 """
@@ -28,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import ram_folder  # noqa: E402
 from bench.sftp import netgui_client  # noqa: E402
 from netgui.net.ftp.queue import ClientPool  # noqa: E402
-from netgui.net.ftp.sftp import pool_factory  # noqa: E402
 from tests.support.sshd import Sshd  # noqa: E402
 
 MiB = 1 << 20
@@ -73,15 +73,11 @@ def main() -> None:
         with Sshd() as server:
             key = str(server.keys["ed25519"])
 
-            def separate() -> float:
-                return parallel(ClientPool(None, size=args.files,
-                                           factory=lambda site, log: netgui_client(server, key)), sources, work)
-
-            def shared() -> float:
+            def pooled(same_connection: bool) -> float:
                 root = netgui_client(server, key)
                 root.connect()
-                elapsed = parallel(ClientPool(root.site, size=args.files, factory=pool_factory(root)),
-                                   sources, work)
+                factory = lambda site, log: root.sibling(log=log, same_connection=same_connection)  # noqa: E731
+                elapsed = parallel(ClientPool(root.site, size=args.files, factory=factory), sources, work)
                 root.close()
                 return elapsed
 
@@ -95,7 +91,8 @@ def main() -> None:
                 client.close()
                 return elapsed
 
-            ways = {"separate_connections": separate, "one_connection": shared, "sequential": sequential}
+            ways = {"separate_connections": lambda: pooled(False), "one_connection": lambda: pooled(True),
+                    "sequential": sequential}
             for run in range(args.runs):
                 for name in (list(ways) if run % 2 == 0 else list(reversed(ways))):
                     elapsed = ways[name]()

@@ -152,8 +152,6 @@ def _terminal_callbacks() -> dict:
 
 
 def run(args) -> int:
-    import functools
-
     from netgui.net.errors import NetError
     from netgui.net.ftp.client import FtpClient
     _reparse(args)
@@ -163,13 +161,11 @@ def run(args) -> int:
         print(f"netgui ftp: {exc}", file=sys.stderr)
         return 2
     log = (lambda d, t: print(f"{d} {t}", file=sys.stderr)) if args.verbose else (lambda d, t: None)
-    if getattr(site, "protocol", "ftp") == "sftp":
+    if site.protocol == "sftp":
         from netgui.net.ftp.sftp import SftpClient
-        factory = functools.partial(SftpClient, **_terminal_callbacks())
+        client = SftpClient(site, log=log, **_terminal_callbacks())
     else:
-        factory = FtpClient
-    args.factory = factory
-    client = factory(site, log=log)
+        client = FtpClient(site, log=log)
     try:
         return _act(client, site, args, log)
     except NetError as exc:
@@ -244,10 +240,10 @@ def _transfer(client, site, args, log, remote_join) -> int:
                 print(f"netgui ftp: {path}: no such local file or folder", file=sys.stderr)
                 return 1
             queue.add_upload(path, target, batch=batch)
-    factory = args.factory
-    if getattr(site, "protocol", "ftp") == "sftp":
+    factory = None
+    if site.protocol == "sftp":
         from netgui.net.ftp.sftp import pool_factory
-        factory = pool_factory(client)          # parallel transfers share the one SSH login
+        factory = pool_factory(client)          # transfers log in with what this login learnt
     pool = ClientPool(site, size=queue.concurrency, log=log, factory=factory)
     try:
         QueueRunner(queue, pool, log=log).run()

@@ -403,7 +403,8 @@ def _upload(client: FtpClient, item: TransferItem, report) -> str:
 
 def _default_factory(site, log: Log = no_log):
     """FtpClient for an FtpSite, SftpClient for an SftpSite (asyncssh is imported only then).
-    The tab passes ``sftp.pool_factory(...)`` to share the login, KnownHosts and the callbacks."""
+    The tab and the command line pass ``sftp.pool_factory(client)`` instead, so the transfers
+    log in with what the client's login learnt (and share its host keys and questions)."""
     if getattr(site, "protocol", "ftp") == "sftp":
         from .sftp import SftpClient
         return SftpClient(site, log=log)

@@ -256,6 +256,7 @@ class _Shared:
         self.connect_lock = threading.Lock()    # one login at a time for all siblings
         self.lock = threading.Lock()
         self.users: list["SftpClient"] = []
+        self.interactive = False                # the login took keyboard-interactive answers
 
     def ensure_loop(self) -> asyncio.AbstractEventLoop:
         with self.lock:
@@ -313,9 +314,8 @@ class SftpClient:
     """One SFTP session (an SSH channel); calls serialise (like ``FtpClient``).
 
     A client makes its own SSH connection; ``sibling()`` gives another client (another SFTP
-    session, its own lock and folder) on the same connection, so parallel transfers need one
-    login, one host-key question and one set of prompts (and measure faster than separate
-    connections: bench/sftp_parallel.py).
+    session, its own lock and folder) on the same connection, or on one of its own that logs in
+    with what this one's login learnt; ``pool_factory`` picks for the transfer queue.
 
     ``known_hosts`` is shared by all clients of an app session (it remembers "this time"
     answers); ``ask_*`` callbacks run on the calling thread and may block (a dialog).
@@ -420,11 +420,13 @@ class SftpClient:
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         return self._shared.ensure_loop()
 
-    def sibling(self, *, log: Log = no_log) -> "SftpClient":
-        """Another client on this client's SSH connection (its own SFTP session)."""
+    def sibling(self, *, log: Log = no_log, same_connection: bool = True) -> "SftpClient":
+        """Another client for the same site, host keys and questions: another SFTP session on
+        this client's SSH connection, or (``same_connection=False``) a connection of its own."""
         return SftpClient(self.site, log=log, known_hosts=self.known_hosts, ask_host_key=self.ask_host_key,
                           ask_kbdint=self.ask_kbdint, ask_password=self.ask_password,
-                          ask_passphrase=self.ask_passphrase, in_flight=self.in_flight, _shared=self._shared)
+                          ask_passphrase=self.ask_passphrase, in_flight=self.in_flight,
+                          _shared=self._shared if same_connection else None)
 
     def _post(self, fn: Callable, *args) -> None:
         """From the loop: run ``fn(*args)`` on the caller's thread (fire and forget)."""
@@ -683,6 +685,7 @@ class SftpClient:
             site.password = owner.asked_password    # memory only: reconnects and the pool reuse it
             self._log = self._logger(self._raw_log)
         self._shared.owner = owner
+        self._shared.interactive = owner.kbd_rounds > 0
         self._shared.conn = conn
         self._shared.welcome = conn.get_extra_info("server_version") or ""
         self._say("<", self._shared.welcome)
@@ -1390,19 +1393,18 @@ def _ciphers() -> list[str]:
     return [c for c in CIPHERS if c in available]
 
 
-def pool_factory(root: "SftpClient | None" = None, **options):
-    """A ``ClientPool`` factory whose clients share one SSH connection: siblings of ``root``
-    (e.g. the tab's browsing client) or of the first client it makes."""
-    lock = threading.Lock()
-    first = [root]
+def pool_factory(root: "SftpClient"):
+    """A ``ClientPool`` factory for the transfers beside ``root`` (the tab's browsing client).
 
+    Each transfer client gets an SSH connection of its own and logs in with what ``root``'s
+    login learnt (the site's password and passphrase in memory, a host key accepted for the
+    session): that measured faster than SFTP sessions sharing one connection, whose single
+    event-loop thread then does every transfer's work (bench/sftp_parallel.py). Only when
+    ``root``'s login took keyboard-interactive answers from the user (a one-time code is good
+    once) are the transfers more SFTP sessions on ``root``'s connection instead.
+    """
     def make(site, log: Log = no_log) -> SftpClient:
-        with lock:
-            base = first[0]
-            if base is None or base not in base._shared.users:
-                first[0] = SftpClient(site, log=log, **options)
-                return first[0]
-            return base.sibling(log=log)
+        return root.sibling(log=log, same_connection=root._shared.interactive)
     return make
 
 

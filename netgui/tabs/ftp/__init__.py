@@ -425,8 +425,7 @@ class FtpTab(Tab):
         client = SftpClient(site, known_hosts=self.known_hosts, ask_host_key=_ask_ui("host-key"),
                             ask_password=_ask_ui("password"), ask_passphrase=_ask_ui("passphrase"),
                             ask_kbdint=_ask_ui("kbdint"))
-        # transfers run on more SFTP sessions of the same SSH connection: one login, measured
-        # faster than separate connections (bench/sftp_parallel.py)
+        # transfers log in with what this client's login learnt (nothing is asked twice)
         return client, ClientPool(site, size=4, factory=pool_factory(client))
 
     def connect(self, values: dict) -> None:

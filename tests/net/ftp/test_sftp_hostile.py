@@ -144,3 +144,24 @@ def test_a_listing_without_end_is_cut_off(hostile_client, monkeypatch):
     with pytest.raises(ProtocolError, match="more than 3,000 entries"):
         client.listdir("/endless")
     assert [e.name for e in client.listdir("/")]          # the connection is still good
+
+
+def test_after_a_one_time_code_transfers_share_the_connection(hostile, hostile_client, tmp_path, transcript):
+    from netgui.net.ftp.queue import DONE, ClientPool, QueueRunner, TransferQueue
+    from netgui.net.ftp.sftp import pool_factory
+    asked = []
+    browse = hostile_client(password="", auth="keyboard-interactive",
+                            ask_kbdint=lambda n, i, p: asked.append(p) or [PASSWORD, OTP])
+    browse.connect()
+    queue = TransferQueue(concurrency=2)
+    for name in ("hello.txt", "drop.bin"):
+        queue.add_download(f"/{name}", tmp_path, batch=queue.new_batch("overwrite"))
+    hostile.dropped = True                   # serve drop.bin whole
+    pool = ClientPool(browse.site, size=2, factory=pool_factory(browse))
+    try:
+        QueueRunner(queue, pool).run()
+    finally:
+        pool.close()
+    assert all(i.state == DONE for i in queue.items), [(i.remote, i.error) for i in queue.items]
+    assert len(asked) == 1                               # the code was asked once...
+    assert transcript.text().count("Logged in with") == 1   # ...as the sessions share its connection

@@ -120,7 +120,8 @@ def test_browse_transfer_and_manage_over_sftp(tab, sshd, sftp_tree, tmp_path, mo
     assert (local / "sub" / "deeper" / "deep.bin").read_bytes() == (sftp_tree / "sub" / "deeper" / "deep.bin").read_bytes()
     log = tab.transcript.contents()
     assert "] OPEN " in log and "] READ " in log
-    assert log.count("AUTH password") == 1          # one login for browsing and all transfers
+    assert "[1] AUTH password ****" in log and PASSWORD not in log   # transfers log in on their own...
+    assert tab.ask_dialog is None                                    # ...without asking again
 
     # upload
     (local / "from me.txt").write_text("uploaded over sftp\n")
@@ -258,8 +259,14 @@ def test_keyboard_interactive_shows_each_prompt(tab, hostile, user_known_hosts):
     assert ask.form.fields["p0"].kind == "password" and ask.form.fields["p1"].kind == "text"  # OTP echoes
     ask.answer(hostile_sftp.PASSWORD, hostile_sftp.OTP)
     wait_remote(tab, "/")
+    # a one-time code is good once: transfers run on sessions of this connection, nothing is asked
+    tab.remote_pane.select_names(["hello.txt"])
+    tab.download_button.invoke()
+    wait_queue(tab)
+    assert tab.queue.items[-1].state == "done" and tab.ask_dialog is None
     log = tab.transcript.contents()
     assert "ANSWER **** | ****" in log and hostile_sftp.OTP not in log and hostile_sftp.PASSWORD not in log
+    assert log.count("Logged in with") == 1
 
 
 def test_password_asked_when_the_form_has_none(tab, sshd, user_known_hosts, test_keyring):
