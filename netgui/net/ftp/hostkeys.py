@@ -141,7 +141,7 @@ def _hashed_match(field: str, value: str) -> bool:
 def parse_known_hosts(text: str, source: Path) -> tuple[list[Entry], list[int]]:
     """Entries of a known_hosts text, and the numbers of lines that could not be read."""
     entries, bad = [], []
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(text.split("\n"), 1):   # as OpenSSH counts lines (not splitlines)
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

@@ -78,3 +78,37 @@ def test_accept_once_is_in_memory(tmp_path, keys):
     kh.accept_once("h", 22, keys[0])
     assert kh.accepted_once("h", 22, keys[0]) and not kh.accepted_once("h", 23, keys[0])
     assert not (tmp_path / "own").exists()
+
+
+# -- fuzzing: whatever a known_hosts file holds, reading and matching it never fails --------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FIELD = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"), max_size=40)
+LINE = st.one_of(
+    FIELD,
+    st.builds(lambda m, h, t, k: f"{m}{h} {t} {k}", st.sampled_from(["", "@revoked ", "@cert-authority ", "@x "]),
+              st.one_of(FIELD, st.builds(hashed_name, FIELD)), st.sampled_from(["ssh-ed25519", "ssh-rsa", "x"]),
+              st.one_of(FIELD, st.sampled_from(["AAAAC3NzaC1lZDI1NTE5AAAAI", "AAAA====", ""]))))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(LINE, max_size=8), host=FIELD, port=st.integers(1, 65535))
+def test_any_known_hosts_text_is_read_and_matched_without_failing(tmp_path, keys, lines, host, port):
+    text = "\n".join(lines)
+    entries, bad = parse_known_hosts(text, tmp_path / "kh")
+    assert len(entries) + len(bad) <= len(lines)
+    (tmp_path / "kh").write_text(text)
+    kh = KnownHosts(None, user_files=[tmp_path / "kh"])
+    try:
+        assert kh.check(host or "h", port, keys[0]) in (KNOWN, UNKNOWN)
+    except (HostKeyChanged, HostKeyRevoked):
+        pass
+
+
+@given(name=FIELD)
+def test_a_hashed_name_matches_itself_only(name):
+    from netgui.net.ftp.hostkeys import _hashed_match
+    hashed = hashed_name(name)
+    assert _hashed_match(hashed, name) and not _hashed_match(hashed, name + "x")
