@@ -2,7 +2,7 @@
 
 All network work runs through ``app.runner`` on ``FtpClient`` or ``SftpClient`` objects (the
 same methods): one browsing connection, plus a pool of up to four transfer clients used by the
-queue (FTP: each its own connection; SFTP: sessions on the browsing client's SSH connection).
+queue, each with its own connection (SFTP ones log in with what the browsing login learnt).
 What an SFTP login needs from the user (host key, passphrase, prompts) the worker asks
 through ``ctx.ask``; ``_on_ask`` shows the dialog on the Tk thread.
 """
