@@ -48,7 +48,8 @@ from netgui.net.errors import (AuthError, Cancelled, ConnectionLost, LocalFileEr
                                ProtocolError, translate)
 from netgui.net.redact import redact
 
-from .client import PROGRESS_INTERVAL, FtpClient, Progress, _local_error, _no_progress
+from .client import (PROGRESS_INTERVAL, FtpClient, Progress, _local_error, _no_progress, open_upload,
+                     part_and_offset)
 from .hostkeys import (ALWAYS, KNOWN, ONCE, AskHostKey, HostKeyError, HostKeyQuestion, HostKeyUnknown,
                        KnownHosts, fingerprint, host_label, key_type_name)
 from .listing import DIR, FILE, LINK, RemoteEntry, display_name
@@ -1074,16 +1075,7 @@ class SftpClient:
         With ``resume`` an existing ``.part`` (or a smaller ``local``) is continued at its size.
         """
         local = Path(local)
-        part = local.with_name(local.name + ".part")
-        offset = 0
-        if resume:
-            if not part.exists() and local.exists():
-                try:
-                    os.replace(local, part)
-                except OSError as exc:
-                    raise _local_error(exc, local) from exc
-            if part.exists():
-                offset = part.stat().st_size
+        part, offset = part_and_offset(local, resume)
         try:
             out = open(part, "r+b" if offset else "wb", buffering=0)
         except OSError as exc:
@@ -1147,20 +1139,11 @@ class SftpClient:
                progress: Progress = _no_progress) -> int:
         """Upload the local file to ``remote``. With ``resume``, continue after the remote size."""
         local = Path(local)
+        src, total, offset = open_upload(local, (lambda: self.size(remote)) if resume else None)
         try:
-            src = open(local, "rb", buffering=0)
-            total = os.fstat(src.fileno()).st_size
-        except OSError as exc:
-            raise _local_error(exc, local) from exc
-        try:
-            offset = 0
-            if resume:
-                offset = self.size(remote) or 0
-                if offset > total:
-                    offset = 0
-                if offset == total and total:
-                    progress(total, total)
-                    return 0
+            if resume and offset == total and total:
+                progress(total, total)
+                return 0
 
             async def run():
                 target = self._abs(remote)
