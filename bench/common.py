@@ -6,6 +6,7 @@ Imported as ``bench.common`` (each benchmark puts the project root on ``sys.path
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -54,3 +55,25 @@ def ensure_display(first: int, count: int) -> subprocess.Popen | None:
     os.environ["DISPLAY"] = display
     time.sleep(1.0)
     return proc
+
+
+def pump_until(root, until, timeout: float) -> None:
+    """Run a Tk window's event loop until ``until()``; SystemExit after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not until():
+        if time.monotonic() > deadline:
+            raise SystemExit("benchmark step timed out")
+        root.update()
+        time.sleep(0.001)
+
+
+def ram_folder(size: int) -> str | None:
+    """A RAM-backed folder (/dev/shm) when it has room for six times ``size``: disk write-back on
+    a shared machine otherwise swamps the figures of netgui and the reference tool alike."""
+    shm = "/dev/shm"
+    try:
+        if os.path.isdir(shm) and shutil.disk_usage(shm).free > 6 * size:
+            return shm
+    except OSError:
+        pass
+    return None

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import ensure_display, timed  # noqa: E402
+from bench.common import ensure_display, pump_until, ram_folder, timed  # noqa: E402
 from bench.ui_stall import StallMeter  # noqa: E402
 from netgui.net.ftp.client import FtpClient, FtpSite  # noqa: E402
 from tests.support.ftpd import PASSWORD, USER, FtpServer  # noqa: E402
@@ -103,7 +103,7 @@ def bench_listing(server: FtpServer, count: int, runs: int) -> dict[str, float]:
     tab.form.set_values({"host": "127.0.0.1", "port": server.port, "user": USER, "password": PASSWORD})
     tab.form.submit()
     pane = tab.remote_pane
-    _pump(root, lambda: pane.entries and not pane.filling, 30)
+    pump_until(root, lambda: pane.entries and not pane.filling, 30)
 
     client_times, curl_times, curl_list_times, stalls = [], [], [], []
     for run in range(runs):
@@ -116,25 +116,25 @@ def bench_listing(server: FtpServer, count: int, runs: int) -> dict[str, float]:
             path = "/many" if pane.path != "/many" else "/"
             if path == "/":   # go back to the top first, so the timed step lists the big folder
                 tab.remote_go("/")
-                _pump(root, lambda: pane.path == "/" and not pane.filling, 30)
+                pump_until(root, lambda: pane.path == "/" and not pane.filling, 30)
             start = time.perf_counter()
             meter = StallMeter(root).start()
             tab.remote_go("/many")
-            _pump(root, lambda: pane.path == "/many" and pane.entries and not pane.filling
+            pump_until(root, lambda: pane.path == "/many" and pane.entries and not pane.filling
                   and pane.shown_at is not None and pane.shown_at > start, 60)
             meter.stop()
             client_times.append(pane.shown_at - start)
             stalls.append(meter.longest_ms)
             assert len(pane.tree.get_children()) == count
             tab.remote_go("/")
-            _pump(root, lambda: pane.path == "/" and not pane.filling, 30)
+            pump_until(root, lambda: pane.path == "/" and not pane.filling, 30)
     # The same heartbeat with the window idle: what the machine itself costs (a busy
     # shared machine shows stalls even when netgui does nothing).
     idle = []
     for _ in range(runs):
         meter = StallMeter(root).start()
         until = time.perf_counter() + max(client_times)
-        _pump(root, lambda: time.perf_counter() > until, 60)
+        pump_until(root, lambda: time.perf_counter() > until, 60)
         meter.stop()
         idle.append(meter.longest_ms)
     app.quit(ask=False)
@@ -151,27 +151,6 @@ def bench_listing(server: FtpServer, count: int, runs: int) -> dict[str, float]:
     }
 
 
-def _pump(root, until, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not until():
-        if time.monotonic() > deadline:
-            raise SystemExit("benchmark step timed out")
-        root.update()
-        time.sleep(0.001)
-
-
-def _scratch(size: int) -> str | None:
-    """A RAM-backed folder (/dev/shm) when it has room: disk write-back on a shared machine
-    otherwise swamps the figures for client and curl alike."""
-    shm = "/dev/shm"
-    try:
-        if os.path.isdir(shm) and shutil.disk_usage(shm).free > 6 * size:
-            return shm
-    except OSError:
-        pass
-    return None
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="64 MiB and fewer runs")
@@ -180,7 +159,7 @@ def main() -> int:
     size = (64 if args.quick else 1024) * MiB
     runs = args.runs or 3
     xvfb = ensure_display(70, 20)
-    work = Path(tempfile.mkdtemp(prefix="netgui-ftp-bench-", dir=_scratch(size)))
+    work = Path(tempfile.mkdtemp(prefix="netgui-ftp-bench-", dir=ram_folder(size)))
     (work / "srv").mkdir()
     server = FtpServer(work / "srv").start()
     try:

@@ -19,7 +19,9 @@ if [ "$mode" = test ]; then
                 nginx:nginx-light vsftpd:vsftpd curl:curl dig:bind9-dnsutils socat:socat \
                 nc:netcat-openbsd desktop-file-validate:desktop-file-utils \
                 nsd:nsd unbound:unbound dnsdist:dnsdist dnssec-signzone:bind9-utils \
-                gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus-daemon; do
+                gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus-daemon \
+                sshd:openssh-server sftp:openssh-client ssh-agent:openssh-client \
+                useradd:passwd chpasswd:passwd; do
         have "${pair%%:*}" || missing="$missing ${pair#*:}"
     done
     [ -e /usr/lib/dovecot/pop3 ] || missing="$missing dovecot-pop3d"

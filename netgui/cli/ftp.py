@@ -1,11 +1,16 @@
-"""``netgui ftp``: list, fetch, send and edit files on an FTP/FTPS server from the command line.
+"""``netgui ftp``: list, fetch, send and edit files on an FTP/FTPS/SFTP server from the command line.
 
     netgui ftp ftp://alice@host/pub ls
+    netgui ftp sftp://alice@host:2222/home/alice ls --key ~/.ssh/id_ed25519
     netgui ftp ftps://alice@host get /pub/folder -o ~/Downloads --parallel 3
     netgui ftp ftp://host put report.pdf photos/ -d /incoming
     netgui ftp ftp://alice@host rm -r /old ; mkdir /new ; mv /a /b ; cat /notes.txt
 
 The password comes from $NETGUI_FTP_PASSWORD or a prompt, never from the command line.
+SFTP: ssh-agent keys and --key are tried first; a password, key passphrase ($NETGUI_SSH_PASSPHRASE)
+or keyboard-interactive answers are asked for on the terminal only when the server wants them.
+Host keys are checked against ~/.ssh/known_hosts and netgui's own known_hosts; an unknown key is
+asked about on the terminal (refused without one), a changed key is refused.
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ import sys
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("ftp", help="FTP/FTPS client (ls, get, put, rm, mkdir, mv, cat)",
+    parser = subparsers.add_parser("ftp", help="FTP/FTPS/SFTP client (ls, get, put, rm, mkdir, mv, cat)",
                                    description=__doc__.splitlines()[0])
     _options(parser)
-    parser.add_argument("url", help="ftp://[user@]host[:port][/folder] or ftps:// (explicit TLS)")
+    parser.add_argument("url", help="ftp://[user@]host[:port][/folder], ftps:// (explicit TLS) or sftp://")
     parser.add_argument("action", choices=ACTIONS)
     # Paths and options may be mixed after the action (``rm -r /old``): parsed again in run().
     parser.add_argument("rest", nargs=argparse.REMAINDER, metavar="paths and options")
@@ -50,6 +55,11 @@ def _options(parser, defaults: bool = True) -> None:
                         help="when the target exists (get, put); default: skip")
     parser.add_argument("-v", "--verbose", action="store_true", default=default(False),
                         help="print the transcript on stderr")
+    parser.add_argument("--key", default=default(None), help="SFTP: private key file (OpenSSH format)")
+    parser.add_argument("--auth", choices=("auto", "agent", "key", "password", "keyboard-interactive"),
+                        default=default("auto"), help="SFTP: how to log in (default: agent, key, then password)")
+    parser.add_argument("--no-agent", action="store_true", default=default(False),
+                        help="SFTP: do not use ssh-agent")
 
 
 def _reparse(args) -> None:
@@ -68,8 +78,10 @@ def site_from_url(url: str, args):
 
     from netgui.net.ftp.client import FtpSite
     parts = urlsplit(url)
+    if parts.scheme == "sftp" and parts.hostname:
+        return sftp_site_from_url(parts, args)
     if parts.scheme not in ("ftp", "ftps") or not parts.hostname:
-        raise ValueError(f"not an ftp:// or ftps:// URL: {url}")
+        raise ValueError(f"not an ftp://, ftps:// or sftp:// URL: {url}")
     tls = args.tls or ("explicit" if parts.scheme == "ftps" else "none")
     user = unquote(parts.username) if parts.username else "anonymous"
     password = os.environ.get("NETGUI_FTP_PASSWORD", "")
@@ -84,6 +96,61 @@ def site_from_url(url: str, args):
                    timeout=args.timeout, initial_dir=unquote(parts.path) or "")
 
 
+def sftp_site_from_url(parts, args):
+    """An SftpSite from a parsed sftp:// URL. Nothing is prompted here: secrets are asked for
+    only when the server wants them (see ``_terminal_callbacks``)."""
+    import getpass
+    from urllib.parse import unquote
+
+    from netgui.net.ftp.sftp import SftpSite
+    if parts.password:
+        print("netgui ftp: ignoring the password in the URL; use $NETGUI_FTP_PASSWORD", file=sys.stderr)
+    user = unquote(parts.username) if parts.username else getpass.getuser()
+    return SftpSite(parts.hostname, parts.port or 22, user=user,
+                    password=os.environ.get("NETGUI_FTP_PASSWORD", ""),
+                    key_file=os.path.expanduser(args.key) if args.key else None,
+                    key_passphrase=os.environ.get("NETGUI_SSH_PASSPHRASE", ""),
+                    auth=args.auth, use_agent=not args.no_agent, timeout=args.timeout, encoding=args.encoding,
+                    initial_dir=unquote(parts.path) or "")
+
+
+def _terminal_callbacks() -> dict:
+    """Host-key question, password, passphrase and keyboard-interactive prompts on the terminal."""
+    import getpass
+
+    from netgui.config import config_dir
+    from netgui.net.ftp.hostkeys import ALWAYS, ONCE, KnownHosts
+    interactive = sys.stdin.isatty()
+
+    def ask_host_key(question):
+        if not interactive:
+            print(f"netgui ftp: {question.text()}\nnetgui ftp: not asking without a terminal; refusing",
+                  file=sys.stderr)
+            return None
+        print(question.text(), file=sys.stderr)
+        answer = input("Continue connecting (yes = this time / always / no)? ").strip().lower()
+        return {"yes": ONCE, "y": ONCE, "always": ALWAYS}.get(answer)
+
+    def ask_password(user, host):
+        return getpass.getpass(f"Password for {user}@{host}: ") if interactive else None
+
+    def ask_passphrase(path, problem):
+        if problem and interactive:
+            print(problem, file=sys.stderr)
+        return getpass.getpass(f"Passphrase for {path}: ") if interactive else None
+
+    def ask_kbdint(name, instructions, prompts):
+        if not interactive:
+            return None
+        for line in (name, instructions):
+            if line:
+                print(line, file=sys.stderr)
+        return [input(text) if echo else getpass.getpass(text) for text, echo in prompts]
+
+    return dict(known_hosts=KnownHosts(config_dir() / "known_hosts"), ask_host_key=ask_host_key,
+                ask_password=ask_password, ask_passphrase=ask_passphrase, ask_kbdint=ask_kbdint)
+
+
 def run(args) -> int:
     from netgui.net.errors import NetError
     from netgui.net.ftp.client import FtpClient
@@ -94,7 +161,11 @@ def run(args) -> int:
         print(f"netgui ftp: {exc}", file=sys.stderr)
         return 2
     log = (lambda d, t: print(f"{d} {t}", file=sys.stderr)) if args.verbose else (lambda d, t: None)
-    client = FtpClient(site, log=log)
+    if site.protocol == "sftp":
+        from netgui.net.ftp.sftp import SftpClient
+        client = SftpClient(site, log=log, **_terminal_callbacks())
+    else:
+        client = FtpClient(site, log=log)
     try:
         return _act(client, site, args, log)
     except NetError as exc:
@@ -169,7 +240,11 @@ def _transfer(client, site, args, log, remote_join) -> int:
                 print(f"netgui ftp: {path}: no such local file or folder", file=sys.stderr)
                 return 1
             queue.add_upload(path, target, batch=batch)
-    pool = ClientPool(site, size=queue.concurrency, log=log)
+    factory = None
+    if site.protocol == "sftp":
+        from netgui.net.ftp.sftp import pool_factory
+        factory = pool_factory(client)          # transfers log in with what this login learnt
+    pool = ClientPool(site, size=queue.concurrency, log=log, factory=factory)
     try:
         QueueRunner(queue, pool, log=log).run()
     finally:

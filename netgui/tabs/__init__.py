@@ -29,7 +29,7 @@ class ToolSpec:
 
 TABS: list[TabSpec] = [
     TabSpec("mail", "Mail", "netgui.tabs.mail", "MailTab"),
-    TabSpec("ftp", "FTP", "netgui.tabs.ftp", "FtpTab"),
+    TabSpec("ftp", "FTP / SFTP", "netgui.tabs.ftp", "FtpTab"),
     TabSpec("web", "Web", "netgui.tabs.web", "WebTab"),
     TabSpec("chat", "Chat", "netgui.tabs.chat", "ChatTab"),
     TabSpec("dns", "DNS", "netgui.tabs.dns", "DnsTab"),

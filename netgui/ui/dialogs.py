@@ -23,14 +23,14 @@ def show_error(parent, title: str, message: str) -> None:
 
 
 class PasswordDialog(tk.Toplevel):
-    """Ask for a password (masked) with a "Remember password" box, without blocking.
+    """Ask for a password (masked; or another secret: ``label``) with a "Remember" box, without blocking.
 
     Modal for its parent window (a local grab), but nothing waits for it: OK calls
     ``on_done(password, remember)``, Cancel (or closing it, or Escape) ``on_done(None, False)``.
     """
 
     def __init__(self, parent, title: str, prompt: str,
-                 on_done: Callable[[str | None, bool], None], problem: str = ""):
+                 on_done: Callable[[str | None, bool], None], problem: str = "", label: str = "Password"):
         super().__init__(parent)
         self.title(title)
         self.transient(parent.winfo_toplevel())
@@ -45,8 +45,8 @@ class PasswordDialog(tk.Toplevel):
         ttk.Label(frame, text=prompt, wraplength=420, justify="left").pack(side="top", anchor="w",
                                                                            pady=(0, 8))
         self.form = Form(frame, [
-            Field("password", "Password", kind="password", required=True, remember=False),
-            Field("remember", "Remember password", kind="check", remember=False),
+            Field("password", label, kind="password", required=True, remember=False),
+            Field("remember", f"Remember {label.lower()}", kind="check", remember=False),
         ], on_submit=self._ok, submit_text="OK")
         self.form.pack(side="top", fill="x")
         self.cancel_button = self.form.add_button("Cancel", self.cancel)

@@ -69,6 +69,7 @@ class Form(ttk.Frame):
         self.variables: dict[str, tk.Variable] = {}
         self.widgets: dict[str, tk.Widget] = {}
         self.messages: dict[str, ttk.Label] = {}
+        self._cells: dict[str, list[tk.Widget]] = {}  # what set_visible hides: label, input, message
         self._busy = False
         self._disabled_while_busy: list[tk.Widget] = []
         self._disabled_fields: set[str] = set()  # kept disabled by the tab, busy or not
@@ -146,6 +147,8 @@ class Form(ttk.Frame):
         message = ttk.Label(grid, text="", style="Error.TLabel")
         message.grid(row=row, column=2, sticky="w", padx=(6, 0))
         self.messages[f.name] = message
+        self._cells[f.name] = [w for w in (label, widget if widget.master is grid else widget.master, message)
+                               if w.winfo_manager() == "grid"]
         if f.help:
             message.configure(text=f.help, style="Muted.TLabel")
 
@@ -309,6 +312,18 @@ class Form(ttk.Frame):
         (self._disabled_fields.discard if enabled else self._disabled_fields.add)(name)
         _set_enabled(self.widgets[name], enabled and not self._busy,
                      readonly=f.kind == "choice" and not f.editable)
+
+    def set_visible(self, name: str, visible: bool) -> None:
+        """Show or hide one field (e.g. the fields only one protocol uses); a hidden field
+        keeps its value and still appears in ``values()``."""
+        for widget in self._cells[name]:
+            if visible:
+                widget.grid()
+            else:
+                widget.grid_remove()
+
+    def visible(self, name: str) -> bool:
+        return bool(self._cells[name][0].winfo_manager())
 
     def set_status(self, text: str, kind: str = "info") -> None:
         style = {"error": "Error.TLabel", "ok": "Ok.TLabel"}.get(kind, "Status.TLabel")

@@ -28,6 +28,7 @@ BUSY_POLL_MS = 4     # while tasks start or report: results reach the screen soo
 BUSY_SECONDS = 1.0   # how long after the last submit or message the runner counts as busy
 BUDGET_S = 0.02
 GIL_SWITCH_S = 0.001
+ASK_TIMEOUT_S = 600.0   # how long ctx.ask waits for the user by default
 
 RUNNING, DONE, FAILED, CANCELLED = "running", "done", "failed", "cancelled"
 
@@ -66,6 +67,33 @@ class RateMeter:
         return max(0.0, (d1 - d0) / (t1 - t0))
 
 
+class Question:
+    """A worker's question for the Tk thread (``TaskContext.ask``): ``kind`` and ``payload``
+    say what to ask; ``answer(value)`` (Tk thread) releases the worker. The first answer
+    counts; once the worker stopped waiting (cancelled, timed out) ``open`` is False and
+    later answers are ignored."""
+
+    def __init__(self, kind: str, payload: Any):
+        self.kind = kind
+        self.payload = payload
+        self.value: Any = None
+        self._answered = threading.Event()
+        self._lock = threading.Lock()
+
+    @property
+    def open(self) -> bool:
+        return not self._answered.is_set()
+
+    def answer(self, value: Any = None) -> None:
+        with self._lock:
+            if not self._answered.is_set():
+                self.value = value
+                self._answered.set()
+
+    def __repr__(self) -> str:
+        return f"<Question {self.kind} {'open' if self.open else 'answered'}>"
+
+
 class TaskContext:
     """What a worker function gets: the cancel token and ways to report back."""
 
@@ -101,6 +129,24 @@ class TaskContext:
     def event(self, kind: str, payload: Any = None) -> None:
         """A custom message for the tab (a batch of rows, a chat line, …)."""
         self._post("event", (kind, payload))
+
+    def ask(self, kind: str, payload: Any = None, timeout: float = ASK_TIMEOUT_S) -> Any:
+        """Ask the Tk thread and wait for the answer (a host key to confirm, a passphrase, …).
+
+        The task's ``on_ask(question)`` runs on the Tk thread and calls ``question.answer(value)``
+        then or later (from a dialog). Returns that value; None when the task has no ``on_ask``
+        or nobody answered within ``timeout`` seconds. Raises Cancelled if the task is cancelled
+        while waiting."""
+        question = Question(kind, payload)
+        unhook = self.token.add_hook(question.answer)   # cancel releases the wait
+        try:
+            self._post("ask", question)
+            question._answered.wait(timeout)
+        finally:
+            unhook()
+        question.answer(None)   # closes it if the wait timed out
+        self.token.check()
+        return question.value
 
 
 class Task:
@@ -155,6 +201,11 @@ class Task:
             self.runner._notify_status(self, payload)
         elif kind == "event":
             self._call("on_event", *payload)
+        elif kind == "ask":
+            if "on_ask" in self._callbacks and payload.open:
+                self._call("on_ask", payload)
+            else:           # nobody to ask: the worker gets None at once
+                payload.answer(None)
         elif kind == "result":
             self.state, self.result = DONE, payload
             self._call("on_result", payload)
@@ -227,11 +278,11 @@ class TaskRunner:
     # -- public API ---------------------------------------------------------
     def submit(self, fn: Callable[..., Any], *args, name: str = "", on_result=None, on_error=None,
                on_done=None, on_progress=None, on_log=None, on_status=None, on_event=None,
-               **kwargs) -> Task:
+               on_ask=None, **kwargs) -> Task:
         """Run ``fn(ctx, *args, **kwargs)`` in a worker thread; returns its Task handle."""
         callbacks = {k: v for k, v in dict(on_result=on_result, on_error=on_error, on_done=on_done,
                                           on_progress=on_progress, on_log=on_log, on_status=on_status,
-                                          on_event=on_event).items() if v is not None}
+                                          on_event=on_event, on_ask=on_ask).items() if v is not None}
         task = Task(self, next(self._ids), name or getattr(fn, "__name__", "task"), callbacks)
         with self._lock:
             self._tasks[task.id] = task

@@ -134,3 +134,20 @@ def test_a_field_disabled_by_the_tab_stays_disabled_after_busy(root):
     assert not form.widgets["host"].instate(["disabled"])
     form.set_enabled("password", True)
     assert not form.widgets["password"].instate(["disabled"])
+
+
+def test_hidden_fields_keep_their_values_and_come_back_in_place(root):
+    form = Form(root, fields())
+    form.pack()
+    form.set_values({"folder": "/tmp", "verify": False})
+    root.update()
+    row = form.widgets["folder"].master.grid_info()["row"]
+    for name in ("folder", "verify", "port"):
+        form.set_visible(name, False)
+    root.update()
+    assert not form.visible("folder") and not form.widgets["verify"].winfo_ismapped()
+    assert not form.widgets["port"].winfo_ismapped() and form.values()["folder"] == "/tmp"
+    form.set_visible("folder", True)
+    root.update()
+    assert form.visible("folder") and form.widgets["folder"].master.grid_info()["row"] == row
+    assert form.values()["verify"] is False

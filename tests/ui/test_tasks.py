@@ -133,3 +133,50 @@ def test_connect_error_keeps_its_message(root):
     task = runner.submit(work, on_error=errors.append)
     pump(root, until=lambda: not task.running, timeout=5, message="task to fail")
     assert str(errors[0]) == "Connection refused by h:1"
+
+
+def test_ask_waits_for_the_tk_thread_to_answer(root):
+    runner = TaskRunner(root)
+    tk_thread = threading.current_thread()
+    asked = []
+
+    def work(ctx):
+        first = ctx.ask("code", {"prompt": "Code:"})
+        second = ctx.ask("code", {"prompt": "Again:"})
+        return first, second
+
+    def on_ask(question):
+        assert threading.current_thread() is tk_thread
+        asked.append(question)
+        if question.payload["prompt"] == "Code:":
+            question.answer("1234")           # at once
+        else:
+            root.after(50, question.answer, "5678")   # later, as a dialog would
+
+    task = runner.submit(work, on_ask=on_ask)
+    pump(root, until=lambda: not task.running, timeout=5, message="task to finish")
+    assert task.result == ("1234", "5678")
+    assert [q.kind for q in asked] == ["code", "code"] and not asked[0].open
+
+
+def test_ask_without_on_ask_or_answer_gives_none(root):
+    runner = TaskRunner(root)
+    questions = []
+    plain = runner.submit(lambda ctx: ctx.ask("anything"))
+    late = runner.submit(lambda ctx: ctx.ask("slow", timeout=0.2), on_ask=questions.append)
+    pump(root, until=lambda: not plain.running and not late.running, timeout=5, message="tasks to finish")
+    assert plain.result is None and late.result is None
+    assert questions and not questions[0].open      # the worker gave up: a late answer is ignored
+    questions[0].answer("too late")
+    assert questions[0].value is None
+
+
+def test_cancel_releases_a_worker_waiting_for_an_answer(root):
+    runner = TaskRunner(root)
+    questions, errors = [], []
+    task = runner.submit(lambda ctx: ctx.ask("host-key"), on_ask=questions.append, on_error=errors.append)
+    pump(root, until=lambda: questions, timeout=5, message="the question")
+    task.cancel()
+    pump(root, until=lambda: not task.running, timeout=5, message="cancelled task to end")
+    assert task.state == "cancelled" and str(errors[0]) == "Cancelled"
+    assert not questions[0].open

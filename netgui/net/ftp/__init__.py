@@ -1,4 +1,8 @@
-"""FTP and FTPS: the client, directory listings and the transfer queue."""
+"""FTP and FTPS: the client, directory listings and the transfer queue.
+
+SFTP has the same client interface in ``.sftp`` (``SftpClient``, ``SftpSite``) and its host keys in
+``.hostkeys``; they are imported where used, not here, because they load asyncssh.
+"""
 
 from .client import DIR, FILE, LINK, FtpClient, FtpSite, remote_join
 from .listing import RemoteEntry, display_name

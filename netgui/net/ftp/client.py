@@ -72,6 +72,7 @@ class FtpSite:
     cafile: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     initial_dir: str = ""
+    protocol = "ftp"             # not a field; SftpSite says "sftp"
 
     def describe(self) -> str:
         return f"{self.host}:{self.port}"
@@ -83,6 +84,42 @@ def _local_error(exc: OSError, path) -> LocalFileError:
 
 
 # -- names -------------------------------------------------------------------------------------
+
+def part_and_offset(local: Path, resume: bool) -> tuple[Path, int]:
+    """A download's ``.part`` file and the offset to continue at: 0, or with ``resume`` the
+    ``.part`` file's size (a ``local`` file without a ``.part`` becomes the ``.part``)."""
+    part = local.with_name(local.name + ".part")
+    offset = 0
+    if resume:
+        if not part.exists() and local.exists():
+            try:
+                os.replace(local, part)
+            except OSError as exc:
+                raise _local_error(exc, local) from exc
+        if part.exists():
+            offset = part.stat().st_size
+    return part, offset
+
+
+def open_upload(local: Path, remote_size: Callable[[], "int | None"] | None):
+    """An upload's source: (file, its size, offset to start at). With ``remote_size`` (resume)
+    the offset is the remote file's size, or 0 if the remote file is larger than the local one."""
+    try:
+        src = open(local, "rb", buffering=0)
+        total = os.fstat(src.fileno()).st_size
+    except OSError as exc:
+        raise _local_error(exc, local) from exc
+    offset = 0
+    if remote_size is not None:
+        try:
+            offset = remote_size() or 0
+        except BaseException:
+            src.close()
+            raise
+        if offset > total:
+            offset = 0
+    return src, total, offset
+
 
 def local_child(folder, name: str) -> Path:
     """``folder / safe_local_name(name)``, guaranteed inside ``folder`` (``safe_names.safe_join``).
@@ -457,6 +494,10 @@ class FtpClient:
     def rmdir(self, path: str) -> None:
         self._op(f"remove folder {path}", lambda ftp: ftp.rmd(path))
 
+    def chmod(self, path: str, mode: int) -> None:
+        """Change permissions with ``SITE CHMOD`` (most Unix servers have it; others refuse)."""
+        self._op(f"change the permissions of {path}", lambda ftp: ftp.voidcmd(f"SITE CHMOD {mode:o} {path}"))
+
     def delete(self, path: str, kind: str = FILE, *, on_item: Callable[[str], None] | None = None) -> int:
         """Delete a file or link, or a folder with everything in it. Returns items deleted."""
         if kind != DIR:
@@ -546,16 +587,7 @@ class FtpClient:
         is continued with REST. The final rename happens only after the server's 226.
         """
         local = Path(local)
-        part = local.with_name(local.name + ".part")
-        offset = 0
-        if resume:
-            if not part.exists() and local.exists():
-                try:
-                    os.replace(local, part)
-                except OSError as exc:
-                    raise _local_error(exc, local) from exc
-            if part.exists():
-                offset = part.stat().st_size
+        part, offset = part_and_offset(local, resume)
         total = size if size is not None else self.size(remote)
         if resume and total is not None and offset == total:
             os.replace(part, local)
@@ -605,21 +637,11 @@ class FtpClient:
     def upload(self, local, remote: str, *, resume: bool = False,
                progress: Progress = _no_progress) -> int:
         """Upload the local file to ``remote``. With ``resume``, APPE after the remote size."""
-        local = Path(local)
+        src, total, offset = open_upload(Path(local), (lambda: self.size(remote)) if resume else None)
         try:
-            src = open(local, "rb")
-            total = os.fstat(src.fileno()).st_size
-        except OSError as exc:
-            raise _local_error(exc, local) from exc
-        try:
-            offset = 0
-            if resume:
-                offset = self.size(remote) or 0
-                if offset > total:
-                    offset = 0
-                if offset == total and total:
-                    progress(total, total)
-                    return 0
+            if resume and offset == total and total:
+                progress(total, total)
+                return 0
 
             def run(ftp):
                 src.seek(offset)

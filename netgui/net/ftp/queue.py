@@ -401,11 +401,23 @@ def _upload(client: FtpClient, item: TransferItem, report) -> str:
 
 # -- connections -----------------------------------------------------------------------------
 
+def _default_factory(site, log: Log = no_log):
+    """FtpClient for an FtpSite, SftpClient for an SftpSite (asyncssh is imported only then).
+    The tab and the command line pass ``sftp.pool_factory(client)`` instead, so the transfers
+    log in with what the client's login learnt (and share its host keys and questions)."""
+    if getattr(site, "protocol", "ftp") == "sftp":
+        from .sftp import SftpClient
+        return SftpClient(site, log=log)
+    return FtpClient(site, log=log)
+
+
 class ClientPool:
     """Up to ``size`` FtpClients for one site, each its own connection, handed out one at a time."""
 
-    def __init__(self, site: FtpSite, size: int = 4, log: Log = no_log):
+    def __init__(self, site: FtpSite, size: int = 4, log: Log = no_log, factory=None):
         self.site = site
+        # factory(site, log=...) -> a client; default: FtpClient or SftpClient by the site's protocol
+        self.factory = factory or _default_factory
         self.log = log
         self._free: list[FtpClient] = []
         self._all: list[FtpClient] = []
@@ -419,7 +431,7 @@ class ClientPool:
                 if self._free:
                     return self._free.pop()
                 if len(self._all) < self.size:
-                    client = FtpClient(self.site, log=self.log)
+                    client = self.factory(self.site, log=self.log)
                     self._all.append(client)
                     self.created += 1
                     return client

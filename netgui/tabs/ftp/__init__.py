@@ -1,77 +1,78 @@
-"""The FTP tab: saved sites, quick connect, local and remote panes, a transfer queue, the log.
+"""The FTP / SFTP tab: saved sites, quick connect, local and remote panes, a transfer queue, the log.
 
-All network work runs through ``app.runner`` on ``FtpClient`` objects: one browsing
-connection, plus a pool of up to four transfer connections used by the queue.
+All network work runs through ``app.runner`` on ``FtpClient`` or ``SftpClient`` objects (the
+same methods): one browsing connection, plus a pool of up to four transfer clients used by the
+queue, each with its own connection (SFTP ones log in with what the browsing login learnt).
+What an SFTP login needs from the user (host key, passphrase, prompts) the worker asks
+through ``ctx.ask``; ``_on_ask`` shows the dialog on the Tk thread.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
+import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from tkinter import simpledialog, ttk
 
+from netgui.config import config_dir
 from netgui.fmt import human_bytes
-from netgui.net.ftp.client import FtpClient, FtpSite, remote_join
+from netgui.net.ftp.client import FtpClient, remote_join
 from netgui.net.ftp.listing import DIR, LINK, RemoteEntry, display_name
 from netgui.net.ftp.queue import DOWNLOAD, RUNNING, ClientPool, TransferItem, TransferQueue, run_item
 from netgui.tabs.base import Tab
-from netgui.ui.dialogs import confirm, show_error
-from netgui.ui.form import Field, Form
+from netgui.ui.dialogs import PasswordDialog, confirm, show_error
+from netgui.ui.form import Form
 from netgui.ui.tasks import Progress
 from netgui.ui.transcript import TranscriptPane
 
+from .dialogs import ChmodDialog, HostKeyChangedDialog, HostKeyDialog, KbdIntDialog, parse_perms
 from .panes import ConflictDialog, FilePane, QueuePane, TextViewer, list_local, prepare
+from .sites import (DEFAULT_PORTS, FTP_ONLY, SFTP_ONLY, TLS_ONLY, fields, passphrase_account,
+                    protocol_of, site_from_values, upgrade, values_from_url)
 
 PROFILE_KIND = "ftp"
-SECURITY = {"Plain FTP": "none", "FTPS (AUTH TLS)": "explicit", "Implicit FTPS": "implicit"}
-ENCODINGS = ("utf-8", "latin-1", "cp1252", "cp1251", "cp437", "shift_jis", "gbk")
 KEEPALIVE_MS = 30_000
 KEEPALIVE_IDLE = 60.0
 QUEUE_REFRESH_MS = 150
 
 
-def _fields() -> list[Field]:
-    return [
-        Field("host", "Host", required=True, width=16),
-        Field("port", "Port", kind="port", default=21, width=7),
-        Field("anonymous", "Anonymous login", kind="check", default=False),
-        Field("user", "User", default="", width=16),
-        Field("password", "Password", kind="password", width=16),
-        Field("security", "Security", kind="choice", choices=tuple(SECURITY), default="Plain FTP", width=16),
-        Field("verify", "Verify TLS certificate", kind="check", default=True),
-        Field("mode", "Data mode", kind="choice", choices=("Passive", "Active"), default="Passive", width=16),
-        Field("encoding", "Encoding", kind="choice", choices=ENCODINGS, default="utf-8",
-              editable=True, validator=_check_encoding, width=16),
-        Field("folder", "Remote folder", default="", width=16),
-        Field("local", "Local folder", kind="folder", default=str(Path.home()), width=12),
-    ]
-
-
-def _check_encoding(value) -> str | None:
-    import codecs
-    try:
-        codecs.lookup(str(value))
-    except LookupError:
-        return "Unknown encoding"
-    return None
-
-
-def site_from_values(values: dict) -> FtpSite:
-    """An FtpSite from the Form's values."""
-    anonymous = bool(values.get("anonymous")) or not (values.get("user") or "").strip()
-    return FtpSite(host=values["host"].strip(), port=int(values["port"] or 21),
-                   user="anonymous" if anonymous else values["user"].strip(),
-                   password="" if anonymous else values.get("password") or "",
-                   tls=SECURITY.get(values.get("security"), "none"), passive=values.get("mode") != "Active",
-                   encoding=values.get("encoding") or "utf-8", verify=bool(values.get("verify", True)),
-                   initial_dir=(values.get("folder") or "").strip())
-
-
 # -- worker functions (run in the runner's threads) --------------------------------------------
 
+_asker = threading.local()   # the task whose worker runs on this thread (see _ask_ui)
+
+
+@contextmanager
+def _asking(ctx):
+    """Meanwhile an SFTP client's questions on this thread go to ``ctx.ask``."""
+    previous = getattr(_asker, "ctx", None)
+    _asker.ctx = ctx
+    try:
+        yield
+    finally:
+        _asker.ctx = previous
+
+
+@contextmanager
+def _bound(client, ctx, log=None):
+    """``client.bound`` to the task, asking through it."""
+    with _asking(ctx), client.bound(ctx.token, log or ctx.log):
+        yield client
+
+
+def _ask_ui(kind: str):
+    """An SftpClient ``ask_*`` callback: it runs on the worker's thread, so it asks that task's
+    ``on_ask`` and waits (None when no task is asking, e.g. outside ``_bound``)."""
+    def ask(*payload):
+        ctx = getattr(_asker, "ctx", None)
+        return None if ctx is None else ctx.ask(kind, payload)
+    return ask
+
+
 def _connect_and_list(ctx, client: FtpClient):
-    with client.bound(ctx.token, ctx.log):
+    with _bound(client, ctx):
         ctx.status(f"Connecting to {client.site.describe()}")
         client.connect()
         ctx.status("Listing")
@@ -79,22 +80,39 @@ def _connect_and_list(ctx, client: FtpClient):
 
 
 def _change_and_list(ctx, client: FtpClient, path: str):
-    with client.bound(ctx.token, ctx.log):
+    with _bound(client, ctx):
         if path:
             client.chdir(path)
         return client.cwd, prepare(client.listdir())
 
 
 def _remote_call(ctx, client: FtpClient, method: str, *args):
-    with client.bound(ctx.token, ctx.log):
+    with _bound(client, ctx):
         return getattr(client, method)(*args)
 
 
 def _delete_many(ctx, client: FtpClient, targets: list[tuple[str, str]]):
     count = 0
-    with client.bound(ctx.token, ctx.log):
+    with _bound(client, ctx):
         for path, kind in targets:
             count += client.delete(path, kind, on_item=lambda p: ctx.status(f"Deleted {p}"))
+    return count
+
+
+def _chmod_many(ctx, client: FtpClient, targets: list[tuple[str, str]], mode: int, recursive: bool):
+    """Set ``mode`` on each target (and, if ``recursive``, on everything inside its folders)."""
+    count = 0
+    with _bound(client, ctx):
+        for path, kind in targets:
+            client.chmod(path, mode)
+            count += 1
+            if recursive and kind == DIR:
+                for folder, dirs, files in client.walk(path):
+                    for entry in dirs + files:
+                        if entry.kind != LINK:
+                            client.chmod(remote_join(folder, entry.name), mode)
+                            count += 1
+                    ctx.status(f"Permissions set on {count} items")
     return count
 
 
@@ -105,7 +123,7 @@ def _transfer(ctx, pool: ClientPool, queue: TransferQueue, item: TransferItem):
     def log(direction, text):   # already redacted by the client; tagged with its connection
         ctx.log(direction, f"[{number}] {text}")
     try:
-        with client.bound(ctx.token, log):
+        with _bound(client, ctx, log):
             return run_item(client, queue, item, progress=ctx.progress, token=ctx.token)
     finally:
         pool.release(client)
@@ -119,7 +137,8 @@ def _close_all(ctx, client: FtpClient | None, pool: ClientPool | None):
 
 
 def _keepalive(ctx, client: FtpClient):
-    return client.keepalive(KEEPALIVE_IDLE, log=ctx.log)
+    with _asking(ctx):   # a reconnect may have to ask
+        return client.keepalive(KEEPALIVE_IDLE, log=ctx.log)
 
 
 def _make_local_folder(ctx, path: str):
@@ -130,9 +149,9 @@ def _make_local_folder(ctx, path: str):
 # -- the tab -----------------------------------------------------------------------------------
 
 class FtpTab(Tab):
-    """A dual-pane FTP/FTPS browser with a transfer queue."""
+    """A dual-pane FTP/FTPS/SFTP browser with a transfer queue."""
 
-    title = "FTP"
+    title = "FTP / SFTP"
 
     def __init__(self, master, app):
         super().__init__(master, app)
@@ -143,6 +162,9 @@ class FtpTab(Tab):
         self.item_tasks: dict[int, object] = {}
         self.conflict_dialog: ConflictDialog | None = None
         self.viewer: TextViewer | None = None
+        self.ask_dialog = None           # the open dialog answering a worker's question, if any
+        self.chmod_dialog: ChmodDialog | None = None
+        self._known_hosts = None         # SFTP host keys: made on the first SFTP connection
         self._refresh_job = None
         self._local_refresh_job = None
         self._remote_refresh_job = None
@@ -168,14 +190,19 @@ class FtpTab(Tab):
 
         box = ttk.LabelFrame(side, text="Connection", padding=6)
         box.pack(side="top", fill="x", pady=(8, 0))
-        self.form = Form(box, _fields(), on_submit=self.connect, submit_text="Connect",
+        self.form = Form(box, fields(), on_submit=self.connect, submit_text="Connect",
                          settings=self.app.settings, secrets=self.app.secrets, store_key="ftp.quick")
+        remembered = self.app.settings.form_values("ftp.quick")
+        if "security" in remembered:    # remembered before the protocol choice existed
+            self.form.set_values(upgrade(remembered))
         self.form.pack(side="top", fill="x")
         self.disconnect_button = self.form.add_button("Disconnect", self.disconnect, enabled=False)
         self.form.status.configure(wraplength=150, justify="left")
-        self.form.widgets["security"].bind("<<ComboboxSelected>>", self._security_changed, add="+")
+        self._protocol = protocol_of(self.form.values())
+        self.form.variables["protocol"].trace_add("write", lambda *a: self._protocol_changed())
         self.form.variables["anonymous"].trace_add("write", lambda *a: self._anonymous_changed())
-        self._anonymous_changed()
+        self.form.widgets["host"].bind("<FocusOut>", lambda e: self._host_url(), add="+")
+        self._protocol_changed()
         self._refresh_sites()
 
         main = ttk.PanedWindow(self, orient="vertical")
@@ -191,7 +218,8 @@ class FtpTab(Tab):
             on_refresh=self.remote_refresh,
             menu=[("Download", self.download_selected), ("View", self.view_selected), None,
                   ("New folder…", self._ask_remote_mkdir), ("Rename…", self._ask_rename),
-                  ("Delete…", self.delete_remote_selected), None, ("Refresh", self.remote_refresh)])
+                  ("Permissions…", self.chmod_selected), ("Delete…", self.delete_remote_selected), None,
+                  ("Refresh", self.remote_refresh)])
         self.remote_pane.set_message("Not connected")
         remote, local = self.remote_pane.tree, self.local_pane.tree
         remote.bind("<Delete>", lambda e: self.delete_remote_selected())
@@ -225,26 +253,112 @@ class FtpTab(Tab):
         if not self.form.get("host"):
             self.form.widgets["host"].focus_set()
 
-    def _security_changed(self, event=None) -> None:
-        security = SECURITY.get(self.form.get("security"), "none")
-        port = str(self.form.raw("port"))
-        if security == "implicit" and port == "21":
-            self.form.set("port", 990)
-        elif security != "implicit" and port == "990":
-            self.form.set("port", 21)
+    def _protocol_changed(self) -> None:
+        """The port follows the protocol (when it was the old one's default); only the fields
+        the protocol uses are shown."""
+        old, new = self._protocol, protocol_of({"protocol": self.form.raw("protocol")})
+        self._protocol = new
+        if str(self.form.raw("port")) in ("", str(DEFAULT_PORTS[old])):
+            self.form.set("port", DEFAULT_PORTS[new])
+        sftp = new == "sftp"
+        for name in FTP_ONLY:
+            self.form.set_visible(name, not sftp)
+        for name in SFTP_ONLY:
+            self.form.set_visible(name, sftp)
+        for name in TLS_ONLY:
+            self.form.set_visible(name, new in ("explicit", "implicit"))
+        self._anonymous_changed()
 
     def _anonymous_changed(self) -> None:
         """User and password do not apply to an anonymous login: grey them out."""
-        anonymous = bool(self.form.variables["anonymous"].get())
+        anonymous = bool(self.form.variables["anonymous"].get()) and self._protocol != "sftp"
         for name in ("user", "password"):
             self.form.set_enabled(name, not anonymous)
+
+    def _host_url(self) -> dict | None:
+        """A URL typed (or pasted) as the host fills in protocol, host, port, user and folder."""
+        values = values_from_url(str(self.form.raw("host")))
+        if values:
+            self.form.set_values(values)
+        return values
 
     def _log(self, direction: str, text: str) -> None:
         self.transcript.append(direction, text)
 
     def _submit(self, fn, *args, **kw):
         kw.setdefault("on_log", self._log)
+        kw.setdefault("on_ask", self._on_ask)
         return self.track(self.app.runner.submit(fn, *args, **kw))
+
+    # questions from workers (SFTP logins) --------------------------------------------------------
+    def _on_ask(self, question) -> None:
+        """A worker needs the user: show the dialog; its answer releases the worker."""
+        kind, payload = question.kind, question.payload
+        if kind == "host-key":
+            dialog = HostKeyDialog(self, payload[0], question.answer, own_file=str(self.known_hosts.own_file))
+        elif kind == "password":
+            user, host = payload
+            dialog = PasswordDialog(self, "SFTP password", f"Password for {user} on {host}:",
+                                    lambda answer, remember: self._secret_answered(question, answer, remember))
+        elif kind == "passphrase":
+            key_file, problem = payload
+            dialog = PasswordDialog(self, "Key passphrase", f"Passphrase for the key file {key_file}:",
+                                    lambda answer, remember: self._secret_answered(question, answer, remember),
+                                    problem=problem, label="Passphrase")
+        elif kind == "kbdint":
+            name, instructions, prompts = payload
+            server = self.client.site.describe() if self.client is not None else "The server"
+
+            def answered(answers):
+                self.transcript.secrets += [a for a in answers or () if a]
+                question.answer(answers)
+            dialog = KbdIntDialog(self, server, name, instructions, prompts, answered)
+        else:
+            question.answer(None)
+            return
+        self.ask_dialog = dialog
+        self._close_when_moot(question, dialog)
+
+    def _secret_answered(self, question, answer: str | None, remember: bool) -> None:
+        """A password or passphrase from its dialog: masked in the transcript, kept in the
+        keyring only when the user ticked Remember."""
+        if answer:
+            self.transcript.secrets.append(answer)
+            if remember:
+                self._remember_secret(question.kind, question.payload, answer)
+        question.answer(answer)
+
+    def _remember_secret(self, kind: str, payload: tuple, answer: str) -> None:
+        if kind == "passphrase":
+            self.app.secrets.set(passphrase_account(payload[0]), answer)
+            return
+        self.form.set("password", answer)
+        self.form.remember()
+        site = self.site_box.get()
+        if site:
+            self.app.secrets.set(f"ftp/{site}/password", answer)
+
+    def _close_when_moot(self, question, dialog) -> None:
+        """The worker stopped waiting (cancelled, timed out): its dialog goes away."""
+        def check():
+            if not dialog.winfo_exists():
+                return
+            if question.open:
+                dialog.after(200, check)
+            else:
+                dialog.destroy()
+        dialog.after(200, check)
+
+    def _warn_host_key(self, err) -> bool:
+        """A changed SSH host key gets a warning window naming both keys (and no way on) and
+        its whole line in the transcript; True if ``err`` was one."""
+        hostkeys = sys.modules.get("netgui.net.ftp.hostkeys")   # loaded if SFTP was used at all
+        if hostkeys is None or not isinstance(err, hostkeys.HostKeyChanged):
+            return False
+        self._log("!", str(err))
+        if self.ask_dialog is None or not self.ask_dialog.winfo_exists():
+            self.ask_dialog = HostKeyChangedDialog(self, err)
+        return True
 
     # sites ---------------------------------------------------------------------------------
     def _refresh_sites(self) -> None:
@@ -264,7 +378,8 @@ class FtpTab(Tab):
         data = self.app.settings.profile(PROFILE_KIND, name)
         if data is None:
             return
-        values = dict(data)
+        values = upgrade(data)
+        values.setdefault("protocol", "FTP")
         values["password"] = self.app.secrets.get(f"ftp/{name}/password") or ""
         self.form.set_values(values)
         self.site_box.set(name)
@@ -291,16 +406,41 @@ class FtpTab(Tab):
             self.delete_site(name)
 
     # connecting ------------------------------------------------------------------------------
+    @property
+    def known_hosts(self):
+        """SSH host keys: ~/.ssh/known_hosts (read only) and netgui's own file; one per tab, so
+        a key accepted "this time" is not asked again until netgui quits."""
+        if self._known_hosts is None:
+            from netgui.net.ftp.hostkeys import KnownHosts
+            self._known_hosts = KnownHosts(config_dir() / "known_hosts")
+        return self._known_hosts
+
+    def _make_clients(self, site):
+        """The browsing client and the transfer pool for a site."""
+        if site.protocol != "sftp":
+            return FtpClient(site), ClientPool(site, size=4)
+        from netgui.net.ftp.sftp import SftpClient, pool_factory   # asyncssh is loaded only now
+        if site.key_file and not site.key_passphrase:
+            site.key_passphrase = self.app.secrets.get(passphrase_account(site.key_file)) or ""
+        client = SftpClient(site, known_hosts=self.known_hosts, ask_host_key=_ask_ui("host-key"),
+                            ask_password=_ask_ui("password"), ask_passphrase=_ask_ui("passphrase"),
+                            ask_kbdint=_ask_ui("kbdint"))
+        # transfers log in with what this client's login learnt (nothing is asked twice)
+        return client, ClientPool(site, size=4, factory=pool_factory(client))
+
     def connect(self, values: dict) -> None:
+        if "://" in values.get("host", ""):
+            values = {**values, **(self._host_url() or {})}
+            self.form.remember()
         if self.client is not None:
             self._close_connections()
         site = site_from_values(values)
-        self.transcript.secrets = [site.password] if site.password else []
-        if site.tls != "none" and not site.verify:
+        sftp = site.protocol == "sftp"
+        self.client, self.pool = self._make_clients(site)
+        self.transcript.secrets = [s for s in (site.password, getattr(site, "key_passphrase", "")) if s]
+        if not sftp and site.tls != "none" and not site.verify:
             self._log("!", "Certificate verification is off for this connection: "
                            "anyone in between could read and change the traffic")
-        self.client = FtpClient(site)
-        self.pool = ClientPool(site, size=4)
         self.form.set_busy(True, f"Connecting to {site.describe()}")
         self.remote_pane.clear(f"Connecting to {site.describe()}…")
         _set_enabled(self.disconnect_button, True)   # doubles as Cancel while connecting
@@ -314,23 +454,27 @@ class FtpTab(Tab):
                 return
             path, entries = result
             self.remote_pane.show(path, entries)
-            if site.tls == "none":
-                note = " (plain FTP: not encrypted)"
+            if sftp:
+                note, kind = " (SFTP over SSH)", "ok"
+            elif site.tls == "none":
+                note, kind = " (plain FTP: not encrypted)", "info"
             elif not site.verify:
-                note = " (TLS, but the certificate is NOT verified)"
+                note, kind = " (TLS, but the certificate is NOT verified)", "error"
             else:
-                note = " (TLS)"
-            kind = "info" if site.tls == "none" else ("ok" if site.verify else "error")
+                note, kind = " (TLS)", "ok"
             self.form.set_status(f"Connected to {site.describe()}{note}", kind)
-            self.app.set_status(f"FTP: connected to {site.describe()}")
+            self.app.set_status(f"{'SFTP' if sftp else 'FTP'}: connected to {site.describe()}")
             self.pump_queue()   # items left queued from an earlier connection go on
 
         def failed(err):
             if client is not self.client:
                 return
-            self.form.set_status(str(err), "error")
-            self.remote_pane.clear(str(err))
-            self.client, self.pool = None, None
+            line = str(err)
+            if self._warn_host_key(err):   # the warning window names both keys
+                line = f"The host key of {err.host} has changed: not connected"
+            self.form.set_status(line, "error")
+            self.remote_pane.clear(line)
+            self._close_connections()
             _set_enabled(self.disconnect_button, False)
 
         self.connect_task = self._submit(_connect_and_list, client, name=f"Connect to {site.describe()}",
@@ -371,6 +515,7 @@ class FtpTab(Tab):
     def _remote_failed(self, err) -> None:
         self.remote_pane.set_message(str(err))
         self.app.set_status(f"FTP: {err}")
+        self._warn_host_key(err)
 
     def remote_go(self, path: str) -> None:
         """Open a remote folder (absolute, or relative to the current one)."""
@@ -442,6 +587,30 @@ class FtpTab(Tab):
         targets = [(self._remote_path(e), e.kind) for e in entries]
         self.remote_pane.set_message(f"Deleting {len(targets)} item(s)…")
         self._submit(_delete_many, self.client, targets, name="Delete on server",
+                     on_result=lambda n: self.remote_refresh(), on_error=self._remote_failed,
+                     on_status=self.remote_pane.set_message)
+
+    def chmod_selected(self) -> None:
+        """The permissions dialog for the selected remote items (the first one's mode to start)."""
+        chosen = self.remote_pane.selected()
+        if not chosen or self.client is None:
+            return
+        mode = parse_perms(chosen[0].perms)
+        if mode is None:
+            mode = 0o755 if chosen[0].kind == DIR else 0o644
+        what = display_name(chosen[0].name) if len(chosen) == 1 else f"{len(chosen)} items"
+
+        def answered(answer):
+            self.chmod_dialog = None
+            if answer is not None:
+                self.chmod_remote(chosen, *answer)
+        self.chmod_dialog = ChmodDialog(self, what, mode, any(e.kind == DIR for e in chosen), answered)
+
+    def chmod_remote(self, entries: list[RemoteEntry], mode: int, recursive: bool = False) -> None:
+        if self.client is None or not entries:
+            return
+        targets = [(self._remote_path(e), e.kind) for e in entries]
+        self._submit(_chmod_many, self.client, targets, mode, recursive, name="Change permissions",
                      on_result=lambda n: self.remote_refresh(), on_error=self._remote_failed,
                      on_status=self.remote_pane.set_message)
 
@@ -561,6 +730,7 @@ class FtpTab(Tab):
         def error(err):
             self.queue.finish(item, error=err)
             self._log("!", f"{item.name}: {err}")
+            self._warn_host_key(err)
 
         def progress(p):
             self.rates[item.id] = p

@@ -108,3 +108,7 @@ def client_for(transcript):
     yield make
     for c in clients:
         c.close()
+
+
+from .sftp_fixtures import (hostile, known_hosts_for, sftp_for, sftp_tree, ssh_agent, sshd,  # noqa: E402,F401
+                            sshd_pam)

@@ -133,6 +133,8 @@ def test_mkdir_rename_delete_recursive(ftpd, tree, client_for):
     deleted = []
     assert client.delete("/sub", DIR, on_item=deleted.append) == 4
     assert not (tree / "sub").exists()
+    client.chmod("/renamed/hello moved.txt", 0o640)
+    assert (tree / "renamed" / "hello moved.txt").stat().st_mode & 0o777 == 0o640
     client.delete("/renamed/hello moved.txt")
     assert not (tree / "renamed" / "hello moved.txt").exists()
 

@@ -12,7 +12,7 @@ from tests.net.ftp.conftest import make_tree
 from tests.support.ftpd import PASSWORD, USER, FtpServer
 from tests.support.tk import pump
 
-FTP_TAB = TabSpec("ftp", "FTP", "netgui.tabs.ftp", "FtpTab")
+FTP_TAB = TabSpec("ftp", "FTP / SFTP", "netgui.tabs.ftp", "FtpTab")
 
 
 @pytest.fixture
@@ -152,7 +152,7 @@ def test_wrong_password_is_one_clear_line(tab, server):
 
 def test_saved_site_keeps_password_in_keyring_only(tab, server, isolated_config, test_keyring):
     tab.form.set_values({"host": "127.0.0.1", "port": server.port, "user": USER, "password": PASSWORD,
-                         "security": "Plain FTP"})
+                         "protocol": "FTP"})
     tab.save_site("test site")
     tab.form.set_values({"host": "elsewhere", "password": ""})
     tab.load_site("test site")
@@ -236,18 +236,18 @@ def test_ftps_connects_and_says_when_the_certificate_is_not_checked(tab, tmp_pat
     srv = FtpServer(root, tls="explicit", cert=str(pem)).start()
     try:
         # untrusted CA: a clear certificate error
-        connect(tab, srv, security="FTPS (AUTH TLS)")
+        connect(tab, srv, protocol="FTPS explicit")
         pump(tab.app.root, until=lambda: not tab.form.busy, timeout=10, message="the TLS failure")
         assert "not trusted" in tab.form.status.cget("text")
         # trusted (the test CA via NETGUI_CA_FILE): connected over TLS
         monkeypatch.setenv("NETGUI_CA_FILE", str(cafile))
-        connect(tab, srv, security="FTPS (AUTH TLS)")
+        connect(tab, srv, protocol="FTPS explicit")
         wait_remote(tab, "/")
         assert tab.form.status.cget("text").endswith("(TLS)")
         assert "PROT P" in tab.transcript.contents()
         # verification off: works, and the tab says so
         monkeypatch.delenv("NETGUI_CA_FILE")
-        connect(tab, srv, security="FTPS (AUTH TLS)", verify=False)
+        connect(tab, srv, protocol="FTPS explicit", verify=False)
         pump(tab.app.root, until=lambda: not tab.form.busy, timeout=10, message="the insecure connection")
         assert "NOT verified" in tab.form.status.cget("text")
         assert "Certificate verification is off" in tab.transcript.contents()
