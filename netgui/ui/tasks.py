@@ -166,6 +166,8 @@ class Task:
             self._call("on_result", payload)
         elif kind == "error":
             self.state, self.error = (CANCELLED if isinstance(payload, Cancelled) else FAILED), payload
+            if self.origin is not None:
+                payload.origin = self.origin  # an error line can offer Diagnose on that connection
             if self.state == FAILED and payload.detail:
                 self._call("on_log", "!", redact(payload.detail))
             self._call("on_error", payload)
