@@ -98,7 +98,7 @@ def target_text(protocol: str, host: str, port: int | None) -> str:
     return f"{protocol}://{where}" if protocol else where
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Event:
     """One stored wire event (``dir``: '>' sent, '<' received, '*' info, '!' error)."""
 
@@ -171,10 +171,9 @@ class TimelineStore:
         self._idle = threading.Condition(self._lock)
         self._stopping = False
         self._names: set[tuple[str, str]] = set()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = self._open()
+        self._ready = threading.Event()
         self._thread = threading.Thread(target=self._write_loop, name="netgui-timeline", daemon=True)
-        self._thread.start()
+        self._thread.start()  # it opens (or creates) the file: the window does not wait for that
 
     # -- opening ------------------------------------------------------------------
     def _open(self) -> sqlite3.Connection:
@@ -264,7 +263,16 @@ class TimelineStore:
 
     # -- the writer thread ----------------------------------------------------------------
     def _write_loop(self) -> None:
-        db = self._db
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = self._open()
+        except (OSError, sqlite3.Error) as exc:
+            self.problem = f"The timeline cannot be stored in {self.path}: {exc}"
+            print(f"netgui: {self.problem}", file=sys.stderr)
+            self._ready.set()
+            self._drop_everything()
+            return
+        self._ready.set()
         next_prune = time.monotonic() + 1.0
         running = True
         while running:
@@ -312,6 +320,17 @@ class TimelineStore:
                     self._pending -= len(batch)
                     self._idle.notify_all()
         db.close()
+
+    def _drop_everything(self) -> None:
+        """Without a file: take events off the queue (so flush returns) and forget them."""
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, Event):
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
 
     def _insert(self, db: sqlite3.Connection, batch: list[Event]) -> None:
         seen = {(kind, getattr(e, kind)) for e in batch for kind in ("proto", "host")}
@@ -399,6 +418,7 @@ class TimelineStore:
         """The newest ``limit`` events the query finds, newest first (any thread)."""
         if isinstance(query, str):
             query = parse_query(query)
+        self._ready.wait(10)
         db = _connect(self.path, readonly=True)
         db.create_function("has", 2, _has, deterministic=True)
         try:
@@ -407,6 +427,7 @@ class TimelineStore:
             db.close()
 
     def count(self) -> int:
+        self._ready.wait(10)
         db = _connect(self.path, readonly=True)
         try:
             return db.execute("SELECT count(*) FROM events").fetchone()[0]
@@ -429,7 +450,7 @@ class _Plan:
     bounds. Small counts (a bounded count on each index) pick the walk; everything not
     walked is checked on the rows walked."""
 
-    CAP = 20_000  # a filter with fewer matches than this is "small": walking it is cheap
+    CAP = 40_000  # a filter with fewer matches than this is "small": walking it costs < ~70 ms
 
     def __init__(self, db: sqlite3.Connection, query: Query):
         self.db = db
