@@ -177,3 +177,47 @@ class AutoconfigServer:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class LinksPage:
+    """A plain HTTP server with one page of links of every kind (web, mailto, ftp, irc) and
+    a JSON document the web link points to."""
+
+    def __init__(self, ftp_port: int = 21, irc_port: int = 6667):
+        outer = self
+        self.requests: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.requests.append(self.path)
+                port = self.server.server_address[1]
+                if self.path == "/links":
+                    body = (f'<html><head><title>Links</title></head><body><p>'
+                            f'<a href="http://127.0.0.1:{port}/doc">the document</a> · '
+                            f'<a href="mailto:bob@example.org?subject=From%20the%20web">write to Bob</a> · '
+                            f'<a href="ftp://127.0.0.1:{ftp_port}/">the files</a> · '
+                            f'<a href="irc://127.0.0.1:{irc_port}/%23netgui">the channel</a>'
+                            f'</p></body></html>').encode()
+                    kind = "text/html; charset=utf-8"
+                else:
+                    body, kind = b'{"doc": true}\n', "application/json"
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+
+    def url(self, path: str = "/links") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

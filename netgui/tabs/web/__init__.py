@@ -32,6 +32,7 @@ from netgui.net.http.request import (
     with_query,
 )
 from netgui.net.http.session import HttpSession, Response, export_cookies, import_cookies
+from netgui.tabs import handoff
 from netgui.tabs.base import Tab
 from netgui.ui.form import Field, Form
 from netgui.ui.progress import ProgressRow
@@ -96,6 +97,7 @@ def _url_problem(value: str) -> str | None:
 
 class WebTab(Tab):
     title = "Web"
+    key = "web"
 
     def __init__(self, master, app):
         super().__init__(master, app)
@@ -106,6 +108,7 @@ class WebTab(Tab):
         self.last_error: NetError | None = None
         self.image_data: bytes | None = None
         self._syncing = False
+        self._requests = 0
 
         paned = ttk.PanedWindow(self, orient="horizontal")
         paned.pack(fill="both", expand=True)
@@ -138,6 +141,10 @@ class WebTab(Tab):
         self.curl_button = self.form.add_button("Copy as curl", self.copy_curl)
         self.insecure_button = ttk.Button(self.form.buttons, text="Continue without verifying",
                                           command=self.continue_without_verifying)
+        self.send_menu = tk.Menu(self, tearoff=False, postcommand=self._fill_send_menu)
+        self.send_button = ttk.Menubutton(self.form.buttons, text="Send response", menu=self.send_menu)
+        self.send_button.pack(side="left", padx=(6, 0), before=self.form.spinner)
+        self.send_button.state(["disabled"])
         self.form.variables["url"].trace_add("write", lambda *a: self._url_changed())
 
         self.request_book = ttk.Notebook(parent)
@@ -245,6 +252,7 @@ class WebTab(Tab):
         self.body_views = BodyViews(self.response_book, on_link=self.follow_link,
                                     on_save=self.save_body_dialog, on_image_size=self._image_resized,
                                     palette=self.app.theme)
+        self.body_views.on_link_menu = self._link_menu
         self.response_book.add(self.body_views, text="Body", padding=4)
         headers = ttk.Frame(self.response_book)
         self.response_headers = ttk.Treeview(headers, columns=("name", "value"), show="headings",
@@ -361,11 +369,25 @@ class WebTab(Tab):
                                + ("" if request.verify else " (TLS not verified)"))
         self.progress.pack(side="top", fill="x", pady=(4, 0), after=self.summary)
         self.progress.finish("")
+        self._requests += 1
         self.task = self.track(self.app.runner.submit(
             fetch, self.session, request, save_to, name=f"{request.method} {request.url}",
+            origin=self._origin_for(request),
             on_result=self._on_result, on_error=self._on_error, on_done=self._on_done,
             on_progress=self.progress.update_progress, on_log=self.transcript.append,
             on_status=lambda text: self.form.set_status(text)))
+
+    def _origin_for(self, request: Request):
+        from urllib.parse import urlsplit
+        try:
+            parts = urlsplit(request.url)
+            host, port = parts.hostname or "", parts.port
+        except ValueError:
+            host, port = "", None
+        scheme = "https" if request.url.lower().startswith("https:") else "http"
+        return self.origin(f"{request.method} {request.url}", scheme, host,
+                           port or (443 if scheme == "https" else 80), f"web{self._requests}",
+                           secrets=(request.password,))
 
     def cancel(self) -> None:
         if self.task is not None:
@@ -391,7 +413,7 @@ class WebTab(Tab):
 
     def _on_error(self, err: NetError) -> None:
         self.last_error = err
-        self.form.set_status(str(err), "error")
+        self.form.set_status(str(err), "error", action=handoff.error_action(self.app, err))
         partial = getattr(err, "response", None)
         if partial is not None:
             self.show_response(partial, err.rendered, note="Incomplete body: " + str(err))
@@ -415,6 +437,7 @@ class WebTab(Tab):
     # -- showing a response --------------------------------------------------------------------
     def show_response(self, response: Response, rendered, note: str = "") -> None:
         self.last_response = response
+        self.send_button.state(["!disabled"])
         self.summary.show(response, self.app.theme)
         self.response_headers.delete(*self.response_headers.get_children())
         for name, value in response.headers:
@@ -452,13 +475,83 @@ class WebTab(Tab):
             self._decode_image()
 
     def follow_link(self, url: str) -> None:
-        """A link in the HTML view was clicked: GET it."""
+        """A link in the HTML view was clicked: GET it (a web link), or hand it to its tab."""
+        if not url.lower().startswith(("http:", "https:")):
+            handoff.open_link(self.app, url)
+            return
         if self.form.busy:
             return
         self.form.set_values({"url": url, "method": "GET", "save_to": ""})
         self.body_kind.set("none")
         self._show_body_kind()
         self.form.submit()
+
+    # -- hand-off -------------------------------------------------------------------------------
+    def open_url(self, link) -> None:
+        """An http(s):// link from another tab: fetch it here."""
+        self.request_book.select(0)
+        self.form.set_values({"url": link.url, "method": "GET", "save_to": ""})
+        self.body_kind.set("none")
+        self._show_body_kind()
+        self.form.submit()
+
+    def _link_menu(self, url: str, event) -> None:
+        from netgui.ui.links import popup
+        link = handoff.as_link(url)
+        if link is not None:
+            items = handoff.actions(self.app, link)
+            if link.kind == "web":
+                items[0] = ("Open here", lambda: self.follow_link(url))
+            popup(self.body_views.html, items, event)
+
+    def reveal(self, item: str) -> None:
+        """A request ("GET https://…"): its newest history entry is selected and loaded."""
+        method, _, url = item.partition(" ")
+        for index, entry in enumerate(self.app.settings.get(HISTORY_KEY, []) or []):
+            req = entry.get("request", {})
+            if req.get("method") == method and req.get("url") == url:
+                self.request_book.select(3)
+                self.history.selection_set(str(index))
+                self.history.see(str(index))
+                self.reopen_history(index)
+                return
+
+    def response_head(self) -> str:
+        response = self.last_response
+        if response is None:
+            return ""
+        return "\n".join([response.status_line] + [f"{n}: {v}" for n, v in response.headers]) + "\n"
+
+    def _fill_send_menu(self) -> None:
+        menu = self.send_menu
+        menu.delete(0, "end")
+        if self.last_response is None:
+            return
+        menu.add_command(label="Attach the body to a new mail", command=self.mail_body)
+        title = f"{self.last_response.status_line} from {self.last_response.url}"
+        for label, command in handoff.text_destinations(self.app, self.response_head(), title):
+            menu.add_command(label=f"Response head → {label}", command=command)
+
+    def mail_body(self) -> None:
+        """The body (the saved file if it was saved, else a copy in the data folder), attached to
+        a new message."""
+        response = self.last_response
+        if response is None:
+            return
+        if response.saved_path:
+            handoff.attach_to_mail(self.app, [str(response.saved_path)])
+            return
+        from netgui.config import data_dir
+        folder = data_dir() / "handoff"
+        path = str(folder / self.suggested_name())
+
+        def write(ctx, data, target):
+            folder.mkdir(parents=True, exist_ok=True)
+            return save_bytes(data, target)
+        self.track(self.app.runner.submit(
+            write, response.body, path, name="Keep the body for a mail",
+            on_result=lambda p: handoff.attach_to_mail(self.app, [str(p)]),
+            on_error=lambda err: self.form.set_status(str(err), "error")))
 
     # -- saving the body -------------------------------------------------------------------------
     def suggested_name(self) -> str:
