@@ -17,7 +17,8 @@ class ActionSlot:
 
     def __init__(self, parent, line, **pack):
         self.line = line
-        self.pack = {"side": "left", "padx": (6, 0), **pack}
+        # packed before the line: a crowded row squeezes the text, never the button
+        self.pack = {"side": "left", "padx": (6, 0), "before": line, **pack}
         self.action: Action | None = None
         self.button = ttk.Button(parent, command=self.invoke, style="Toolbutton")
         line.bind("<Button-3>", self._menu, add="+")

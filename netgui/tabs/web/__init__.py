@@ -34,6 +34,7 @@ from netgui.net.http.request import (
 from netgui.net.http.session import HttpSession, Response, export_cookies, import_cookies
 from netgui.tabs import handoff
 from netgui.tabs.base import Tab
+from netgui.ui.actions import ActionSlot
 from netgui.ui.form import Field, Form
 from netgui.ui.progress import ProgressRow
 from netgui.ui.theme import monospace, style_text
@@ -141,10 +142,6 @@ class WebTab(Tab):
         self.curl_button = self.form.add_button("Copy as curl", self.copy_curl)
         self.insecure_button = ttk.Button(self.form.buttons, text="Continue without verifying",
                                           command=self.continue_without_verifying)
-        self.send_menu = tk.Menu(self, tearoff=False, postcommand=self._fill_send_menu)
-        self.send_button = ttk.Menubutton(self.form.buttons, text="Send response", menu=self.send_menu)
-        self.send_button.pack(side="left", padx=(6, 0), before=self.form.spinner)
-        self.send_button.state(["disabled"])
         self.form.variables["url"].trace_add("write", lambda *a: self._url_changed())
 
         self.request_book = ttk.Notebook(parent)
@@ -246,6 +243,8 @@ class WebTab(Tab):
     def _build_response_side(self, parent) -> None:
         self.summary = ResponseSummary(parent)
         self.summary.pack(side="top", fill="x")
+        self.summary_action = ActionSlot(self.summary, self.summary.facts, side="top", anchor="w",
+                                         padx=0, pady=(2, 0), before=self.summary.warning)
         self.progress = ProgressRow(parent, "Body")
         self.response_book = ttk.Notebook(parent)
         self.response_book.pack(side="top", fill="both", expand=True, pady=(6, 0))
@@ -253,6 +252,12 @@ class WebTab(Tab):
                                     on_save=self.save_body_dialog, on_image_size=self._image_resized,
                                     palette=self.app.theme)
         self.body_views.on_link_menu = self._link_menu
+        # beside Save body…: the body to a new mail, the head as text to a mail or a chat
+        self.send_menu = tk.Menu(self, tearoff=False, postcommand=self._fill_send_menu)
+        self.send_button = ttk.Menubutton(self.body_views.save_button.master, text="Send to",
+                                          menu=self.send_menu)
+        self.send_button.pack(side="right", padx=(0, 4), before=self.body_views.save_button)
+        self.send_button.state(["disabled"])
         self.response_book.add(self.body_views, text="Body", padding=4)
         headers = ttk.Frame(self.response_book)
         self.response_headers = ttk.Treeview(headers, columns=("name", "value"), show="headings",
@@ -413,7 +418,9 @@ class WebTab(Tab):
 
     def _on_error(self, err: NetError) -> None:
         self.last_error = err
-        self.form.set_status(str(err), "error", action=handoff.error_action(self.app, err))
+        action = handoff.error_action(self.app, err)
+        self.form.set_status(str(err), "error", action=action)
+        self.summary_action.offer(action)  # the wide failure line on the response side too
         partial = getattr(err, "response", None)
         if partial is not None:
             self.show_response(partial, err.rendered, note="Incomplete body: " + str(err))
@@ -437,6 +444,7 @@ class WebTab(Tab):
     # -- showing a response --------------------------------------------------------------------
     def show_response(self, response: Response, rendered, note: str = "") -> None:
         self.last_response = response
+        self.summary_action.offer(None)
         self.send_button.state(["!disabled"])
         self.summary.show(response, self.app.theme)
         self.response_headers.delete(*self.response_headers.get_children())
