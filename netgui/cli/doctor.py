@@ -53,9 +53,8 @@ def run(args) -> int:
     def log(direction: str, text: str) -> None:
         print(clean(f"{time.strftime('%H:%M:%S')} {direction} {text}"), file=sys.stderr, flush=True)
 
-    def progress(step) -> None:
-        if not args.json and sys.stdout.isatty():
-            print(clean(step_line(step)), file=sys.stderr, flush=True)
+    def progress(step) -> None:  # each step as it ends, between its wire lines
+        print(clean(step_line(step)), file=sys.stderr, flush=True)
 
     compare = args.compare if args.compare is not None else saved_servers()
     try:

@@ -221,3 +221,44 @@ class LinksPage:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class ScriptedPeer:
+    """A hostile or broken server for the doctor: to every connection it sends ``greeting``
+    (bytes), answers each line it reads with ``reply`` (if any), and closes after ``close_after``
+    seconds (None: keeps the connection open until the client goes)."""
+
+    def __init__(self, greeting: bytes = b"", reply: bytes = b"", close_after: float | None = None):
+        self.greeting, self.reply, self.close_after = greeting, reply, close_after
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+
+    def _serve(self, sock: socket.socket) -> None:
+        sock.settimeout(self.close_after if self.close_after is not None else 30)
+        try:
+            if self.greeting:
+                sock.sendall(self.greeting)
+            while True:
+                data = sock.recv(4096)
+                if not data:
+                    break
+                if self.reply:
+                    sock.sendall(self.reply * data.count(b"\n"))
+        except OSError:
+            pass
+        finally:
+            sock.close()
+
+    def stop(self) -> None:
+        self.listener.close()

@@ -717,6 +717,10 @@ def _handshake_facts(sock: socket.socket, server_name: str | None, timeout: floa
         except SSL.Error as exc:
             raise TLSError(f"TLS handshake failed: {exc}") from None
     chain = conn.get_peer_cert_chain(as_cryptography=True) or []
+    try:
+        conn.shutdown()  # a polite close_notify: servers need not log an aborted session
+    except SSL.Error:
+        pass
     facts: dict = {"version": conn.get_protocol_version_name(), "cipher": conn.get_cipher_name(),
                    "details": []}
     details = facts["details"]

@@ -50,7 +50,7 @@ class Smtp(Dialog):
                 raise ProtocolError(f"{wire.where} refuses mail sessions: {lines[-1]}")
             raise WrongGreeting(f"{wire.where} greets with {lines[0]!r}, not an SMTP 220")
         summary, details = self._ehlo(wire)
-        return f"{lines[0][4:][:80]}; {summary}", details
+        return f"{lines[0][4:][:80]} · {summary}", details
 
     def _ehlo(self, wire):
         wire.send("EHLO netgui.invalid")
@@ -88,7 +88,7 @@ class Imap(Dialog):
         text = first.split(" ", 2)[2] if first.count(" ") >= 2 else ""
         if text.startswith("["):  # a response code first: [CAPABILITY …] Dovecot ready.
             text = text.split("]", 1)[-1].strip()
-        return f"{text[:60]}; {summary}", details
+        return f"{text[:60]} · {summary}", details
 
     def _capability(self, wire, tag):
         wire.send(f"{tag} CAPABILITY")
@@ -129,7 +129,7 @@ class Pop3(Dialog):
                 raise ProtocolError(f"{wire.where} refuses: {first}")
             raise WrongGreeting(f"{wire.where} speaks {speaks(first)}, not POP3")
         summary, details = self._capa(wire)
-        return f"{first[4:][:60]}; {summary}", details
+        return f"{first[4:][:60]} · {summary}", details
 
     def _capa(self, wire):
         wire.send("CAPA")
@@ -169,7 +169,7 @@ class Ftp(Dialog):
                 raise ProtocolError(f"{wire.where} refuses: {lines[-1]}")
             raise WrongGreeting(f"{wire.where} greets with {lines[0]!r}, not an FTP 220")
         summary, details = self._feat(wire)
-        return f"{lines[0][4:][:60]}; {summary}", details
+        return f"{lines[0][4:][:60]} · {summary}", details
 
     def _feat(self, wire):
         wire.send("FEAT")

@@ -40,22 +40,25 @@ class DoctorWindow(tk.Toplevel):
         recent = list(app.settings.get(RECENT_KEY, []) or [])
         self.form = Form(outer, [
             Field("target", "Host, URL or address", kind="choice", choices=recent, editable=True,
-                  required=True, width=52, remember=False, validator=_target_problem,
-                  help="imaps://mail.example.org, ftp.example.org:21, https://…, alice@example.org"),
+                  required=True, width=44, remember=False, validator=_target_problem),
             Field("resolver", "Resolve with", kind="choice", choices=[SYSTEM] + servers, default=SYSTEM,
                   width=30, editable=True),
-            Field("compare", "Compare with the DNS tab's saved servers", kind="check", default=bool(servers)),
+            Field("compare", "Compare with saved DNS servers", kind="check", default=bool(servers)),
         ], on_submit=self.start, submit_text="Diagnose", settings=app.settings, store_key="doctor")
         self.form.pack(side="top", fill="x")
         self.cancel_button = self.form.add_button("Cancel", self.cancel, enabled=False)
+        ttk.Label(outer, text="e.g. imaps://mail.example.org, ftp.example.org:21, https://example.org/, "
+                              "alice@example.org", style="Muted.TLabel").pack(side="top", anchor="w")
 
         verdict = ttk.Frame(outer, padding=(0, 8, 0, 4))
         verdict.pack(side="top", fill="x")
-        self.verdict = ttk.Label(verdict, text="", anchor="w", wraplength=860, justify="left",
-                                 font="TkHeadingFont")
+        self.verdict = ttk.Label(verdict, text="", anchor="w", justify="left", font="TkHeadingFont")
         self.verdict.pack(side="top", fill="x")
-        self.advice = ttk.Label(verdict, text="", anchor="w", wraplength=860, justify="left")
+        self.advice = ttk.Label(verdict, text="", anchor="w", justify="left")
         self.advice.pack(side="top", fill="x")
+        # the verdict wraps at the window's width (its height follows; the width does not)
+        verdict.bind("<Configure>", lambda e: [label.configure(wraplength=max(200, e.width - 8))
+                                               for label in (self.verdict, self.advice)], add="+")
 
         bottom = ttk.Frame(outer)
         bottom.pack(side="bottom", fill="x", pady=(6, 0))
@@ -73,7 +76,7 @@ class DoctorWindow(tk.Toplevel):
         self.tree.heading("#0", text="Step", anchor="w")
         self.tree.heading("status", text="Result", anchor="w")
         self.tree.heading("time", text="Time", anchor="e")
-        self.tree.heading("summary", text="", anchor="w")
+        self.tree.heading("summary", text="Details", anchor="w")
         self.tree.column("#0", width=250, stretch=False)
         self.tree.column("status", width=60, stretch=False)
         self.tree.column("time", width=70, stretch=False, anchor="e")

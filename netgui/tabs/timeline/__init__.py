@@ -25,6 +25,13 @@ HINT = 'Search: words, "a phrase", proto:ftp host:files.example dir:in|out|error
 _window = None
 
 
+def _stamp(t: float, today: str) -> str:
+    """The time of day (with the date before it when it is not today), to the millisecond."""
+    local = time.localtime(t)
+    day = time.strftime("%Y-%m-%d", local)
+    return (f"{day} " if day != today else "") + time.strftime("%H:%M:%S", local) + f".{int(t * 1000) % 1000:03d}"
+
+
 def _search(ctx, store, query, limit):
     started = time.perf_counter()
     found = store.search(query, limit=limit)
@@ -75,19 +82,19 @@ class TimelineWindow(tk.Toplevel):
         ttk.Button(bottom, text="Export JSON…", command=lambda: self.export_dialog("json")).pack(
             side="left", padx=(4, 0))
         ttk.Button(bottom, text="Close", command=self.destroy).pack(side="right")
-        limits = ttk.Frame(bottom)
-        limits.pack(side="right", padx=(0, 12))
+        limits = ttk.Frame(outer)
+        limits.pack(side="bottom", fill="x", pady=(6, 0))
         ttk.Label(limits, text="Keep at most").pack(side="left")
-        self.max_mb = tk.StringVar(self, value=str(app.settings.get("timeline.max_mb", DEFAULT_MAX_MB)))
-        self.max_days = tk.StringVar(self, value=str(app.settings.get("timeline.max_days", DEFAULT_MAX_DAYS)))
-        ttk.Spinbox(limits, from_=1, to=100_000, width=6, textvariable=self.max_mb,
-                    command=self.apply_limits).pack(side="left", padx=(4, 2))
-        ttk.Label(limits, text="MB and").pack(side="left")
-        ttk.Spinbox(limits, from_=1, to=3650, width=5, textvariable=self.max_days,
-                    command=self.apply_limits).pack(side="left", padx=(4, 2))
-        ttk.Label(limits, text="days").pack(side="left")
+        self.max_mb = tk.StringVar(self, value=f"{app.settings.get('timeline.max_mb', DEFAULT_MAX_MB):g}")
+        self.max_days = tk.StringVar(self, value=f"{app.settings.get('timeline.max_days', DEFAULT_MAX_DAYS):g}")
+        for variable, unit in ((self.max_mb, "MB and"), (self.max_days, "days")):
+            entry = ttk.Entry(limits, width=6, textvariable=variable, justify="right")
+            entry.pack(side="left", padx=(4, 4))
+            entry.bind("<Return>", lambda e: self.apply_limits())
+            entry.bind("<FocusOut>", lambda e: self.apply_limits())
+            ttk.Label(limits, text=unit).pack(side="left")
         self.clear_button = ttk.Button(limits, text="Delete all…", command=self.delete_all)
-        self.clear_button.pack(side="left", padx=(8, 0))
+        self.clear_button.pack(side="right")
         self.status = ttk.Label(outer, text="", style="Status.TLabel", anchor="w")
         self.status.pack(side="bottom", fill="x", pady=(4, 0))
 
@@ -95,7 +102,7 @@ class TimelineWindow(tk.Toplevel):
         panes.pack(side="top", fill="both", expand=True)
         listing = ttk.Frame(panes)
         columns = (("time", "Time", 150), ("tab", "Tab", 60), ("proto", "Protocol", 70),
-                   ("host", "Host", 170), ("dir", "", 28), ("text", "Line", 520))
+                   ("host", "Host", 150), ("dir", "", 28), ("text", "Line", 520))
         self.tree = ttk.Treeview(listing, columns=[c[0] for c in columns], show="headings",
                                  selectmode="extended")
         for name, title, width in columns:
@@ -194,12 +201,13 @@ class TimelineWindow(tk.Toplevel):
 
     def _insert(self, events: list[Event], at_top: bool) -> None:
         position = 0 if at_top else "end"
+        today = time.strftime("%Y-%m-%d")
         rows = []
         for event in events:
             self._serial += 1
             row = f"e{self._serial}"
             self.events[row] = event
-            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(event.t)) + f".{int(event.t * 1000) % 1000:03d}"
+            stamp = _stamp(event.t, today)
             first, _, more = event.text.partition("\n")
             line = first + (f"  (+{more.count(chr(10)) + 1} lines)" if more else "")
             host = event.host + (f":{event.port}" if event.port else "")
