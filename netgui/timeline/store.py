@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import os
 import queue
 import sqlite3
 import sys
@@ -40,7 +41,7 @@ PART_SIZE = 50_000
 """Events per text index: each partition of the events (by id) has its own FTS5 table, so
 the oldest text leaves by dropping a table, not by deletes that FTS5 keeps as tombstones."""
 SEARCH_LIMIT = 2000
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MMAP_BYTES = 1 << 30
 
 _SCHEMA = """
@@ -56,11 +57,11 @@ CREATE TABLE IF NOT EXISTS events(
     tab TEXT NOT NULL,
     item TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_proto ON events(proto);
-CREATE INDEX IF NOT EXISTS events_dir ON events(dir);
-CREATE INDEX IF NOT EXISTS events_host ON events(host);
+CREATE INDEX IF NOT EXISTS events_proto_dir ON events(proto, dir);
+CREATE INDEX IF NOT EXISTS events_host_proto ON events(host, proto);
+CREATE INDEX IF NOT EXISTS events_tab_item ON events(tab, item);
 CREATE INDEX IF NOT EXISTS events_tab ON events(tab);
-CREATE INDEX IF NOT EXISTS events_item ON events(item);
+CREATE INDEX IF NOT EXISTS events_dir ON events(dir);
 CREATE INDEX IF NOT EXISTS events_conn ON events(conn);
 CREATE TABLE IF NOT EXISTS names(kind TEXT, name TEXT, PRIMARY KEY(kind, name)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS parts(n INTEGER PRIMARY KEY, first_id INTEGER, last_id INTEGER);
@@ -231,8 +232,14 @@ class TimelineStore:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
+    def _command(self, name: str) -> None:
+        with self._lock:
+            self._pending += 1
+        self._queue.put(name)
+
     def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until every event added so far is committed; False on timeout."""
+        """Wait until every event added so far is committed (and every prune or clear asked
+        for is done); False on timeout."""
         deadline = time.monotonic() + timeout
         with self._idle:
             while self._pending and self._thread.is_alive():
@@ -255,14 +262,15 @@ class TimelineStore:
             self.max_bytes = max_bytes
         if max_age is not None:
             self.max_age = max_age
-        self._queue.put("prune")
+        self._command("prune")
 
     def clear(self) -> None:
         """Delete every stored event (in the writer thread, after what is queued)."""
-        self._queue.put("clear")
+        self._command("clear")
 
     # -- the writer thread ----------------------------------------------------------------
     def _write_loop(self) -> None:
+        _lower_priority()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = self._open()
@@ -317,7 +325,7 @@ class TimelineStore:
                 self.problem = f"Events are not being stored: {exc}"
             finally:
                 with self._idle:
-                    self._pending -= len(batch)
+                    self._pending -= len(batch) + len(commands)
                     self._idle.notify_all()
         db.close()
 
@@ -327,13 +335,13 @@ class TimelineStore:
             item = self._queue.get()
             if item is None:
                 return
-            if isinstance(item, Event):
+            if item is not None:
                 with self._idle:
                     self._pending -= 1
                     self._idle.notify_all()
 
     def _insert(self, db: sqlite3.Connection, batch: list[Event]) -> None:
-        seen = {(kind, getattr(e, kind)) for e in batch for kind in ("proto", "host")}
+        seen = {(kind, getattr(e, kind)) for e in batch for kind in ("proto", "host", "tab")}
         new_names = seen - self._names
         with db:
             db.execute("BEGIN IMMEDIATE")  # ids are ours until the commit, even with another process
@@ -368,7 +376,7 @@ class TimelineStore:
         """Apply the age and size limits now (the writer does it every few seconds);
         returns how many events were deleted."""
         if db is None:  # from another thread: let the writer do it
-            self._queue.put("prune")
+            self._command("prune")
             return 0
         deleted = 0
         low, high = db.execute(_ID_RANGE).fetchone()
@@ -388,7 +396,7 @@ class TimelineStore:
             deleted += self._delete_before(db, keep)
         if deleted:
             with db:
-                for column in ("proto", "host"):
+                for column in ("proto", "host", "tab"):
                     db.execute(f"DELETE FROM names WHERE kind = '{column}' AND NOT EXISTS "
                                f"(SELECT 1 FROM events WHERE events.{column} = names.name)")
             self._names = set(db.execute("SELECT kind, name FROM names"))
@@ -435,6 +443,15 @@ class TimelineStore:
             db.close()
 
 
+def _lower_priority() -> None:
+    """Let the window's thread have the CPU first: the writer is never in a hurry (Linux gives
+    each thread its own nice value; elsewhere this does nothing)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):
+        pass
+
+
 def _fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
@@ -443,44 +460,73 @@ def _has(text: str, term: str) -> bool:
     return term in text.lower()
 
 
+INDEXES = {"proto_dir": ("proto", "dir"), "host_proto": ("host", "proto"),
+           "tab_item": ("tab", "item"), "tab": ("tab",), "dir": ("dir",), "conn": ("conn",)}
+"""The B-tree indexes a search can walk (each row's id comes last in every index, so one value
+of each column is walked in id order)."""
+DIRECTION_CODES = (">", "<", "*", "!")
+MAX_COMBINATIONS = 24
+
+
 class _Plan:
     """How one search runs. Every search walks events newest first and stops at the limit;
-    what it walks is the cheapest of: an index of one filtered column (one walk per value,
-    merged), the trigram index of the text, or the events themselves between the time
-    bounds. Small counts (a bounded count on each index) pick the walk; everything not
-    walked is checked on the rows walked."""
+    what it walks is the cheapest of: an index (one walk per combination of its columns'
+    values, merged), the trigram indexes of the text, or the events themselves between the
+    time bounds. Bounded counts on the indexes pick the walk; everything the walk does not
+    ensure is checked on the rows walked."""
 
-    CAP = 40_000  # a filter with fewer matches than this is "small": walking it costs < ~70 ms
+    CAP = 40_000  # an index finding fewer rows than this is "small": walking it costs < ~70 ms
 
     def __init__(self, db: sqlite3.Connection, query: Query):
         self.db = db
         self.query = query
         self.fts_terms = [t for t in query.terms if len(t) >= 3]
         self.filters: dict[str, list[str]] = {}
-        names = _names(db)
+        self.known = _names(db)
+        self.known["dir"] = list(DIRECTION_CODES)
         if query.protos:
-            self.filters["proto"] = [n for n in names.get("proto", ()) if n.startswith(tuple(query.protos))]
+            self.filters["proto"] = [n for n in self.known.get("proto", ()) if n.startswith(tuple(query.protos))]
         if query.hosts:
-            self.filters["host"] = [n for n in names.get("host", ()) if any(h in n for h in query.hosts)]
+            self.filters["host"] = [n for n in self.known.get("host", ()) if any(h in n for h in query.hosts)]
         for column, values in (("dir", query.dirs), ("tab", query.tabs), ("conn", query.conns),
                                ("item", query.items)):
             if values:
                 self.filters[column] = list(dict.fromkeys(values))
         self.low, self.high = _id_bounds(db, query.after, query.before)
 
-    def _estimate(self, column: str) -> int:
+    def _combinations(self, columns: tuple[str, ...]) -> list[tuple] | None:
+        """The value combinations that walking this index takes (None: it cannot serve)."""
+        if not any(c in self.filters for c in columns):
+            return None
+        choices = []
+        for column in columns:
+            values = self.filters.get(column) or self.known.get(column)
+            if not values:
+                return None
+            choices.append(values)
+        combos = [()]
+        for values in choices:
+            combos = [c + (v,) for c in combos for v in values]
+            if len(combos) > MAX_COMBINATIONS:
+                return None
+        return combos
+
+    def _estimate(self, index: str, combos: list[tuple]) -> int:
+        columns = INDEXES[index]
+        match = " AND ".join(f"{c} = ?" for c in columns)
         total = 0
-        for value in self.filters[column]:
+        for combo in combos:
             total += self.db.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM events INDEXED BY events_{column} "
-                f"WHERE {column} = ? AND id BETWEEN ? AND ? LIMIT ?)",
-                (value, self.low, self.high, self.CAP)).fetchone()[0]
+                f"SELECT count(*) FROM (SELECT 1 FROM events INDEXED BY events_{index} "
+                f"WHERE {match} AND id BETWEEN ? AND ? LIMIT ?)",
+                (*combo, self.low, self.high, self.CAP)).fetchone()[0]
             if total >= self.CAP:
                 break
         return total
 
-    def _where(self, skip: str) -> tuple[str, list]:
-        """The checks for everything the walk ``skip`` does not already ensure."""
+    def _where(self, skip: tuple[str, ...] = ()) -> tuple[str, list]:
+        """The checks for everything the walk does not already ensure (``skip``: the filtered
+        columns it walks, or "text")."""
         clauses, args = ["e.id BETWEEN ? AND ?"], [self.low, self.high]
         if self.query.after is not None:
             clauses.append("e.t >= ?")
@@ -489,11 +535,11 @@ class _Plan:
             clauses.append("e.t < ?")
             args.append(self.query.before)
         for column, values in self.filters.items():
-            if column != skip:
+            if column not in skip:
                 clauses.append(f"e.{column} IN ({','.join('?' * len(values))})" if values else "0")
                 args += values
         for term in self.query.terms:
-            if skip != "text" or len(term) < 3:
+            if "text" not in skip or len(term) < 3:
                 clauses.append("has(e.text, ?)")
                 args.append(term)
         return " AND ".join(clauses), args
@@ -501,25 +547,30 @@ class _Plan:
     def run(self, limit: int) -> list[Event]:
         if any(not values for values in self.filters.values()) or self.low > self.high:
             return []  # a host or protocol never seen, or an empty time range
-        estimates = {column: self._estimate(column) for column in self.filters}
+        candidates = {}
+        for index, columns in INDEXES.items():
+            combos = self._combinations(columns)
+            if combos is not None:
+                candidates[index] = (self._estimate(index, combos), combos)
         span = self.high - self.low + 1
-        small = [c for c in estimates if estimates[c] < self.CAP]
-        if span < self.CAP and not any(estimates[c] < span for c in small):
+        best = min(candidates, key=lambda i: candidates[i][0], default=None)
+        if best is not None and candidates[best][0] < min(self.CAP, span):
+            return self._walk_index(best, candidates[best][1], limit)
+        if span < self.CAP:
             return self._walk_events(limit)
-        if small:
-            return self._walk_index(min(small, key=estimates.get), limit)
         if self.fts_terms:
             return self._walk_text(limit)
         return self._walk_events(limit)  # every filter finds many: the newest events find them
 
     def _walk_events(self, limit: int) -> list[Event]:
-        where, args = self._where(skip="")
-        sql = f"SELECT {_COLUMNS} FROM events e WHERE {where} ORDER BY e.id DESC LIMIT ?"
+        where, args = self._where()
+        # NOT INDEXED: the rows in id order, never an index whose rows must then be sorted
+        sql = f"SELECT {_COLUMNS} FROM events e NOT INDEXED WHERE {where} ORDER BY e.id DESC LIMIT ?"
         return [_row(r) for r in self.db.execute(sql, args + [limit])]
 
     def _walk_text(self, limit: int) -> list[Event]:
         """The text indexes newest first, each walked newest first, until ``limit`` are found."""
-        where, args = self._where(skip="text")
+        where, args = self._where(skip=("text",))
         columns = ", ".join("e." + c.strip() for c in _COLUMNS.split(","))
         match = " AND ".join(_fts_phrase(t) for t in self.fts_terms)
         found: list[Event] = []
@@ -535,12 +586,13 @@ class _Plan:
                 break
         return found
 
-    def _walk_index(self, column: str, limit: int) -> list[Event]:
-        where, args = self._where(skip=column)
-        sql = (f"SELECT {_COLUMNS} FROM events e INDEXED BY events_{column} "
-               f"WHERE e.{column} = ? AND {where} ORDER BY e.id DESC LIMIT ?")
-        runs = [[_row(r) for r in self.db.execute(sql, [value] + args + [limit])]
-                for value in self.filters[column]]
+    def _walk_index(self, index: str, combos: list[tuple], limit: int) -> list[Event]:
+        columns = INDEXES[index]
+        where, args = self._where(skip=tuple(c for c in columns if c in self.filters))
+        match = " AND ".join(f"e.{c} = ?" for c in columns)
+        sql = (f"SELECT {_COLUMNS} FROM events e INDEXED BY events_{index} "
+               f"WHERE {match} AND {where} ORDER BY e.id DESC LIMIT ?")
+        runs = [[_row(r) for r in self.db.execute(sql, [*combo] + args + [limit])] for combo in combos]
         if len(runs) == 1:
             return runs[0]
         return list(heapq.merge(*runs, key=lambda e: -e.id))[:limit]

@@ -119,22 +119,15 @@ def parse_target(text: str) -> Target:
 
 
 def _host_port(raw: str, text: str) -> Target:
-    host, port = raw, None
-    if raw.startswith("["):
-        close = raw.find("]")
-        if close < 0:
-            raise DoctorInputError(f"Missing ] in {text!r}")
-        host, rest = raw[1:close], raw[close + 1:]
-        if rest:
-            if not rest.startswith(":"):
-                raise DoctorInputError(f"Cannot read {text!r}: use [address]:port")
-            port = rest[1:]
-    elif raw.count(":") == 1:
-        host, port = raw.split(":")
-    host = check_host(host.split("/", 1)[0], text)
+    """``host``, ``host:port`` or ``[v6]:port`` (read like a DNS server's address)."""
+    from netgui.net.dns.lookup import DnsInputError, parse_server
+    if any(c.isspace() for c in raw):
+        raise DoctorInputError(f"{raw!r} is not a valid host name")
+    try:
+        host, port = parse_server(raw.split("/", 1)[0]) or ("", None)
+    except DnsInputError as exc:
+        raise DoctorInputError(f"Cannot read {text!r}: {str(exc).split(': ', 1)[-1]}") from None
+    host = check_host(host, text)
     if port is None:
         return Target(text, "host", host, 443, "https")
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise DoctorInputError(f"The port in {text!r} is not a number from 1 to 65535")
-    number = int(port)
-    return Target(text, "host", host, number, PORT_SCHEMES.get(number, "tcp"))
+    return Target(text, "host", host, port, PORT_SCHEMES.get(port, "tcp"))

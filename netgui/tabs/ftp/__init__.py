@@ -29,9 +29,11 @@ SECURITY = {"Plain FTP": "none", "FTPS (AUTH TLS)": "explicit", "Implicit FTPS":
 ENCODINGS = ("utf-8", "latin-1", "cp1252", "cp1251", "cp437", "shift_jis", "gbk")
 KEEPALIVE_MS = 30_000
 KEEPALIVE_IDLE = 60.0
-SCHEMES = {"none": "ftp", "explicit": "ftpes", "implicit": "ftps"}
+SCHEMES = {"none": "ftp", "explicit": "ftpes", "implicit": "ftps", "sftp": "sftp"}
 """URL schemes of the security choices (the timeline's protocol, the doctor's target)."""
-URL_SECURITY = {"ftp": "Plain FTP", "ftpes": "FTPS (AUTH TLS)", "ftps": "Implicit FTPS"}
+URL_CHOICES = {"ftp": ("plain", "ftp"), "ftpes": ("auth tls", "explicit"), "ftps": ("implicit",),
+               "sftp": ("sftp",)}
+"""Words that pick a URL scheme's entry in the form's security (or protocol) choices."""
 QUEUE_REFRESH_MS = 150
 
 
@@ -258,7 +260,8 @@ class FtpTab(Tab):
         if self.client is None:
             return None
         site = self.client.site
-        return self.origin(item, SCHEMES.get(site.tls, "ftp"), site.host, site.port,
+        kind = "sftp" if getattr(site, "protocol", "ftp") == "sftp" else site.tls
+        return self.origin(item, SCHEMES.get(kind, "ftp"), site.host, site.port,
                            f"ftp{self.session}", secrets=(site.password,))
 
     def _error(self, err, prefix: str = "") -> None:
@@ -705,15 +708,15 @@ class FtpTab(Tab):
         values = {"host": parts.hostname or "", "folder": folder,
                   "anonymous": not parts.username, "user": unquote(parts.username or ""),
                   "password": unquote(parts.password or "")}
-        security = URL_SECURITY.get(scheme)
-        if security is None:  # sftp://: the security box offers it once the tab speaks SSH
-            security = next((s for s in SECURITY if "SFTP" in s.upper()), None)
-        if security is None:
+        field = "protocol" if "protocol" in self.form.fields else "security"
+        choice = next((c for c in self.form.fields[field].choices
+                       if any(word in c.lower() for word in URL_CHOICES.get(scheme, ()))), None)
+        if choice is None:  # sftp:// before the tab speaks SSH
             self.form.set_values({"host": values["host"], "port": parts.port or 22})
             self.form.set_status(f"This FTP tab does not speak SFTP yet: {link.url}", "error",
                                  action=handoff.diagnose_action(self.app, link.url))
             return
-        values["security"] = security
+        values[field] = choice
         values["port"] = parts.port or (990 if scheme == "ftps" else 22 if scheme == "sftp" else 21)
         self.form.set_values(values)
         self._anonymous_changed()

@@ -21,6 +21,7 @@ from tests.support.doctor_peers import LinksPage
 from tests.support.dovecot import PASSWORD, dovecot, mailuser  # noqa: F401
 from tests.support.ftpd import FtpServer
 from tests.support.ngircd import Ngircd
+from tests.support.tabflows import ftp_download
 from tests.support.tk import pump
 
 
@@ -194,15 +195,7 @@ def test_links_in_a_mail_body(app, mailuser):  # noqa: F811
 def test_a_download_and_a_response_go_to_a_new_mail(app, ftp_server, tmp_path):
     local = tmp_path / "local"
     local.mkdir()
-    ftp = app.show_tab("ftp")
-    ftp.local_go(str(local))
-    wait(app, lambda: ftp.local_pane.path == str(local), "the local pane")
-    ftp.form.set_values({"host": "127.0.0.1", "port": ftp_server.port, "anonymous": True})
-    ftp.form.submit_button.invoke()
-    wait(app, lambda: ftp.remote_pane.entries and not ftp.remote_pane.filling, "the FTP listing")
-    ftp.remote_pane.select_names(["hello.txt"])
-    ftp.download_selected()
-    wait(app, lambda: (local / "hello.txt").exists() and not ftp.item_tasks, "the download")
+    ftp = ftp_download(app, ftp_server, local, "hello.txt")
     ftp.local_refresh()
     wait(app, lambda: "hello.txt" in ftp.local_pane.shown_names(), "the local listing")
     ftp.local_pane.select_names(["hello.txt"])

@@ -14,6 +14,7 @@ from tests.net.ftp.conftest import make_tree
 from tests.support.dns_fixtures import dnsmasq  # noqa: F401
 from tests.support.doctor_peers import LinksPage
 from tests.support.ftpd import FtpServer
+from tests.support.tabflows import ftp_download
 from tests.support.tk import pump
 
 
@@ -50,15 +51,7 @@ def test_lines_from_every_tab_live_search_jump_and_export(app, ftp_server, dnsma
 
     local = tmp_path / "local"
     local.mkdir()
-    ftp = app.show_tab("ftp")
-    ftp.local_go(str(local))
-    wait(app, lambda: ftp.local_pane.path == str(local), "the local pane")
-    ftp.form.set_values({"host": "127.0.0.1", "port": ftp_server.port, "anonymous": True})
-    ftp.form.submit_button.invoke()
-    wait(app, lambda: ftp.remote_pane.entries and not ftp.remote_pane.filling, "the FTP listing")
-    ftp.remote_pane.select_names(["hello.txt"])
-    ftp.download_selected()
-    wait(app, lambda: (local / "hello.txt").exists() and not ftp.item_tasks, "the download")
+    ftp = ftp_download(app, ftp_server, local, "hello.txt")
 
     dns = app.show_tab("dns")
     dns.form.set_values({"name": "a.test", "rdtype": "A", "server": f"127.0.0.1:{dnsmasq.port}"})
