@@ -163,6 +163,9 @@ class TimelineStore:
         self.max_bytes = max_bytes
         self.max_age = max_age
         self.part_size = PART_SIZE
+        self.text_index = True
+        """False where SQLite lacks FTS5's trigram tokenizer (before 3.34): text is then found
+        by checking the rows the other filters (or the newest events) give, which is slower."""
         self.problem: str | None = None
         """Why events are not being stored (a disk error), for the Timeline window to say."""
         self._queue: queue.Queue = queue.Queue()
@@ -199,6 +202,7 @@ class TimelineStore:
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self._names = set(db.execute("SELECT kind, name FROM names"))
             db.commit()
+            self.text_index = _has_trigram(db)
         except BaseException:
             db.close()
             raise
@@ -349,7 +353,7 @@ class TimelineStore:
             rows = [(first + i, e.t, e.proto, e.conn, e.host, e.port, e.dir, e.text, e.tab, e.item)
                     for i, e in enumerate(batch)]
             db.executemany(f"INSERT INTO events({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            start = 0
+            start = 0 if self.text_index else len(rows)
             while start < len(rows):
                 part, room = self._current_part(db, rows[start][0])
                 chunk = rows[start:start + room]
@@ -441,6 +445,17 @@ class TimelineStore:
             return db.execute("SELECT count(*) FROM events").fetchone()[0]
         finally:
             db.close()
+
+
+def _has_trigram(db: sqlite3.Connection) -> bool:
+    try:
+        db.execute("CREATE VIRTUAL TABLE temp.probe USING fts5(text, content='', tokenize='trigram')")
+        db.execute("DROP TABLE temp.probe")
+        return True
+    except sqlite3.OperationalError:
+        print("netgui: this SQLite has no FTS5 trigram tokenizer: timeline text searches scan",
+              file=sys.stderr)
+        return False
 
 
 def _lower_priority() -> None:
@@ -558,7 +573,7 @@ class _Plan:
             return self._walk_index(best, candidates[best][1], limit)
         if span < self.CAP:
             return self._walk_events(limit)
-        if self.fts_terms:
+        if self.fts_terms and self.db.execute("SELECT 1 FROM parts LIMIT 1").fetchone():
             return self._walk_text(limit)
         return self._walk_events(limit)  # every filter finds many: the newest events find them
 

@@ -219,3 +219,18 @@ def test_clear_and_listeners(tmp_path):
         assert store.count() == 0
     finally:
         store.close()
+
+
+def test_without_a_trigram_tokenizer_text_is_still_found(tmp_path, monkeypatch):
+    from netgui.timeline import store as module
+    monkeypatch.setattr(module, "_has_trigram", lambda db: False)  # as SQLite before 3.34
+    store = make_store(tmp_path)
+    try:
+        added = fill(store, count=200)
+        assert store.text_index is False
+        for text in ['"550"', "denied proto:ftps", "ünïcode", "OK host:mail"]:
+            query = parse_query(text, now=NOW)
+            assert [e.text for e in store.search(query)] == \
+                [e.text for e in reversed(added) if query.matches(e)], text
+    finally:
+        store.close()

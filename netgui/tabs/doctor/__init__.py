@@ -10,7 +10,6 @@ from tkinter import filedialog, ttk
 from netgui.net.doctor import FAIL, INFO, OK, SKIP, WARN, diagnose, parse_target
 from netgui.net.doctor.model import MARKS
 from netgui.ui.form import Field, Form
-from netgui.ui.theme import style_text
 
 from .. import handoff
 
