@@ -50,6 +50,8 @@ class App:
         self.theme = apply_theme(self.root, self.theme_name.get())
         self.runner = TaskRunner(self.root)
         self.runner.add_status_listener(self._on_task_status)
+        self.timeline = self._open_timeline()
+        self.runner.add_log_listener(self._record)
 
         self._build_menu()
         self._build_body()
@@ -80,7 +82,8 @@ class App:
 
         self.tools_menu = tk.Menu(menubar, tearoff=False)
         for spec in self.tool_specs:
-            self.tools_menu.add_command(label=spec.label, command=lambda s=spec: self.open_tool(s))
+            self.tools_menu.add_command(label=spec.label, command=lambda s=spec: self.open_tool(s),
+                                        accelerator=spec.accelerator)
         if self.tool_specs:
             menubar.add_cascade(label="Tools", menu=self.tools_menu, underline=0)
 
@@ -128,6 +131,9 @@ class App:
                 pass
         for n in range(1, 10):
             root.bind(f"<Control-Key-{n}>", lambda e, n=n: self.select_tab(n - 1))
+        for spec in self.tool_specs:
+            if spec.sequence:
+                root.bind_all(spec.sequence, lambda e, s=spec: (self.open_tool(s), "break")[1])
 
     def _restore_geometry(self) -> None:
         geometry = self.settings.get("geometry") or DEFAULT_GEOMETRY
@@ -192,6 +198,14 @@ class App:
         """The built tab for ``key`` (building it if needed)."""
         return self._ensure_built(key)
 
+    def show_tab(self, key: str):
+        """Select the tab ``key`` and return it (built if needed; None if it cannot be)."""
+        frame = self._frames.get(key)
+        if frame is None:
+            return None
+        self.notebook.select(frame)
+        return self._ensure_built(key)
+
     def select_tab(self, index: int) -> None:
         if 0 <= index < len(self.tab_specs):
             self.notebook.select(index)
@@ -236,6 +250,22 @@ class App:
 
     def show_about(self) -> dialogs.AboutDialog:
         return dialogs.AboutDialog(self.root, extra=self.secrets.describe())
+
+    # -- the timeline ------------------------------------------------------------------
+    def _open_timeline(self):
+        """The store every task's transcript lines go to (limits from the settings)."""
+        from .config import data_dir
+        from .timeline import DEFAULT_MAX_DAYS, DEFAULT_MAX_MB, TimelineStore
+        try:
+            max_mb = float(self.settings.get("timeline.max_mb", DEFAULT_MAX_MB))
+            max_days = float(self.settings.get("timeline.max_days", DEFAULT_MAX_DAYS))
+        except (TypeError, ValueError):
+            max_mb, max_days = DEFAULT_MAX_MB, DEFAULT_MAX_DAYS
+        return TimelineStore(data_dir() / "timeline.sqlite3", max_bytes=int(max_mb * (1 << 20)),
+                             max_age=max_days * 86400)
+
+    def _record(self, task, direction: str, text: str, when: float) -> None:
+        self.timeline.add(task.origin, direction, text, when, connection=f"task-{task.id}")
 
     # -- status -------------------------------------------------------------------
     def set_status(self, text: str) -> None:
@@ -285,6 +315,7 @@ class App:
         self.root.after_cancel(self._keyring_after)
         self._save_state()
         self.runner.shutdown(timeout=3.0)
+        self.timeline.close()
         for tab in self.tabs.values():
             close = getattr(tab, "close", None)
             if close is not None:

@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "netgui.cli.sendmail",
     "netgui.cli.ftp",
     "netgui.cli.selftest",
+    "netgui.cli.doctor",
 ]
 
 ALIASES = {"--self-test": "self-test"}

@@ -25,6 +25,8 @@ class ToolSpec:
     label: str
     module: str
     func: str
+    accelerator: str = ""   # shown in the menu ("Ctrl+Shift+T")
+    sequence: str = ""      # the key binding ("<Control-Key-T>")
 
 
 TABS: list[TabSpec] = [
@@ -41,4 +43,6 @@ TOOLS: list[ToolSpec] = [
     ToolSpec("Start chat server…", "netgui.tabs.chat.server_window", "open"),
     ToolSpec("Write mail…", "netgui.tabs.mail.compose", "new_message"),
     ToolSpec("Mail outbox and drafts…", "netgui.tabs.mail.outbox", "open_outbox"),
+    ToolSpec("Timeline…", "netgui.tabs.timeline", "open_timeline", "Ctrl+Shift+T", "<Control-Key-T>"),
+    ToolSpec("Connection doctor…", "netgui.tabs.doctor", "open_doctor", "Ctrl+Shift+D", "<Control-Key-D>"),
 ]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from tkinter import filedialog, ttk
 from typing import Any, Callable, Sequence
 
+from .actions import ActionSlot
 from .spinner import Spinner
 from .theme import accent_button_style
 
@@ -89,6 +90,7 @@ class Form(ttk.Frame):
         self.spinner.pack(side="left", padx=(8, 0))
         self.status = ttk.Label(self.buttons, text="", style="Status.TLabel", anchor="w")
         self.status.pack(side="left", fill="x", expand=True)
+        self.status_action = ActionSlot(self.buttons, self.status, side="right")
         # No automatic wrapping: setting wraplength from <Configure> feeds back into the
         # layout and can loop forever in narrow panes. A narrow tab sets a wraplength itself.
         self.load_remembered()
@@ -325,9 +327,12 @@ class Form(ttk.Frame):
     def visible(self, name: str) -> bool:
         return bool(self._cells[name][0].winfo_manager())
 
-    def set_status(self, text: str, kind: str = "info") -> None:
+    def set_status(self, text: str, kind: str = "info", action=None) -> None:
+        """Show ``text``; ``action`` (label, command) is offered beside it (Diagnose on an
+        error) until the next status."""
         style = {"error": "Error.TLabel", "ok": "Ok.TLabel"}.get(kind, "Status.TLabel")
         self.status.configure(text=text, style=style)
+        self.status_action.offer(action)
 
     def add_button(self, text: str, command: Callable[[], Any], enabled: bool = True) -> ttk.Button:
         """Add a button to the row beside Submit (it stays usable while busy, e.g. Cancel)."""

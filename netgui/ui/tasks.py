@@ -121,7 +121,8 @@ class TaskContext:
 
     def log(self, direction: str, text: str) -> None:
         """A transcript line: direction '>' sent, '<' received, '*' info, '!' error."""
-        self._post("log", (direction, "\n".join(redact(line) for line in str(text).split("\n"))))
+        self._post("log", (direction, "\n".join(redact(line) for line in str(text).split("\n")),
+                           time.time()))
 
     def status(self, text: str) -> None:
         self._post("status", text)
@@ -167,6 +168,9 @@ class Task:
         self.thread: threading.Thread | None = None
         self._callbacks = callbacks
         self._meter = RateMeter()
+        self.origin: Any = None
+        """What the work belongs to (a ``netgui.timeline.Origin``: tab, item, protocol, host),
+        given to ``submit(origin=...)`` or set before the first delivery; log listeners get it."""
 
     @property
     def running(self) -> bool:
@@ -194,7 +198,9 @@ class Task:
             self.progress = Progress(done, total, rate, eta)
             self._call("on_progress", self.progress)
         elif kind == "log":
-            self._call("on_log", *payload)
+            direction, text, when = payload
+            self._call("on_log", direction, text)
+            self.runner._notify_log(self, direction, text, when)
         elif kind == "status":
             self.status_text = payload
             self._call("on_status", payload)
@@ -211,9 +217,13 @@ class Task:
             self._call("on_result", payload)
         elif kind == "error":
             self.state, self.error = (CANCELLED if isinstance(payload, Cancelled) else FAILED), payload
+            if self.origin is not None:
+                payload.origin = self.origin  # an error line can offer Diagnose on that connection
             if self.state == FAILED and payload.detail:
                 self._call("on_log", "!", redact(payload.detail))
             self._call("on_error", payload)
+            if self.state == FAILED:
+                self.runner._notify_log(self, "!", str(payload), time.time())
         elif kind == "finished":
             self.finished = time.monotonic()
             self.runner._forget(self)
@@ -272,18 +282,21 @@ class TaskRunner:
         self._after_id = None
         self._busy_until = 0.0
         self._status_listeners: list[Callable[[Task | None, str], None]] = []
+        self._log_listeners: list[Callable[[Task, str, str, float], None]] = []
         self._closed = False
         self._schedule(poll_ms)
 
     # -- public API ---------------------------------------------------------
     def submit(self, fn: Callable[..., Any], *args, name: str = "", on_result=None, on_error=None,
                on_done=None, on_progress=None, on_log=None, on_status=None, on_event=None,
-               on_ask=None, **kwargs) -> Task:
-        """Run ``fn(ctx, *args, **kwargs)`` in a worker thread; returns its Task handle."""
+               on_ask=None, origin=None, **kwargs) -> Task:
+        """Run ``fn(ctx, *args, **kwargs)`` in a worker thread; returns its Task handle.
+        ``origin``: what the work belongs to (see ``Task.origin``)."""
         callbacks = {k: v for k, v in dict(on_result=on_result, on_error=on_error, on_done=on_done,
                                           on_progress=on_progress, on_log=on_log, on_status=on_status,
                                           on_event=on_event, on_ask=on_ask).items() if v is not None}
         task = Task(self, next(self._ids), name or getattr(fn, "__name__", "task"), callbacks)
+        task.origin = origin
         with self._lock:
             self._tasks[task.id] = task
         ctx = TaskContext(task.token, functools.partial(_post, self.queue, task))
@@ -323,6 +336,19 @@ class TaskRunner:
         """``listener(task, text)`` runs on the Tk thread when a task changes its status line
         (to ``""`` when the task has finished)."""
         self._status_listeners.append(listener)
+
+    def add_log_listener(self, listener: Callable[[Task, str, str, float], None]) -> None:
+        """``listener(task, direction, text, when)`` runs on the Tk thread for every transcript
+        line of every task (already redacted; ``when`` is the worker's time.time()), and with
+        direction "!" and the error's message when a task fails. The timeline records them."""
+        self._log_listeners.append(listener)
+
+    def _notify_log(self, task: Task, direction: str, text: str, when: float) -> None:
+        for listener in self._log_listeners:
+            try:
+                listener(task, direction, text, when)
+            except Exception:
+                traceback.print_exc()
 
     # -- Tk side ----------------------------------------------------------------
     def _schedule(self, delay: int) -> None:

@@ -180,3 +180,20 @@ def test_cancel_releases_a_worker_waiting_for_an_answer(root):
     pump(root, until=lambda: not task.running, timeout=5, message="cancelled task to end")
     assert task.state == "cancelled" and str(errors[0]) == "Cancelled"
     assert not questions[0].open
+
+
+def test_log_listeners_see_every_line_with_the_task_origin_and_the_error(root):
+    runner = TaskRunner(root)
+    heard = []
+    runner.add_log_listener(lambda task, d, t, when: heard.append((task.origin, d, t, when)))
+
+    def work(ctx):
+        ctx.log(">", "PASS hunter2")
+        raise ConnectError("Connection refused by x:1")
+
+    before = time.time()
+    task = runner.submit(work, origin="the origin")
+    pump(root, until=lambda: not task.running, timeout=5, message="task to fail")
+    assert [(o, d, t) for o, d, t, _ in heard] == [("the origin", ">", "PASS ****"),
+                                                  ("the origin", "!", "Connection refused by x:1")]
+    assert all(before <= when <= time.time() for *_, when in heard)

@@ -81,15 +81,20 @@ def decode_text(data: bytes, declared: str | None = None, content_type: str = ""
 
 
 def html_to_text(html: str, base_url: str) -> tuple[list[tuple[str, str | None]], list[tuple[str, str]], str]:
-    """(segments of (text, link URL or None), links as (text, URL), title), long lines broken;
-    only web links are links here (a mailto: link cannot be fetched)."""
+    """(segments of (text, link URL or None), links as (text, URL), title), long lines broken.
+    Links are the ones some tab opens: web pages here, ``mailto:`` in a compose window,
+    ``ftp://``/``sftp://`` in FTP, ``irc://`` in Chat (the Web tab hands those over)."""
     segments, links, title = html_segments(html, base_url)
-    segments = [(text, href if _fetchable(href) else None) for text, href in segments]
-    return _break_segments(segments), [link for link in links if _fetchable(link[1])], title
+    segments = [(text, href if openable(href) else None) for text, href in segments]
+    return _break_segments(segments), [link for link in links if openable(link[1])], title
 
 
-def _fetchable(href: str | None) -> bool:
-    return bool(href) and not href.lower().startswith("mailto:")
+LINK_SCHEMES = ("http:", "https:", "mailto:", "ftp:", "ftps:", "ftpes:", "sftp:", "irc:", "ircs:")
+
+
+def openable(href: str | None) -> bool:
+    """Whether a tab of netgui opens ``href`` (not javascript:, data:, tel: …)."""
+    return bool(href) and href.lower().startswith(LINK_SCHEMES)
 
 
 def break_long_lines(text: str, width: int = LINE_LIMIT) -> tuple[str, bool]:

@@ -14,8 +14,10 @@ from tkinter import ttk
 from netgui.net.chat.irc import DEFAULT_PORT, DEFAULT_TLS_PORT, IrcProfile, IrcSession
 from netgui.net.chat.linechat import DEFAULT_PORT as LINE_PORT
 from netgui.net.chat.linechat import run_session
+from netgui.tabs import handoff
 from netgui.tabs.base import Tab
 from netgui.ui.form import Field, Form
+from netgui.ui.links import bind_links
 from netgui.ui.transcript import TranscriptPane
 
 from .view import ChatWindow, ConversationView, fold
@@ -55,10 +57,12 @@ class Connection:
         self.connected = False
         self.follow_join = False
         self.removed = False  # the user closed its server window; late events are dropped
+        self.item = ""        # the timeline's name for it ("irc host:port"), see ChatTab.reveal
 
 
 class ChatTab(Tab):
     title = "Chat"
+    key = "chat"
 
     def __init__(self, master, app):
         super().__init__(master, app)
@@ -91,6 +95,8 @@ class ChatTab(Tab):
         self.transcript = TranscriptPane(right, palette=app.theme)
         self.transcript.text.configure(height=4)
         right.add(self.transcript, weight=1)
+        bind_links(self.view.text, lambda link: handoff.open_link(app, link),
+                   lambda link: handoff.actions(app, link), colour=app.theme.accent)
 
     # -- forms --------------------------------------------------------------------
     def _build_irc_form(self, notebook) -> Form:
@@ -191,6 +197,7 @@ class ChatTab(Tab):
         subtitle = f"{profile.host}:{profile.port}" + (" (TLS)" if profile.tls else "") + \
             (" — certificate NOT checked" if profile.tls and not profile.verify else "")
         conn = Connection("irc", profile.host, subtitle)
+        conn.item = f"irc {profile.host}:{profile.port}"
         conn.nick = profile.nick
         conn.server = self.view.add_window(conn, None, "server", select=True)
         self.connections.append(conn)
@@ -199,6 +206,8 @@ class ChatTab(Tab):
             self.view.add_line(conn.server, "TLS certificate checks are OFF for this connection", style="error")
         conn.task = self.track(self.app.runner.submit(
             _irc_worker, profile, conn.outbox, name=f"IRC {profile.host}",
+            origin=self.origin(conn.item, "ircs" if profile.tls else "irc", profile.host, profile.port,
+                               f"chat{len(self.connections)}", secrets=(profile.password,)),
             on_event=lambda kind, payload: self._on_irc_events(conn, payload),
             on_log=self.transcript.append, on_status=self.app.set_status,
             on_error=lambda err: self._on_error(conn, self.irc_form, err),
@@ -209,11 +218,13 @@ class ChatTab(Tab):
         host, port = values["host"], values["port"]
         variant = VARIANT_CODES.get(values["variant"], "auto")
         conn = Connection("line", f"{host}:{port}", f"Line chat at {host}:{port}")
+        conn.item = f"line {host}:{port}"
         conn.server = self.view.add_window(conn, None, "line", select=True)
         self.connections.append(conn)
         self.line_form.set_busy(True, f"Connecting to {host}:{port}")
         conn.task = self.track(self.app.runner.submit(
             _line_worker, host, port, variant, conn.outbox, name=f"Line chat {host}:{port}",
+            origin=self.origin(conn.item, "chat", host, port, f"chat{len(self.connections)}"),
             on_event=lambda kind, payload: self._on_line_event(conn, kind, payload),
             on_log=self.transcript.append, on_status=self.app.set_status,
             on_error=lambda err: self._on_error(conn, self.line_form, err),
@@ -227,7 +238,7 @@ class ChatTab(Tab):
         if type(err).__name__ == "Cancelled":
             form.set_status("Disconnected")
             return
-        form.set_status(str(err), "error")
+        form.set_status(str(err), "error", action=handoff.error_action(self.app, err))
         if conn.server is not None:
             self.view.add_line(conn.server, str(err), style="error")
 
@@ -406,6 +417,54 @@ class ChatTab(Tab):
             self.after(3000, lambda: task.running and task.cancel())
         else:
             task.cancel()
+
+    # -- hand-off ----------------------------------------------------------------------
+    def open_url(self, link) -> None:
+        """An irc:// or ircs:// link: the IRC form filled in (channels from the path), and
+        connected if a nick is set."""
+        from urllib.parse import unquote, urlsplit
+        parts = urlsplit(link.url)
+        tls = parts.scheme.lower() == "ircs"
+        channels = [c for c in unquote((parts.path or "").lstrip("/") + ("#" + parts.fragment if parts.fragment else ""))
+                    .split(",") if c]
+        form = self.irc_form
+        self.forms.select(0)
+        form.set_values({"host": parts.hostname or "", "security": SECURITY[0] if tls else SECURITY[2],
+                         "port": parts.port or (DEFAULT_TLS_PORT if tls else DEFAULT_PORT),
+                         "channels": " ".join(channels), "profile": ""})
+        if not str(form.raw("nick")).strip():
+            form.set_status("Choose a nick, then Connect", "error")
+            form.widgets["nick"].focus_set()
+            return
+        form.submit()
+
+    def paste_targets(self) -> list[tuple[str, ChatWindow]]:
+        """The windows text can be sent to (connected channels, conversations, line chats)."""
+        out = []
+        for conn in self.connections:
+            if not conn.connected or conn.removed:
+                continue
+            windows = [conn.server] if conn.kind == "line" else \
+                [w for w in conn.windows.values() if w.active]
+            out += [(f"{w.title} ({conn.title})" if w.name else conn.title, w) for w in windows if w]
+        return out
+
+    def paste_text(self, window: ChatWindow, text: str, limit: int = 40) -> None:
+        """Send ``text`` to ``window``, line by line (at most ``limit`` lines; a line that
+        starts with / is sent as text, not as a command)."""
+        lines = [line.rstrip() for line in text.splitlines() if line.strip()]
+        self.view.select(window)
+        for line in lines[:limit]:
+            self._on_input(window, " " + line if line.startswith("/") else line)
+        if len(lines) > limit:
+            self.view.add_line(window, f"{len(lines) - limit} more lines were not sent", style="info")
+
+    def reveal(self, item: str) -> None:
+        """A connection ("irc host:port" or "line host:port"): its server window is shown."""
+        for conn in reversed(self.connections):
+            if conn.item == item and conn.server is not None and not conn.removed:
+                self.view.select(conn.server)
+                return
 
     def on_theme_changed(self, palette) -> None:
         self.view.set_palette(palette)

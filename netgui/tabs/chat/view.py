@@ -17,6 +17,7 @@ from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Callable
 
+from netgui.ui.links import LINK_TAG, link_pieces
 from netgui.ui.theme import LIGHT, Palette, style_text
 
 FLUSH_MS = 80
@@ -128,6 +129,7 @@ class ConversationView(ttk.Frame):
         t.tag_configure("notice", foreground=palette.warn)
         t.tag_configure("mention", background=palette.highlight_bg)
         t.tag_configure("hint", foreground=palette.muted, justify="center")
+        t.tag_configure(LINK_TAG, foreground=palette.accent, underline=True)
         indent = tkfont.Font(font=t.cget("font")).measure("00:00 ")
         t.tag_configure("body", lmargin2=indent)
         colours = NICK_COLOURS_DARK if palette.name == "dark" else NICK_COLOURS_LIGHT
@@ -227,11 +229,11 @@ class ConversationView(ttk.Frame):
         if style in ("privmsg", "notice") and nick is not None:
             who = f"-{nick}- " if style == "notice" else f"<{nick}> "
             entry += [who, ("own",) if own else (self._nick_tag(nick),),
-                      text + "\n", body_tags + (("notice",) if style == "notice" else ())]
+                      *link_pieces(text + "\n", body_tags + (("notice",) if style == "notice" else ()))]
         elif style == "action" and nick is not None:
-            entry += [f"* {nick} {text}\n", ("action",) + body_tags]
+            entry += link_pieces(f"* {nick} {text}\n", ("action",) + body_tags)
         elif style == "line":
-            entry += [text + "\n", ("own",) if own else ()]
+            entry += link_pieces(text + "\n", ("own",) if own else ())
         else:
             entry += [f"— {text}\n" if style != "error" else f"! {text}\n",
                       ("error",) if style == "error" else ("info",)]

@@ -9,6 +9,7 @@ inline validation (they never touch the network).
 from __future__ import annotations
 
 import time
+import tkinter as tk
 from tkinter import ttk
 
 from netgui.net.dns.bulk import rows_to_csv
@@ -23,6 +24,7 @@ from netgui.net.dns.lookup import (
     transport_for,
 )
 from netgui.net.errors import NetError
+from netgui.tabs import handoff
 from netgui.tabs.base import Tab
 from netgui.ui.form import Field, Form
 from netgui.ui.theme import monospace, style_text
@@ -82,6 +84,7 @@ class DnsTab(Tab):
     """Look up names like dig; resolve lists; compare servers; remember queries."""
 
     title = "DNS"
+    key = "dns"
 
     def __init__(self, master, app):
         super().__init__(master, app)
@@ -154,6 +157,8 @@ class DnsTab(Tab):
         self.info_label.pack(side="left", padx=(12, 0))
         ttk.Button(bar, text="Copy as JSON", command=self.copy_json).pack(side="right")
         ttk.Button(bar, text="Copy", command=self.copy_text).pack(side="right", padx=4)
+        self.send_menu = tk.Menu(self, tearoff=False, postcommand=self._fill_send_menu)
+        ttk.Menubutton(bar, text="Send to", menu=self.send_menu).pack(side="right")
 
     def _build_pages(self) -> None:
         self.pages = ttk.Notebook(self)
@@ -270,9 +275,30 @@ class DnsTab(Tab):
             if done:
                 done(task)
 
+        callbacks.setdefault("origin", self.query_origin())
         self.task = self.track(self.app.runner.submit(
             fn, *args, name=name, on_log=self.transcript.append, on_done=finished, **callbacks))
         return self.task
+
+    def query_origin(self, item: str | None = None):
+        """The timeline's origin of a query from the form: item "name TYPE", the server asked."""
+        values = self.form.values()
+        try:
+            server = server_arg(values["server"])
+        except NetError:
+            server = None
+        host, port, protocol = "", None, "dns"
+        if server is not None:
+            host, port = server
+            if str(host).lower().startswith("https://"):
+                from urllib.parse import urlsplit
+                parts = urlsplit(str(host))
+                host, port, protocol = parts.hostname or "", parts.port or 443, "https"
+            else:
+                port = port or 53
+        if item is None:
+            item = f"{values['name']} {str(values['rdtype']).upper()}".strip()
+        return self.origin(item, protocol, str(host), port, "dns")
 
     # -- a single lookup ------------------------------------------------------------------
     def lookup(self, values: dict) -> None:
@@ -312,7 +338,7 @@ class DnsTab(Tab):
         self.cancel_button.state(["disabled"])
 
     def _show_error(self, err) -> None:
-        self.form.set_status(str(err), "error")
+        self.form.set_status(str(err), "error", action=handoff.error_action(self.app, err))
         self.app.set_status(str(err))
         name, rdtype, server = self._pending
         kind = "cancelled" if type(err).__name__ == "Cancelled" else "error"
@@ -358,6 +384,13 @@ class DnsTab(Tab):
         """Copy what the selected page shows as text: the reply as dig writes it, the trace
         as ``dig +trace`` does, the validation as delv does, bulk rows as CSV, a comparison's
         differences."""
+        content = self.shown_text()
+        self.clipboard_clear()
+        self.clipboard_append(content)
+        return content
+
+    def shown_text(self) -> str:
+        """What the selected page shows, as the text Copy copies."""
         outcome = self.shown_outcome()
         if outcome is None:
             content = ""
@@ -367,9 +400,32 @@ class DnsTab(Tab):
             content = outcome.to_text()
         else:
             content = "\n".join([outcome.summary(), *outcome.differences()]) + "\n"
-        self.clipboard_clear()
-        self.clipboard_append(content)
         return content
+
+    def _fill_send_menu(self) -> None:
+        """Send to: the shown table as text, into a new mail or an open chat window."""
+        self.send_menu.delete(0, "end")
+        text = self.shown_text()
+        if not text:
+            self.send_menu.add_command(label="Nothing to send yet", state="disabled")
+            return
+        title = f"DNS: {self.form.get('name')} {str(self.form.get('rdtype')).upper()}"
+        for label, command in handoff.text_destinations(self.app, text, title):
+            self.send_menu.add_command(label=label, command=command)
+
+    # -- hand-off ------------------------------------------------------------------------
+    def look_up(self, link) -> bool:
+        """A bare domain or address (or the host of a URL, or an address's domain: MX)."""
+        rdtype = "MX" if "@" in link.text else "A"
+        self.pages.select(0)
+        self.form.set_values({"name": link.host or link.url, "rdtype": rdtype})
+        return self.form.submit()
+
+    def reveal(self, item: str) -> None:
+        """A query ("name TYPE"): the form filled with it (Look up runs it again)."""
+        name, _, rdtype = item.rpartition(" ")
+        if name:
+            self.form.set_values({"name": name, "rdtype": rdtype})
 
     def shown_outcome(self):
         """What the selected page shows: a reply, a trace, a validation, bulk rows or a

@@ -118,7 +118,8 @@ class BulkPane(ListPane):
         self.task = self.tab.track(self.tab.app.runner.submit(
             _bulk_worker, pairs, opts, concurrency, name=f"DNS bulk ({len(pairs)} names)",
             on_event=self._on_event, on_progress=self._on_progress, on_result=self._on_result,
-            on_error=self._on_error, on_log=self.tab.transcript.append, on_done=self._on_done))
+            on_error=self._on_error, on_log=self.tab.transcript.append, on_done=self._on_done,
+            origin=self.tab.query_origin(f"bulk {len(pairs)} names")))
         return True
 
     def _on_event(self, kind, rows) -> None:

@@ -100,7 +100,7 @@ class ComparePane(ListPane):
         self.task = self.tab.track(self.tab.app.runner.submit(
             _compare_worker, name, rdtype, servers, opts, name=f"DNS compare {name}",
             on_result=self.show, on_error=self._on_error, on_log=self.tab.transcript.append,
-            on_done=self._on_done))
+            on_done=self._on_done, origin=self.tab.query_origin(f"compare {name} {rdtype}")))
         return True
 
     def _on_error(self, err) -> None:

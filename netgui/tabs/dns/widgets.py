@@ -132,7 +132,8 @@ class QuestionPage(ttk.Frame):
 
     def _on_error(self, err) -> None:
         self.say(str(err), error=True)
-        self.tab.form.set_status(str(err), "error")
+        from netgui.tabs import handoff
+        self.tab.form.set_status(str(err), "error", action=handoff.error_action(self.tab.app, err))
 
     def _on_done(self, task) -> None:
         self.run_button.state(["!disabled"])

@@ -22,6 +22,7 @@ from netgui.fmt import human_bytes
 from netgui.net.ftp.client import FtpClient, remote_join
 from netgui.net.ftp.listing import DIR, LINK, RemoteEntry, display_name
 from netgui.net.ftp.queue import DOWNLOAD, RUNNING, ClientPool, TransferItem, TransferQueue, run_item
+from netgui.tabs import handoff
 from netgui.tabs.base import Tab
 from netgui.ui.dialogs import PasswordDialog, confirm, show_error
 from netgui.ui.form import Form
@@ -36,6 +37,11 @@ from .sites import (DEFAULT_PORTS, FTP_ONLY, SFTP_ONLY, TLS_ONLY, fields, passph
 PROFILE_KIND = "ftp"
 KEEPALIVE_MS = 30_000
 KEEPALIVE_IDLE = 60.0
+SCHEMES = {"none": "ftp", "explicit": "ftpes", "implicit": "ftps", "sftp": "sftp"}
+"""URL schemes of the security choices (the timeline's protocol, the doctor's target)."""
+URL_CHOICES = {"ftp": ("plain", "ftp"), "ftpes": ("auth tls", "explicit"), "ftps": ("implicit",),
+               "sftp": ("sftp",)}
+"""Words that pick a URL scheme's entry in the form's security (or protocol) choices."""
 QUEUE_REFRESH_MS = 150
 
 
@@ -152,9 +158,11 @@ class FtpTab(Tab):
     """A dual-pane FTP/FTPS/SFTP browser with a transfer queue."""
 
     title = "FTP / SFTP"
+    key = "ftp"
 
     def __init__(self, master, app):
         super().__init__(master, app)
+        self.session = 0          # counts connections: the timeline's connection name
         self.client: FtpClient | None = None
         self.pool: ClientPool | None = None
         self.queue = TransferQueue(concurrency=int(app.settings.get("ftp.concurrency", 2) or 2))
@@ -211,8 +219,8 @@ class FtpTab(Tab):
         self.local_pane = FilePane(
             panes, "Local", on_open=self.local_open, on_path=self.local_go, on_up=self.local_up,
             on_refresh=self.local_refresh,
-            menu=[("Upload", self.upload_selected), None, ("New folder…", self._ask_local_mkdir),
-                  ("Refresh", self.local_refresh)])
+            menu=[("Upload", self.upload_selected), ("Attach to new mail", self.mail_selected_local),
+                  None, ("New folder…", self._ask_local_mkdir), ("Refresh", self.local_refresh)])
         self.remote_pane = FilePane(
             panes, "Remote", on_open=self.remote_open, on_path=self.remote_go, on_up=self.remote_up,
             on_refresh=self.remote_refresh,
@@ -288,6 +296,7 @@ class FtpTab(Tab):
     def _submit(self, fn, *args, **kw):
         kw.setdefault("on_log", self._log)
         kw.setdefault("on_ask", self._on_ask)
+        kw.setdefault("origin", self._site_origin())
         return self.track(self.app.runner.submit(fn, *args, **kw))
 
     # questions from workers (SFTP logins) --------------------------------------------------------
@@ -359,6 +368,19 @@ class FtpTab(Tab):
         if self.ask_dialog is None or not self.ask_dialog.winfo_exists():
             self.ask_dialog = HostKeyChangedDialog(self, err)
         return True
+
+    def _site_origin(self, item: str = "session"):
+        """The timeline's origin of work on the connected site (None when not connected)."""
+        if self.client is None:
+            return None
+        site = self.client.site
+        kind = "sftp" if getattr(site, "protocol", "ftp") == "sftp" else site.tls
+        return self.origin(item, SCHEMES.get(kind, "ftp"), site.host, site.port,
+                           f"ftp{self.session}", secrets=(site.password,))
+
+    def _error(self, err, prefix: str = "") -> None:
+        """An error on the connection line, with Diagnose when it is about the connection."""
+        self.form.set_status(prefix + str(err), "error", action=handoff.error_action(self.app, err))
 
     # sites ---------------------------------------------------------------------------------
     def _refresh_sites(self) -> None:
@@ -441,6 +463,7 @@ class FtpTab(Tab):
         if not sftp and site.tls != "none" and not site.verify:
             self._log("!", "Certificate verification is off for this connection: "
                            "anyone in between could read and change the traffic")
+        self.session += 1
         self.form.set_busy(True, f"Connecting to {site.describe()}")
         self.remote_pane.clear(f"Connecting to {site.describe()}…")
         _set_enabled(self.disconnect_button, True)   # doubles as Cancel while connecting
@@ -472,7 +495,7 @@ class FtpTab(Tab):
             line = str(err)
             if self._warn_host_key(err):   # the warning window names both keys
                 line = f"The host key of {err.host} has changed: not connected"
-            self.form.set_status(line, "error")
+            self.form.set_status(line, "error", action=handoff.error_action(self.app, err))
             self.remote_pane.clear(line)
             self._close_connections()
             _set_enabled(self.disconnect_button, False)
@@ -502,13 +525,15 @@ class FtpTab(Tab):
         self.form.set_status("Disconnected")
 
     def _close_connections(self) -> None:
+        origin = self._site_origin()
         client, pool = self.client, self.pool
         self.client, self.pool = None, None
-        self._submit(_close_all, client, pool, name="Disconnect FTP")
+        self._submit(_close_all, client, pool, name="Disconnect FTP", origin=origin)
 
     def _keepalive_tick(self) -> None:
         if self.client is not None and self.client.connected:
-            self.app.runner.submit(_keepalive, self.client, name="FTP keep-alive", on_log=self._log)
+            self.app.runner.submit(_keepalive, self.client, name="FTP keep-alive", on_log=self._log,
+                                   origin=self._site_origin())
         self._keepalive_job = self.after(KEEPALIVE_MS, self._keepalive_tick)
 
     # remote browsing -------------------------------------------------------------------------
@@ -516,6 +541,7 @@ class FtpTab(Tab):
         self.remote_pane.set_message(str(err))
         self.app.set_status(f"FTP: {err}")
         self._warn_host_key(err)
+        self._error(err)
 
     def remote_go(self, path: str) -> None:
         """Open a remote folder (absolute, or relative to the current one)."""
@@ -731,6 +757,7 @@ class FtpTab(Tab):
             self.queue.finish(item, error=err)
             self._log("!", f"{item.name}: {err}")
             self._warn_host_key(err)
+            self._error(err, f"{item.name}: ")
 
         def progress(p):
             self.rates[item.id] = p
@@ -744,7 +771,8 @@ class FtpTab(Tab):
         verb = "Download" if item.direction == DOWNLOAD else "Upload"
         self.item_tasks[item.id] = self._submit(_transfer, self.pool, self.queue, item,
                                                 name=f"{verb} {item.name}", on_result=result,
-                                                on_error=error, on_progress=progress, on_done=done)
+                                                on_error=error, on_progress=progress, on_done=done,
+                                                origin=self._site_origin(f"transfer:{item.id}"))
 
     def _transfer_finished(self, item: TransferItem) -> None:
         if item.direction == DOWNLOAD:
@@ -837,6 +865,46 @@ class FtpTab(Tab):
 
     def _policy_changed(self, event=None) -> None:
         self.app.settings.set("ftp.policy", self.queue_pane.policy or "ask")
+
+    # hand-off -----------------------------------------------------------------------------------
+    def open_url(self, link) -> None:
+        """An ftp://, ftps://, ftpes:// or sftp:// link: fill the form and connect."""
+        from urllib.parse import unquote, urlsplit
+        parts = urlsplit(link.url)
+        scheme = parts.scheme.lower()
+        folder = unquote(parts.path or "")
+        if folder and not folder.endswith("/"):
+            folder = posixpath.dirname(folder)
+        values = {"host": parts.hostname or "", "folder": folder,
+                  "anonymous": not parts.username, "user": unquote(parts.username or ""),
+                  "password": unquote(parts.password or "")}
+        field = "protocol" if "protocol" in self.form.fields else "security"
+        choice = next((c for c in self.form.fields[field].choices
+                       if any(word in c.lower() for word in URL_CHOICES.get(scheme, ()))), None)
+        if choice is None:  # sftp:// before the tab speaks SSH
+            self.form.set_values({"host": values["host"], "port": parts.port or 22})
+            self.form.set_status(f"This FTP tab does not speak SFTP yet: {link.url}", "error",
+                                 action=handoff.diagnose_action(self.app, link.url))
+            return
+        values[field] = choice
+        values["port"] = parts.port or (990 if scheme == "ftps" else 22 if scheme == "sftp" else 21)
+        self.form.set_values(values)
+        self._anonymous_changed()
+        self.form.submit()
+
+    def reveal(self, item: str) -> None:
+        """A transfer (``transfer:N``) is selected in the queue; the session needs nothing."""
+        if item.startswith("transfer:") and self.queue_pane.tree.exists(f"q{item[9:]}"):
+            row = f"q{item[9:]}"
+            self.queue_pane.tree.selection_set(row)
+            self.queue_pane.tree.see(row)
+
+    def mail_selected_local(self) -> None:
+        """The selected local files, attached to a new message."""
+        paths = [os.path.join(self.local_pane.path, e.name) for e in self.local_pane.selected()
+                 if e.kind != DIR]
+        if paths:
+            handoff.attach_to_mail(self.app, paths)
 
     def destroy(self) -> None:
         self.after_cancel(self._keepalive_job)

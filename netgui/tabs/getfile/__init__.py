@@ -15,6 +15,7 @@ from netgui.desktop import CannotOpen, open_with_desktop
 from netgui.fmt import human_bytes, human_eta, human_rate
 from netgui.net.getfile.client import DEFAULT_PORT, check_remote_path
 from netgui.net.safe_names import safe_local_name
+from netgui.tabs import handoff
 from netgui.tabs.base import Tab
 from netgui.ui.form import Field, Form
 from netgui.ui.transcript import TranscriptPane
@@ -57,6 +58,7 @@ class GetfileTab(Tab):
     """Download files with the getfile protocol."""
 
     title = "Getfile"
+    key = "getfile"
     COLUMNS = ("state", "bytes", "rate", "eta", "server")
 
     def __init__(self, master, app):
@@ -106,6 +108,8 @@ class GetfileTab(Tab):
         ttk.Label(bar, text="Downloads", style="Muted.TLabel").pack(side="left", padx=(2, 8))
         self.open_button = ttk.Button(bar, text="Open folder", command=self._open_selected)
         self.open_button.pack(side="right", padx=1)
+        self.mail_button = ttk.Button(bar, text="Attach to new mail", command=self.mail_selected)
+        self.mail_button.pack(side="right", padx=1)
         self.clear_button = ttk.Button(bar, text="Clear finished", command=self._clear_finished)
         self.clear_button.pack(side="right", padx=1)
         body = ttk.Frame(box)
@@ -137,7 +141,7 @@ class GetfileTab(Tab):
         self.transcript.append("*", f"Download {remote} from {host}:{port} to {target}")
         task = self.app.runner.submit(
             download, host, port, remote, folder, use_tls=values["tls"], verify=values["verify"],
-            name=f"Download {name}",
+            name=f"Download {name}", origin=self.origin(iid, "getfile", host, port, f"getfile-{iid}"),
             on_progress=lambda p, iid=iid: self._on_progress(iid, p),
             on_log=self.transcript.append,
             on_result=lambda r, iid=iid: self._on_result(iid, r),
@@ -182,7 +186,8 @@ class GetfileTab(Tab):
         values = list(self.tree.item(iid, "values"))
         values[0], values[2], values[3] = text, "", ""
         self.tree.item(iid, values=values)
-        self.form.set_status(f"{d.name}: {err}", "info" if cancelled else "error")
+        self.form.set_status(f"{d.name}: {err}", "info" if cancelled else "error",
+                             action=handoff.error_action(self.app, err))
 
     def _on_done(self) -> None:
         if not self.busy_tasks():
@@ -210,6 +215,18 @@ class GetfileTab(Tab):
             except CannotOpen as exc:
                 self.form.set_status(str(exc), "error")
 
+    def mail_selected(self) -> None:
+        """The selected download (finished), attached to a new message."""
+        d = self._selected()
+        if d is not None and d.result is not None:
+            handoff.attach_to_mail(self.app, [str(d.result.path)])
+
+    def reveal(self, item: str) -> None:
+        """A download (its row in the list)."""
+        if self.tree.exists(item):
+            self.tree.selection_set(item)
+            self.tree.see(item)
+
     def _clear_finished(self) -> None:
         for iid, d in list(self.downloads.items()):
             if not d.task.running:
@@ -220,6 +237,7 @@ class GetfileTab(Tab):
     def _update_buttons(self) -> None:
         d = self._selected()
         self.open_button.state(["!disabled"] if d is not None and d.result is not None else ["disabled"])
+        self.mail_button.state(["!disabled"] if d is not None and d.result is not None else ["disabled"])
         any_running = any(x.task.running for x in self.downloads.values())
         self.cancel_button.state(["!disabled"] if any_running else ["disabled"])
         finished = any(not x.task.running for x in self.downloads.values())

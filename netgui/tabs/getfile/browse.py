@@ -7,6 +7,8 @@ import tkinter as tk
 from tkinter import ttk
 
 from netgui.fmt import human_bytes
+from netgui.timeline import Origin
+from netgui.ui.actions import ActionSlot
 
 from .work import listing
 
@@ -56,6 +58,7 @@ class RemoteBrowser(tk.Toplevel):
         bottom.pack(side="top", fill="x")
         self.status = ttk.Label(bottom, text="", style="Status.TLabel")
         self.status.pack(side="left", fill="x", expand=True)
+        self.status_action = ActionSlot(bottom, self.status)
         ttk.Button(bottom, text="Close", command=self.close).pack(side="right")
         self.choose_button = ttk.Button(bottom, text="Choose", command=self.choose)
         self.choose_button.pack(side="right", padx=6)
@@ -72,12 +75,15 @@ class RemoteBrowser(tk.Toplevel):
         self.folder = folder.strip("/") if folder not in ("/",) else ""
         self.where.configure(text="/" + self.folder)
         self.status.configure(text=f"Listing /{self.folder} …", style="Status.TLabel")
+        self.status_action.offer(None)
         self.tree.delete(*self.tree.get_children())
         self.entries.clear()
         self.task = self.app.runner.submit(
             listing, self.host, self.port, self.folder, use_tls=self.use_tls, verify=self.verify,
             name=f"List {self.host}:{self.port}/{self.folder}", on_result=self._show,
-            on_error=self._failed, on_log=self.log)
+            on_error=self._failed, on_log=self.log,
+            origin=Origin("getfile", f"browse {self.host}:{self.port}", "getfile", self.host, self.port,
+                          f"getfile-browse-{self.host}:{self.port}"))
 
     def _show(self, entries) -> None:
         if not self.winfo_exists():
@@ -97,7 +103,9 @@ class RemoteBrowser(tk.Toplevel):
 
     def _failed(self, err) -> None:
         if self.winfo_exists():
+            from netgui.tabs import handoff
             self.status.configure(text=str(err), style="Error.TLabel")
+            self.status_action.offer(handoff.error_action(self.app, err))
 
     def activate(self) -> None:
         selection = self.tree.selection()

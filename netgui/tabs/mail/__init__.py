@@ -20,8 +20,11 @@ from netgui.net.mail import accounts, signin
 from netgui.net.mail.cache import MailCache
 from netgui.net.mail.message import Attachment, save_attachment
 from netgui.net.mail.sync import MailService
+from netgui.tabs import handoff
 from netgui.tabs.base import Tab
 from netgui.ui import dialogs
+from netgui.ui.actions import ActionSlot
+from netgui.ui.links import bind_links
 from netgui.ui.spinner import Spinner
 from netgui.ui.transcript import TranscriptPane
 
@@ -41,6 +44,7 @@ class MailTab(Tab):
     """Read mail from IMAP and POP3 accounts, offline from the cache when needed."""
 
     title = "Mail"
+    key = "mail"
 
     def __init__(self, master, app, cache: MailCache | None = None):
         super().__init__(master, app)
@@ -112,6 +116,7 @@ class MailTab(Tab):
         self.status.pack(side="left", fill="x", expand=True, padx=(4, 0))
         self.cancel_button = ttk.Button(status, text="Cancel", command=self.cancel_work)
         self.cancel_button.pack(side="right")
+        self.status_action = ActionSlot(status, self.status, side="right")
         self.cancel_button.state(["disabled"])
 
         outer = ttk.PanedWindow(self, orient="horizontal")
@@ -136,6 +141,8 @@ class MailTab(Tab):
         outer.add(right, weight=5)
         self.transcript_page = ttk.Frame(self.viewer.pages)
         self.viewer.add_page(self.transcript_page, "Transcript")
+        bind_links(self.viewer.text, lambda link: handoff.open_link(self.app, link),
+                   lambda link: handoff.actions(self.app, link), colour=self.app.theme.accent)
         tree = self.list.tree
         tree.bind("<Delete>", lambda e: self.delete_selected())
         tree.bind("<Control-f>", lambda e: (self.search_entry.focus_set(), "break")[1])
@@ -162,6 +169,7 @@ class MailTab(Tab):
 
     def set_status(self, text: str, busy: bool | None = None) -> None:
         self.status.configure(text=text)
+        self.status_action.offer(None)
         if busy is True:
             self.spinner.start()
             self.cancel_button.state(["!disabled"])
@@ -171,6 +179,44 @@ class MailTab(Tab):
 
     def busy_tasks(self) -> list:
         return [t for t in self.tasks if t.running]
+
+    def _mail_origin(self, account: str, folder: str | None = None, uid: int | None = None):
+        """The timeline's origin of work on ``account``: item "account/folder[/uid]"."""
+        service = self.services.get(account)
+        profile = service.account if service is not None else {}
+        protocol = profile.get("incoming_protocol", "imap")
+        if profile.get("incoming_security") == "tls":
+            protocol += "s"
+        item = "/".join(str(x) for x in (account, folder, uid) if x is not None)
+        return self.origin(item, protocol, profile.get("incoming_host", ""),
+                           profile.get("incoming_port"), f"mail:{account}")
+
+    def reveal(self, item: str) -> None:
+        """An account, folder or message ("account/folder/uid"): the folder is shown with the
+        account's transcript; a message is opened once the list has it."""
+        if item.startswith("draft "):
+            from .outbox import open_outbox
+            open_outbox(self.app)
+            return
+        account, _, rest = item.partition("/")
+        if account not in self.services:
+            return
+        folder, _, uid = rest.rpartition("/") if rest.count("/") and rest.rsplit("/", 1)[1].isdigit() \
+            else (rest, "", "")
+        folder = folder or "INBOX"
+        if self.current != (account, folder):
+            self.show_folder(account, folder)
+        self._show_transcript(account)
+        if uid.isdigit():
+            self._reveal_uid(int(uid), tries=40)
+        else:
+            self.viewer.pages.select(self.transcript_page)
+
+    def _reveal_uid(self, uid: int, tries: int) -> None:
+        if uid in self.list.rows:
+            self.list.select(uid)  # selecting opens it
+        elif tries > 0:
+            self.after(100, lambda: self._reveal_uid(uid, tries - 1))
 
     def cancel_work(self) -> None:
         """Cancel what runs now."""
@@ -376,6 +422,7 @@ class MailTab(Tab):
                 self._failed(task, account)
 
         task = self.app.runner.submit(service.folders, name=f"Folders of {account}",
+                                      origin=self._mail_origin(account),
                                       on_result=done_folders, on_log=pane.append,
                                       on_status=self.set_status, on_done=after)
         self.track(task)
@@ -444,6 +491,7 @@ class MailTab(Tab):
                 self._failed(task, account)
 
         task = self.app.runner.submit(service.sync, folder, name=f"Get mail: {account}/{folder}",
+                                      origin=self._mail_origin(account, folder),
                                       on_event=self._on_event, on_log=self._transcript(account).append,
                                       on_status=None if quiet else self.set_status, on_done=done)
         self.syncing[key] = self.track(task)
@@ -490,6 +538,7 @@ class MailTab(Tab):
             self.set_status("Cancelled.", busy=False)
         elif task.error is not None:
             self.set_status(str(task.error), busy=False)
+            self.status_action.offer(handoff.error_action(self.app, task.error))
             self.status.configure(style="Error.TLabel")
             self.after(6000, lambda: self.status.configure(style="Status.TLabel"))
 
@@ -503,6 +552,7 @@ class MailTab(Tab):
         # Not tracked: watching for new mail never keeps the app from quitting.
         self.watchers[account] = self.app.runner.submit(
             service.watch, "INBOX", name=f"New mail in {account}", on_event=self._on_event,
+            origin=self._mail_origin(account, "INBOX"),
             on_log=self._transcript(account).append)
 
     def destroy(self) -> None:
@@ -578,6 +628,7 @@ class MailTab(Tab):
 
         self.open_task = self.track(self.app.runner.submit(
             service.open, folder, uid, name="Open message", on_result=shown,
+            origin=self._mail_origin(account, folder, uid),
             on_log=self._transcript(account).append, on_done=done))
 
     # -- actions on the selection ---------------------------------------------------------
@@ -600,7 +651,8 @@ class MailTab(Tab):
                 self._failed(task, account)
 
         task = self.app.runner.submit(fn, *args, name=name, on_log=self._transcript(account).append,
-                                      on_status=self.set_status, on_done=done)
+                                      on_status=self.set_status, on_done=done,
+                                      origin=self._mail_origin(account, self.current[1]))
         self.set_status(name + "…", busy=True)
         return self.track(task)
 

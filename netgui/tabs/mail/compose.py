@@ -19,6 +19,8 @@ from tkinter import filedialog, ttk
 from netgui.fmt import human_bytes
 from netgui.net.mail import accounts, compose, outbox
 from netgui.net.mail.compose import Attachment, ComposeError, Draft
+from netgui.tabs import handoff
+from netgui.timeline import Origin
 from netgui.ui import dialogs
 from netgui.ui.form import Field, Form
 from netgui.ui.progress import ProgressRow
@@ -363,6 +365,7 @@ class ComposeWindow(tk.Toplevel):
         self.send_task = self.app.runner.submit(
             send_draft, draft, profile, self.app.settings, self.app.secrets, self._smtp_password,
             remember, name=f"Send “{draft.subject[:40]}”",
+            origin=smtp_origin(draft, profile, self._smtp_password),
             on_result=self._sent, on_error=self._send_failed, on_progress=self.progress.update,
             on_log=self.transcript.append, on_status=self.form.set_status,
             on_done=lambda t: self._idle())
@@ -384,7 +387,7 @@ class ComposeWindow(tk.Toplevel):
         queued = self.draft.id in outbox.stores().outbox
         tail = " The message waits in the Outbox." if queued else ""
         self.form.set_status(f"{err}.{tail}" if not str(err).endswith(".") else f"{err}{tail}",
-                             "error")
+                             "error", action=handoff.error_action(self.app, err))
         self.progress.pack_forget()
         if queued and (accounts.needs_password(err) or accounts.needs_sign_in(err)):
             self.ask_password(err)
@@ -511,6 +514,14 @@ def open_compose(app, account_name: str | None = None, mode: str = "new", origin
         else:
             draft = compose.reply_draft(name, profile, original, reply_all=mode == "reply_all")
     return ComposeWindow(app, draft)
+
+
+def smtp_origin(draft: Draft, profile: dict, password: str | None = None) -> Origin:
+    """The timeline's origin of sending ``draft`` (the Mail tab's "draft <id>" item)."""
+    protocol = "smtps" if profile.get("smtp_security") == "tls" else \
+        "submission" if profile.get("smtp_security") == "starttls" else "smtp"
+    return Origin("mail", f"draft {draft.id}", protocol, profile.get("smtp_host", ""),
+                  profile.get("smtp_port"), f"smtp:{draft.account}", (password,) if password else ())
 
 
 def new_message(app) -> ComposeWindow:

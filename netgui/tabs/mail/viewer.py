@@ -9,6 +9,7 @@ from typing import Callable
 
 from netgui.fmt import human_bytes
 from netgui.net.mail.message import Attachment, ParsedMessage
+from netgui.ui.links import tag_links
 from netgui.ui.theme import LIGHT, Palette, monospace, style_text
 
 PREVIEW_MAX = (240, 110)
@@ -137,6 +138,7 @@ class MessageViewer(ttk.Frame):
         self.note.configure(text="This HTML message is shown as plain text; nothing remote was loaded."
                             if message.from_html else "")
         self._set_text(self.text, message.text or "(this message has no text)")
+        tag_links(self.text)  # addresses and links open in their tabs
         self._source_loaded = False
         self._set_text(self.source, "")
         self._maybe_fill_source()

@@ -34,7 +34,9 @@ from netgui.net.http.request import (
 from netgui.net.http.session import HttpSession, Response, export_cookies, import_cookies
 from netgui.net.http.websocket import check_url as check_websocket_url
 from netgui.net.http.websocket import is_websocket_url
+from netgui.tabs import handoff
 from netgui.tabs.base import Tab
+from netgui.ui.actions import ActionSlot
 from netgui.ui.form import Field, Form
 from netgui.ui.progress import ProgressRow
 from netgui.ui.theme import monospace, style_text
@@ -108,6 +110,7 @@ def _url_problem(value: str) -> str | None:
 
 class WebTab(Tab):
     title = "Web"
+    key = "web"
 
     def __init__(self, master, app):
         super().__init__(master, app)
@@ -118,6 +121,7 @@ class WebTab(Tab):
         self.last_error: NetError | None = None
         self.image_data: bytes | None = None
         self._syncing = False
+        self._requests = 0
 
         paned = ttk.PanedWindow(self, orient="horizontal")
         paned.pack(fill="both", expand=True)
@@ -274,12 +278,21 @@ class WebTab(Tab):
     def _build_response_side(self, parent) -> None:
         self.summary = ResponseSummary(parent)
         self.summary.pack(side="top", fill="x")
+        self.summary_action = ActionSlot(self.summary, self.summary.facts, side="top", anchor="w",
+                                         padx=0, pady=(2, 0), before=self.summary.warning)
         self.progress = ProgressRow(parent, "Body")
         self.response_book = ttk.Notebook(parent)
         self.response_book.pack(side="top", fill="both", expand=True, pady=(6, 0))
         self.body_views = BodyViews(self.response_book, on_link=self.follow_link,
                                     on_save=self.save_body_dialog, on_image_size=self._image_resized,
                                     palette=self.app.theme)
+        self.body_views.on_link_menu = self._link_menu
+        # beside Save body…: the body to a new mail, the head as text to a mail or a chat
+        self.send_menu = tk.Menu(self, tearoff=False, postcommand=self._fill_send_menu)
+        self.send_button = ttk.Menubutton(self.body_views.save_button.master, text="Send to",
+                                          menu=self.send_menu)
+        self.send_button.pack(side="right", padx=(0, 4), before=self.body_views.save_button)
+        self.send_button.state(["disabled"])
         self.response_book.add(self.body_views, text="Body", padding=4)
         headers = ttk.Frame(self.response_book)
         self.response_headers = ttk.Treeview(headers, columns=("name", "value"), show="headings",
@@ -421,11 +434,27 @@ class WebTab(Tab):
         self.progress.pack(side="top", fill="x", pady=(4, 0), after=self.summary)
         self.progress.finish("")
         self.checks_view.clear_results("Waiting for the response…" if self.checks_view.lines() else "")
+        self._requests += 1
         self.task = self.track(self.app.runner.submit(
             fetch, self.session, request, save_to, name=f"{shown.method} {shown.url}",
+            origin=self._origin_for(shown, secrets=(request.password, *resolved.secrets)),
             on_result=self._on_result, on_error=self._on_error, on_done=self._on_done,
             on_progress=self.progress.update_progress, on_log=self.transcript.append,
             on_status=lambda text: self.form.set_status(text)))
+
+    def _origin_for(self, request: Request, secrets=()):
+        """The timeline's origin of ``request`` (as shown: variables filled, secrets masked);
+        ``secrets`` are the values the timeline must mask."""
+        from urllib.parse import urlsplit
+        try:
+            parts = urlsplit(request.url)
+            host, port = parts.hostname or "", parts.port
+        except ValueError:
+            host, port = "", None
+        scheme = "https" if request.url.lower().startswith("https:") else "http"
+        return self.origin(f"{request.method} {request.url}", scheme, host,
+                           port or (443 if scheme == "https" else 80), f"web{self._requests}",
+                           secrets=(request.password, *secrets))
 
     def cancel(self) -> None:
         if self.task is not None:
@@ -492,7 +521,9 @@ class WebTab(Tab):
 
     def _on_error(self, err: NetError) -> None:
         self.last_error = err
-        self.form.set_status(str(err), "error")
+        action = handoff.error_action(self.app, err)
+        self.form.set_status(str(err), "error", action=action)
+        self.summary_action.offer(action)  # the wide failure line on the response side too
         self.checks_view.clear_results("No response to check." if self.checks_view.lines() else "")
         partial = getattr(err, "response", None)
         if partial is not None:
@@ -517,6 +548,8 @@ class WebTab(Tab):
     # -- showing a response --------------------------------------------------------------------
     def show_response(self, response: Response, rendered, note: str = "") -> None:
         self.last_response = response
+        self.summary_action.offer(None)
+        self.send_button.state(["!disabled"])
         self.summary.show(response, self.app.theme)
         self.response_headers.delete(*self.response_headers.get_children())
         for name, value in response.headers:
@@ -554,13 +587,83 @@ class WebTab(Tab):
             self._decode_image()
 
     def follow_link(self, url: str) -> None:
-        """A link in the HTML view was clicked: GET it."""
+        """A link in the HTML view was clicked: GET it (a web link), or hand it to its tab."""
+        if not url.lower().startswith(("http:", "https:")):
+            handoff.open_link(self.app, url)
+            return
         if self.form.busy:
             return
         self.form.set_values({"url": url, "method": "GET", "save_to": ""})
         self.body_kind.set("none")
         self._show_body_kind()
         self.form.submit()
+
+    # -- hand-off -------------------------------------------------------------------------------
+    def open_url(self, link) -> None:
+        """An http(s):// link from another tab: fetch it here."""
+        self.request_book.select(0)
+        self.form.set_values({"url": link.url, "method": "GET", "save_to": ""})
+        self.body_kind.set("none")
+        self._show_body_kind()
+        self.form.submit()
+
+    def _link_menu(self, url: str, event) -> None:
+        from netgui.ui.links import popup
+        link = handoff.as_link(url)
+        if link is not None:
+            items = handoff.actions(self.app, link)
+            if link.kind == "web":
+                items[0] = ("Open here", lambda: self.follow_link(url))
+            popup(self.body_views.html, items, event)
+
+    def reveal(self, item: str) -> None:
+        """A request ("GET https://…"): its newest history entry is selected and loaded."""
+        method, _, url = item.partition(" ")
+        for index, entry in enumerate(self.app.settings.get(HISTORY_KEY, []) or []):
+            req = entry.get("request", {})
+            if req.get("method") == method and req.get("url") == url:
+                self.request_book.select(3)
+                self.history.selection_set(str(index))
+                self.history.see(str(index))
+                self.reopen_history(index)
+                return
+
+    def response_head(self) -> str:
+        response = self.last_response
+        if response is None:
+            return ""
+        return "\n".join([response.status_line] + [f"{n}: {v}" for n, v in response.headers]) + "\n"
+
+    def _fill_send_menu(self) -> None:
+        menu = self.send_menu
+        menu.delete(0, "end")
+        if self.last_response is None:
+            return
+        menu.add_command(label="Attach the body to a new mail", command=self.mail_body)
+        title = f"{self.last_response.status_line} from {self.last_response.url}"
+        for label, command in handoff.text_destinations(self.app, self.response_head(), title):
+            menu.add_command(label=f"Response head → {label}", command=command)
+
+    def mail_body(self) -> None:
+        """The body (the saved file if it was saved, else a copy in the data folder), attached to
+        a new message."""
+        response = self.last_response
+        if response is None:
+            return
+        if response.saved_path:
+            handoff.attach_to_mail(self.app, [str(response.saved_path)])
+            return
+        from netgui.config import data_dir
+        folder = data_dir() / "handoff"
+        path = str(folder / self.suggested_name())
+
+        def write(ctx, data, target):
+            folder.mkdir(parents=True, exist_ok=True)
+            return save_bytes(data, target)
+        self.track(self.app.runner.submit(
+            write, response.body, path, name="Keep the body for a mail",
+            on_result=lambda p: handoff.attach_to_mail(self.app, [str(p)]),
+            on_error=lambda err: self.form.set_status(str(err), "error")))
 
     # -- saving the body -------------------------------------------------------------------------
     def suggested_name(self) -> str:

@@ -45,6 +45,8 @@ class BodyViews(ttk.Frame):
                  on_image_size: Callable[[int, int], None], palette: Palette = LIGHT):
         super().__init__(master)
         self.on_link = on_link
+        self.on_link_menu: Callable[[str, object], None] | None = None
+        """A right click on a link (the Web tab offers the hand-offs)."""
         self.on_image_size = on_image_size
         bar = ttk.Frame(self)
         bar.pack(side="top", fill="x", pady=(0, 4))
@@ -162,7 +164,7 @@ class BodyViews(ttk.Frame):
                 tag = f"link{number}"
                 self._link_urls[tag] = href
                 widget.insert("end", text, ("link", tag))
-                widget.tag_bind(tag, "<Button-1>", lambda e, url=href: self.on_link(url))
+                self._bind_link(widget, tag, href)
             else:
                 widget.insert("end", text)
         if rendered.links:
@@ -173,13 +175,17 @@ class BodyViews(ttk.Frame):
                 widget.insert("end", f"{number + 1}. {text} — ")
                 widget.insert("end", href, ("link", tag))
                 widget.insert("end", "\n")
-                widget.tag_bind(tag, "<Button-1>", lambda e, url=href: self.on_link(url))
+                self._bind_link(widget, tag, href)
         widget.configure(state="disabled")
+
+    def _bind_link(self, widget, tag: str, href: str) -> None:
+        widget.tag_bind(tag, "<Button-1>", lambda e, url=href: self.on_link(url))
+        widget.tag_bind(tag, "<Button-3>", lambda e, url=href: self.on_link_menu and self.on_link_menu(url, e))
 
     def link_urls(self) -> list[str]:
         return list(self._link_urls.values())
 
-    def click_link(self, url: str) -> None:
+    def click_link(self, url: str, button: int = 1) -> None:
         """Click the first link to ``url`` as a user would (the HTML view must be shown)."""
         tag = next(tag for tag, href in self._link_urls.items() if href == url)
         start = self.html.tag_ranges(tag)[0]
@@ -190,8 +196,8 @@ class BodyViews(ttk.Frame):
         # Tag bindings follow the "current" mark, which pointer motion moves.
         self.html.event_generate("<Enter>", x=x, y=y)
         self.html.event_generate("<Motion>", x=x, y=y)
-        self.html.event_generate("<ButtonPress-1>", x=x, y=y)
-        self.html.event_generate("<ButtonRelease-1>", x=x, y=y)
+        self.html.event_generate(f"<ButtonPress-{button}>", x=x, y=y)
+        self.html.event_generate(f"<ButtonRelease-{button}>", x=x, y=y)
 
     # -- JSON tree ------------------------------------------------------------------------------
     def _fill_json(self, rendered) -> None:
