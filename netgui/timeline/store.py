@@ -70,6 +70,16 @@ _ID_RANGE = "SELECT (SELECT min(id) FROM events), (SELECT max(id) FROM events)"
 _COLUMNS = "id, t, proto, conn, host, port, dir, text, tab, item"
 
 
+def _storable(text: str) -> str:
+    """``text`` as SQLite can store it: bytes a server's encoding could not decode arrive as
+    lone surrogates (surrogateescape) and are kept as ``\\udcXX`` escapes."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 @dataclass(frozen=True)
 class Origin:
     """What a wire event belongs to: the tab, the item in it (a conversation, transfer,
@@ -218,8 +228,8 @@ class TimelineStore:
         if len(text) > MAX_TEXT:
             text = text[:MAX_TEXT] + f"\n… ({len(text) - MAX_TEXT} more characters not kept)"
         event = Event(time.time() if when is None else when, origin.protocol,
-                      origin.connection or connection, origin.host.lower(), origin.port, direction,
-                      text, origin.tab, origin.item)
+                      _storable(origin.connection or connection), _storable(origin.host.lower()),
+                      origin.port, direction, _storable(text), origin.tab, _storable(origin.item))
         with self._lock:
             self._pending += 1
         self._queue.put(event)
@@ -323,7 +333,7 @@ class TimelineStore:
                 if commands or time.monotonic() >= next_prune or self.used_bytes(db) > self.max_bytes:
                     self.prune(db)
                     next_prune = time.monotonic() + PRUNE_SECONDS
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, ValueError) as exc:
                 if self.problem is None:
                     print(f"netgui: cannot write the timeline {self.path}: {exc}", file=sys.stderr)
                 self.problem = f"Events are not being stored: {exc}"

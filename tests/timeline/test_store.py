@@ -69,6 +69,20 @@ def test_secrets_of_the_origin_are_masked(tmp_path):
         store.close()
 
 
+def test_undecodable_names_are_stored_as_escapes(tmp_path):
+    """A listing's name that was not UTF-8 arrives with lone surrogates; the writer must not die."""
+    store = make_store(tmp_path)
+    try:
+        name = b"caf\xe9.txt".decode("utf-8", "surrogateescape")
+        store.add(Origin("ftp", f"download {name}", "sftp", "h"), "<", f"OPEN {name}")
+        store.add(Origin("ftp"), "<", "after it")
+        assert store.flush()
+        assert [e.text for e in store.search("")] == ["after it", "OPEN caf\\udce9.txt"]
+        assert store.problem is None
+    finally:
+        store.close()
+
+
 @pytest.mark.parametrize("part_size", [50_000, 37])
 def test_filters_match_what_a_python_filter_finds(tmp_path, part_size):
     store = make_store(tmp_path)

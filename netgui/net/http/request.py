@@ -289,7 +289,8 @@ def to_curl(request: Request) -> str:
     elif request.body_kind == "raw":
         if not any(n.lower() == "content-type" for n, _ in request.headers):
             args += ["-H", f"Content-Type: {request.content_type}"]
-        args += ["--data-binary", request.raw]
+        # --data-binary reads a file when the data starts with "@"; --data-raw never does
+        args += ["--data-raw" if request.raw.startswith("@") else "--data-binary", request.raw]
     try:
         url = request.full_url()
     except BadRequest:
